@@ -1,0 +1,111 @@
+// Backend plugins and the registry that picks one by name.
+// Each backend target exports one `BackendPlugin` value; the CLI lists them in one array. The model,
+// trainer and conformance suite only ever see `any Backend`.
+
+/// Options a user may pass when creating a backend.
+public struct BackendOptions: Sendable {
+    /// Device index or name substring (backends with several devices, e.g. OpenCL).
+    public var device: String?
+    /// CPU threads (nil: all cores).
+    public var threads: Int?
+
+    public init(device: String? = nil, threads: Int? = nil) {
+        self.device = device
+        self.threads = threads
+    }
+}
+
+/// Whether a backend can be created on this machine.
+public enum Availability: Sendable {
+    /// Usable; `devices` describes what it would run on.
+    case available(devices: [String])
+    /// Not usable, and why (e.g. "libopenblas not installed: apt-get install libopenblas-dev").
+    case unavailable(reason: String)
+
+    public var isAvailable: Bool {
+        if case .available = self { return true }
+        return false
+    }
+}
+
+/// One backend's registration: its name, how to probe for it, how to make it.
+public struct BackendPlugin: Sendable {
+    public let name: String
+    /// One line for `gpt backends`.
+    public let summary: String
+    /// Higher wins for `auto` (opencl GPU > blas > reference).
+    public let priority: Int
+    public let probe: @Sendable () -> Availability
+    public let make: @Sendable (BackendOptions) throws -> any Backend
+
+    public init(name: String, summary: String, priority: Int,
+                probe: @escaping @Sendable () -> Availability,
+                make: @escaping @Sendable (BackendOptions) throws -> any Backend) {
+        self.name = name
+        self.summary = summary
+        self.priority = priority
+        self.probe = probe
+        self.make = make
+    }
+}
+
+public enum RegistryError: Error, CustomStringConvertible {
+    case unknown(name: String, available: [String])
+    case unavailable(name: String, reason: String, available: [String])
+    case noneAvailable(reasons: [String])
+
+    public var description: String {
+        switch self {
+        case let .unknown(name, available):
+            return "unknown backend '\(name)'; available: \(available.joined(separator: ", "))"
+        case let .unavailable(name, reason, available):
+            return "backend '\(name)' is unavailable (\(reason)); available: \(available.joined(separator: ", "))"
+        case let .noneAvailable(reasons):
+            return "no backend is available: \(reasons.joined(separator: "; "))"
+        }
+    }
+}
+
+public struct BackendRegistry: Sendable {
+    public let plugins: [BackendPlugin]
+
+    public init(_ plugins: [BackendPlugin]) {
+        self.plugins = plugins.sorted { $0.priority > $1.priority }
+    }
+
+    /// Every plugin with its probe result, best first.
+    public func survey() -> [(plugin: BackendPlugin, availability: Availability)] {
+        plugins.map { ($0, $0.probe()) }
+    }
+
+    /// Names of the backends usable here, best first.
+    public var availableNames: [String] {
+        survey().filter { $0.availability.isAvailable }.map(\.plugin.name)
+    }
+
+    /// The plugin `auto` resolves to, or `name`'s plugin. Throws a one-line error listing the
+    /// available backends when the name is unknown or the backend cannot run here.
+    public func resolve(_ name: String) throws -> BackendPlugin {
+        let surveyed = survey()
+        let available = surveyed.filter { $0.availability.isAvailable }.map(\.plugin.name)
+        if name == "auto" {
+            if let best = surveyed.first(where: { $0.availability.isAvailable }) { return best.plugin }
+            throw RegistryError.noneAvailable(reasons: surveyed.map { entry in
+                if case let .unavailable(reason) = entry.availability { return "\(entry.plugin.name): \(reason)" }
+                return entry.plugin.name
+            })
+        }
+        guard let entry = surveyed.first(where: { $0.plugin.name == name }) else {
+            throw RegistryError.unknown(name: name, available: ["auto"] + available)
+        }
+        if case let .unavailable(reason) = entry.availability {
+            throw RegistryError.unavailable(name: name, reason: reason, available: ["auto"] + available)
+        }
+        return entry.plugin
+    }
+
+    /// Creates the named backend (or the best available one for "auto").
+    public func make(_ name: String, options: BackendOptions = BackendOptions()) throws -> any Backend {
+        try resolve(name).make(options)
+    }
+}

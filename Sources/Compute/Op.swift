@@ -1,0 +1,23 @@
+// The names of the protocol's ops: used for `supports(_:)`, profiler records and conformance lines.
+
+public enum Op: String, CaseIterable, Sendable {
+    case matmul
+    case add, addScaled, scale, addBias, biasBackward
+    case embeddingForward, embeddingBackward
+    case layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward
+    case geluForward, geluBackward, reluForward, reluBackward
+    case swigluForward, swigluBackward, dropoutForward, dropoutBackward
+    case ropeForward, ropeBackward
+    case attentionForward, attentionBackward
+    case softmaxForward, softmaxBackward, crossEntropyForward
+    case adamW, squaredNorm
+    case copy, fill, upload, download
+}
+
+/// Whether a backend can run an op, and why not.
+public enum Support: Equatable, Sendable {
+    case supported
+    case unsupported(reason: String)
+
+    public var isSupported: Bool { self == .supported }
+}
