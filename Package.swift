@@ -15,10 +15,20 @@ let package = Package(
         .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
         // Backends: each depends on Compute only and exports one plugin value.
         .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
+        .systemLibrary(
+            name: "CBLAS", path: "Backends/BLAS/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "BLASBackend", dependencies: ["Compute", "CBLAS"], path: "Backends/BLAS",
+            exclude: ["CBLAS"]),
+        // Op and model conformance cases, shared by `swift test` and `gpt conformance`.
+        .target(
+            name: "Conformance", dependencies: ["Compute", "GPT", "ReferenceBackend"],
+            path: "Sources/Conformance"),
         // The CLI wires backends, model and data together.
         .executableTarget(
             name: "gpt",
-            dependencies: ["Compute", "GPT", "ReferenceBackend"],
+            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend"],
             path: "Sources/gpt"),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
@@ -28,6 +38,10 @@ let package = Package(
         .testTarget(
             name: "GPTTests", dependencies: ["Compute", "GPT", "ReferenceBackend"],
             path: "Tests/GPTTests"),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["Compute", "Conformance", "ReferenceBackend", "BLASBackend"],
+            path: "Tests/ConformanceTests"),
         .testTarget(
             name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests"),
     ],
