@@ -1,0 +1,131 @@
+// A tokenized text corpus split into training and validation tokens (the last 10% held out), and the
+// (B, T) batches the trainer consumes: random windows for training, a fixed sequence for evaluation.
+
+import Compute
+import FoundationEssentials
+
+/// B windows of T tokens, row-major, with next-token targets (targets[i] = the token after tokens[i]).
+public struct TokenBatch: Equatable {
+    public var tokens: [Int32]
+    public var targets: [Int32]
+    public let batch: Int
+    public let length: Int
+}
+
+public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    case emptyFile(path: String)
+    case tooShort(trainTokens: Int, validationTokens: Int, contextLength: Int)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .emptyFile(path):
+            return "\(path): the file is empty"
+        case let .tooShort(train, validation, context):
+            return "text too short for context length \(context): \(train + validation) tokens give "
+                + "\(train) for training and \(validation) for validation (the last 10%), but each split "
+                + "needs more than \(context + 1)"
+        case let .invalidArgument(reason):
+            return reason
+        }
+    }
+}
+
+public struct TextDataset {
+    public let train: [Int32]
+    public let validation: [Int32]
+    /// T: window length.
+    public let contextLength: Int
+
+    /// Splits `tokens`: the last `validationFraction` of them (rounded up) are held out.
+    /// Both splits must hold more than T + 1 tokens.
+    public init(tokens: [Int32], contextLength: Int, validationFraction: Double = 0.1) throws {
+        guard contextLength >= 1 else {
+            throw DatasetError.invalidArgument("context length must be at least 1, got \(contextLength)")
+        }
+        guard validationFraction > 0 && validationFraction < 1 else {
+            throw DatasetError.invalidArgument("validation fraction must be in (0, 1), got \(validationFraction)")
+        }
+        let validationCount = Int((Double(tokens.count) * validationFraction).rounded(.up))
+        let split = tokens.count - validationCount
+        train = Array(tokens[..<split])
+        validation = Array(tokens[split...])
+        self.contextLength = contextLength
+        guard train.count > contextLength + 1, validation.count > contextLength + 1 else {
+            throw DatasetError.tooShort(trainTokens: train.count, validationTokens: validation.count,
+                                        contextLength: contextLength)
+        }
+    }
+
+    /// Reads a UTF-8 text file and builds a character tokenizer from it, then splits its tokens.
+    public static func loadCharacters(path: String, contextLength: Int) throws
+        -> (dataset: TextDataset, tokenizer: CharTokenizer)
+    {
+        let text = try FileIO.readText(path)
+        guard !text.isEmpty else { throw DatasetError.emptyFile(path: path) }
+        let tokenizer = try CharTokenizer(corpus: text)
+        let dataset = try TextDataset(tokens: try tokenizer.encode(text), contextLength: contextLength)
+        return (dataset, tokenizer)
+    }
+
+    /// The window of `split` starting at each of `starts`, with its targets.
+    static func batch(from split: [Int32], starts: [Int], length: Int) -> TokenBatch {
+        var tokens: [Int32] = [], targets: [Int32] = []
+        tokens.reserveCapacity(starts.count * length)
+        targets.reserveCapacity(starts.count * length)
+        for start in starts {
+            tokens.append(contentsOf: split[start ..< start + length])
+            targets.append(contentsOf: split[start + 1 ..< start + length + 1])
+        }
+        return TokenBatch(tokens: tokens, targets: targets, batch: starts.count, length: length)
+    }
+
+    /// An endless, deterministic stream of random training windows drawn from `seed`.
+    public func trainingBatches(batchSize: Int, seed: UInt64) -> RandomBatches {
+        RandomBatches(tokens: train, batchSize: batchSize, length: contextLength, seed: seed)
+    }
+
+    /// `count` batches of windows spread evenly over the validation split: the same every call,
+    /// so successive evaluations are comparable.
+    public func validationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
+        Self.evenlySpacedBatches(from: validation, batchSize: batchSize, count: count, length: contextLength)
+    }
+
+    /// Like `validationBatches`, over the training split (an estimate of the training loss that
+    /// does not depend on which random batches the last steps happened to draw).
+    public func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
+        Self.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)
+    }
+
+    static func evenlySpacedBatches(from split: [Int32], batchSize: Int, count: Int, length: Int) -> [TokenBatch] {
+        let windows = batchSize * count
+        let lastStart = split.count - length - 1
+        let starts = (0..<windows).map { windows == 1 ? 0 : $0 * lastStart / (windows - 1) }
+        return (0..<count).map { index in
+            batch(from: split, starts: Array(starts[index * batchSize ..< (index + 1) * batchSize]), length: length)
+        }
+    }
+}
+
+/// Random (B, T) training windows; the same seed gives the same sequence of batches.
+public struct RandomBatches: IteratorProtocol, Sequence {
+    let tokens: [Int32]
+    let batchSize: Int
+    let length: Int
+    var generator: SplitMix64
+
+    init(tokens: [Int32], batchSize: Int, length: Int, seed: UInt64) {
+        self.tokens = tokens
+        self.batchSize = batchSize
+        self.length = length
+        generator = SplitMix64(seed: seed)
+    }
+
+    public mutating func next() -> TokenBatch? {
+        // Window starts are uniform over 0...(count - T - 1), by Lemire's multiply-high reduction
+        // (portable and stable across Swift versions, unlike `Int.random(in:using:)`'s algorithm).
+        let startCount = UInt64(tokens.count - length)
+        let starts = (0..<batchSize).map { _ in Int(generator.next().multipliedFullWidth(by: startCount).high) }
+        return TextDataset.batch(from: tokens, starts: starts, length: length)
+    }
+}
