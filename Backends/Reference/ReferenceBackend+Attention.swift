@@ -1,0 +1,138 @@
+// Causal self-attention for the reference backend, written as the plain composition (it is the
+// oracle the fused kernels are checked against): for every (b, h, t), scores against keys j <= t in
+// Double, a max-subtracted softmax, then the weighted sum of values.
+//
+// Parallel over (b, h) pairs: each pair reads only its own q/k/v columns and writes only its own
+// out, logsumexp and dq/dk/dv columns, so the backward's dk/dv sums over t need no synchronisation.
+// Layout: qkv is (B, T, 3, NH, hs); out and dout are (B, T, C); logsumexp is (B, NH, T).
+
+import Compute
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ReferenceBackend {
+    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
+        let op = "attentionForward"
+        let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
+        let C = NH * hs
+        try Profiler.measure(profiler, op, shape: "B=\(B) T=\(T) NH=\(NH) hs=\(hs)",
+                             flops: 2 * Double(B * NH * hs) * Double(T * (T + 1)), bytes: 16 * Double(B * T * C)) {
+            try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
+            try Check.count(op, "qkv", qkv, B * T * 3 * C)
+            try Check.count(op, "out", out, B * T * C)
+            try Check.count(op, "logsumexp", logsumexp, B * NH * T)
+            let x = try floats(op, "qkv", qkv), y = try floats(op, "out", out)
+            let lse = try floats(op, "logsumexp", logsumexp)
+            let scale = 1 / Double(hs).squareRoot()
+
+            parallelFor(B * NH) { pairs in
+                var scores = [Double](repeating: 0, count: T)
+                var sum = [Double](repeating: 0, count: hs)
+                for pair in pairs {
+                    let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
+                    @inline(__always) func token(_ t: Int) -> UnsafeMutablePointer<Float> {
+                        x + (b * T + t) * 3 * C + h * hs
+                    }
+                    for t in 0..<T {
+                        let q = token(t)
+                        var maximum = -Double.infinity
+                        for j in 0...t {
+                            let k = token(j) + C
+                            var dot = 0.0
+                            for d in 0..<hs { dot += Double(q[d]) * Double(k[d]) }
+                            scores[j] = dot * scale
+                            maximum = max(maximum, scores[j])
+                        }
+                        var total = 0.0
+                        for j in 0...t {
+                            scores[j] = exp(scores[j] - maximum)
+                            total += scores[j]
+                        }
+                        for d in 0..<hs { sum[d] = 0 }
+                        for j in 0...t {
+                            let p = scores[j] / total, v = token(j) + 2 * C
+                            for d in 0..<hs { sum[d] += p * Double(v[d]) }
+                        }
+                        let outRow = y + (b * T + t) * C + h * hs
+                        for d in 0..<hs { outRow[d] = Float(sum[d]) }
+                        lse[(b * NH + h) * T + t] = Float(maximum + log(total))
+                    }
+                }
+            }
+        }
+    }
+
+    /// With P_tj = exp(s_tj - logsumexp_t), D_t = dout_t·out_t, dP_tj = dout_t·v_j and
+    /// dS_tj = P_tj (dP_tj - D_t):  dq_t = scale sum_j dS_tj k_j,  dk_j = scale sum_t dS_tj q_t,
+    /// dv_j = sum_t P_tj dout_t  (j <= t; scale = 1/sqrt(hs)).
+    public func attentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
+                                  logsumexp: BufferView, batch: Int, sequenceLength: Int,
+                                  heads: Int, headDim: Int) throws {
+        let op = "attentionBackward"
+        let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
+        let C = NH * hs
+        try Profiler.measure(profiler, op, shape: "B=\(B) T=\(T) NH=\(NH) hs=\(hs)",
+                             flops: 5 * Double(B * NH * hs) * Double(T * (T + 1)), bytes: 32 * Double(B * T * C)) {
+            try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
+            try Check.count(op, "qkv", qkv, B * T * 3 * C)
+            try Check.count(op, "dqkv", dqkv, B * T * 3 * C)
+            try Check.count(op, "out", out, B * T * C)
+            try Check.count(op, "dout", dout, B * T * C)
+            try Check.count(op, "logsumexp", logsumexp, B * NH * T)
+            let x = try floats(op, "qkv", qkv), dx = try floats(op, "dqkv", dqkv)
+            let y = try floats(op, "out", out), dy = try floats(op, "dout", dout)
+            let lse = try floats(op, "logsumexp", logsumexp)
+            let scale = 1 / Double(hs).squareRoot()
+
+            parallelFor(B * NH) { pairs in
+                var dq = [Double](repeating: 0, count: hs)
+                var dk = [Double](repeating: 0, count: T * hs), dv = dk
+                for pair in pairs {
+                    let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
+                    @inline(__always) func token(_ t: Int) -> Int { (b * T + t) * 3 * C + h * hs }
+                    for i in 0..<(T * hs) {
+                        dk[i] = 0
+                        dv[i] = 0
+                    }
+                    for t in 0..<T {
+                        let q = x + token(t)
+                        let gradient = dy + (b * T + t) * C + h * hs, output = y + (b * T + t) * C + h * hs
+                        var dotOut = 0.0
+                        for d in 0..<hs { dotOut += Double(gradient[d]) * Double(output[d]) }
+                        let rowLSE = Double(lse[(b * NH + h) * T + t])
+                        for d in 0..<hs { dq[d] = 0 }
+                        for j in 0...t {
+                            let k = x + token(j) + C, v = x + token(j) + 2 * C
+                            var score = 0.0, dP = 0.0
+                            for d in 0..<hs {
+                                score += Double(q[d]) * Double(k[d])
+                                dP += Double(gradient[d]) * Double(v[d])
+                            }
+                            let p = exp(score * scale - rowLSE)
+                            let dS = p * (dP - dotOut) * scale
+                            for d in 0..<hs {
+                                dq[d] += dS * Double(k[d])
+                                dk[j * hs + d] += dS * Double(q[d])
+                                dv[j * hs + d] += p * Double(gradient[d])
+                            }
+                        }
+                        let dqRow = dx + token(t)
+                        for d in 0..<hs { dqRow[d] = Float(dq[d]) }
+                    }
+                    for j in 0..<T {
+                        let dkRow = dx + token(j) + C, dvRow = dx + token(j) + 2 * C
+                        for d in 0..<hs {
+                            dkRow[d] = Float(dk[j * hs + d])
+                            dvRow[d] = Float(dv[j * hs + d])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
