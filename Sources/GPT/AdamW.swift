@@ -1,0 +1,65 @@
+// AdamW over the flat parameter buffer: moments in two more flat buffers; decoupled weight decay
+// on 2-D weights only (the layout marks which); fixed tensors (sinusoidal tables) never move.
+
+import Compute
+
+public struct AdamWHyperparameters: Codable, Equatable, Sendable {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.99
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float = 0.1
+
+    public init(beta1: Float = 0.9, beta2: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0.1) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+}
+
+public final class AdamW {
+    public let hyperparameters: AdamWHyperparameters
+    /// m and v, laid out like the parameters.
+    public let firstMoment: Buffer
+    public let secondMoment: Buffer
+    /// Steps taken (bias correction uses step + 1 on the next update).
+    public private(set) var step = 0
+    private let backend: any Backend
+    /// Contiguous parameter ranges updated with one launch each: (offset, count, decays).
+    private let groups: [(offset: Int, count: Int, decay: Bool)]
+
+    public init(layout: ParameterLayout, backend: any Backend, hyperparameters: AdamWHyperparameters) throws {
+        self.hyperparameters = hyperparameters
+        self.backend = backend
+        firstMoment = try backend.allocate(layout.count, .float32)
+        secondMoment = try backend.allocate(layout.count, .float32)
+        try backend.fill(firstMoment.all, with: 0)
+        try backend.fill(secondMoment.all, with: 0)
+        // Merge neighbouring trainable entries with the same decay flag: fewer launches, same math.
+        var groups: [(offset: Int, count: Int, decay: Bool)] = []
+        for entry in layout.entries where entry.trainable {
+            if let lastGroup = groups.last, lastGroup.decay == entry.weightDecay,
+               lastGroup.offset + lastGroup.count == entry.offset {
+                groups[groups.count - 1].count += entry.count
+            } else {
+                groups.append((entry.offset, entry.count, entry.weightDecay))
+            }
+        }
+        self.groups = groups
+    }
+
+    /// One update of `parameters` from `gradients` (scaled by `gradientScale`, e.g. for clipping).
+    public func update(parameters: Buffer, gradients: Buffer, learningRate: Float, gradientScale: Float) throws {
+        step += 1
+        let h = hyperparameters
+        for group in groups {
+            try backend.adamW(parameters: parameters.view(offset: group.offset, count: group.count),
+                              gradients: gradients.view(offset: group.offset, count: group.count),
+                              firstMoment: firstMoment.view(offset: group.offset, count: group.count),
+                              secondMoment: secondMoment.view(offset: group.offset, count: group.count),
+                              learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon,
+                              weightDecay: group.decay ? h.weightDecay : 0, step: step,
+                              gradientScale: gradientScale)
+        }
+    }
+}

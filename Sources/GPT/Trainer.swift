@@ -1,0 +1,83 @@
+// Trainer: one optimizer step = zero gradients, forward with dropout, backward, global-norm
+// clipping, AdamW at the scheduled learning rate. Evaluation runs the forward only.
+
+import Compute
+
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var batchSize = 12
+    public var learningRate: Float = 1e-3
+    /// Floor of the cosine decay; nil means learningRate / 10.
+    public var minLearningRate: Float? = nil
+    public var warmupSteps = 100
+    public var steps = 2000
+    public var weightDecay: Float = 0.1
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.99
+    public var epsilon: Float = 1e-8
+    /// Global gradient-norm clip; 0 disables clipping.
+    public var gradientClip: Float = 1.0
+    public var seed: UInt64 = 1337
+
+    public init() {}
+
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(peak: learningRate, minimum: minLearningRate ?? learningRate / 10,
+                             warmupSteps: warmupSteps, totalSteps: steps)
+    }
+}
+
+public struct StepStats: Equatable, Sendable {
+    public var loss: Float
+    /// Global gradient norm before clipping.
+    public var gradientNorm: Float
+    public var learningRate: Float
+}
+
+public final class Trainer {
+    public let model: GPTModel
+    public var options: TrainingOptions
+    public let optimizer: AdamW
+    /// Optimizer steps taken.
+    public var step: Int { optimizer.step }
+    private let normResult: Buffer
+
+    public init(model: GPTModel, options: TrainingOptions) throws {
+        self.model = model
+        self.options = options
+        optimizer = try AdamW(layout: model.layout, backend: model.backend,
+                              hyperparameters: AdamWHyperparameters(beta1: options.beta1, beta2: options.beta2,
+                                                                    epsilon: options.epsilon,
+                                                                    weightDecay: options.weightDecay))
+        normResult = try model.backend.allocate(1, .float32)
+    }
+
+    /// One optimizer step on a (B, T) batch. Dropout masks come from (seed, step).
+    public func trainStep(tokens: [Int32], targets: [Int32], batch: Int, length: Int) throws -> StepStats {
+        let backend = model.backend
+        try model.zeroGradients()
+        let dropoutSeed = CounterRNG.seed(options.seed, UInt64(step))
+        let loss = try model.forward(tokens: tokens, targets: targets, batch: batch, length: length,
+                                     training: true, dropoutSeed: dropoutSeed) ?? 0
+        try model.backward()
+
+        try backend.squaredNorm(result: normResult.all, input: model.gradients.all)
+        let norm = (try backend.download(normResult.all)[0]).squareRoot()
+        var scale: Float = 1
+        if options.gradientClip > 0 && norm > options.gradientClip { scale = options.gradientClip / norm }
+        let rate = options.schedule.rate(at: step)
+        try optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: rate,
+                             gradientScale: scale)
+        return StepStats(loss: loss, gradientNorm: norm, learningRate: rate)
+    }
+
+    /// Mean loss over `batches` (each B*T tokens and targets), without dropout or gradients.
+    public func evaluate(_ batches: [(tokens: [Int32], targets: [Int32])], batch: Int, length: Int) throws -> Float {
+        guard !batches.isEmpty else { return .nan }
+        var sum = 0.0
+        for item in batches {
+            sum += Double(try model.forward(tokens: item.tokens, targets: item.targets, batch: batch,
+                                            length: length) ?? 0)
+        }
+        return Float(sum / Double(batches.count))
+    }
+}
