@@ -1,0 +1,41 @@
+// Tiny model variants and batches shared by the model tests.
+
+import Compute
+import GPT
+import ReferenceBackend
+
+/// One tiny config per architecture variant the graph supports (each preset's family is covered).
+struct Variant: CustomStringConvertible, Sendable {
+    let name: String
+    let config: ModelConfig
+    var description: String { name }
+
+    static func tiny(norm: ModelConfig.Norm, activation: ModelConfig.Activation, positions: ModelConfig.Positions,
+                     tied: Bool, bias: Bool, dropout: Float = 0) -> ModelConfig {
+        ModelConfig(vocabSize: 11, contextLength: 6, layers: 2, heads: 2, embeddingDim: 8, ffnDim: 12,
+                    norm: norm, activation: activation, positions: positions, tiedEmbeddings: tied,
+                    bias: bias, dropout: dropout)
+    }
+
+    static let all: [Variant] = [
+        Variant(name: "gpt2 (layer, gelu, learned, tied, bias)",
+                config: tiny(norm: .layer, activation: .gelu, positions: .learned, tied: true, bias: true)),
+        Variant(name: "lyrics (layer, relu, sinusoidal, untied, bias, dropout)",
+                config: tiny(norm: .layer, activation: .relu, positions: .sinusoidal, tied: false, bias: true,
+                             dropout: 0.2)),
+        Variant(name: "llama (rms, swiglu, rope, tied, no bias, dropout)",
+                config: tiny(norm: .rms, activation: .swiglu, positions: .rope, tied: true, bias: false,
+                             dropout: 0.1)),
+        Variant(name: "mixed (rms, gelu, rope, untied, bias)",
+                config: tiny(norm: .rms, activation: .gelu, positions: .rope, tied: false, bias: true)),
+        Variant(name: "mixed (layer, swiglu, learned, untied, no bias)",
+                config: tiny(norm: .layer, activation: .swiglu, positions: .learned, tied: false, bias: false)),
+    ]
+}
+
+/// Deterministic random tokens and next-token targets.
+func randomBatch(vocab: Int, batch: Int, length: Int, seed: UInt64) -> (tokens: [Int32], targets: [Int32]) {
+    var rng = SplitMix64(seed: seed)
+    let stream = (0...(batch * length)).map { _ in Int32(rng.next() % UInt64(vocab)) }
+    return (Array(stream[0..<(batch * length)]), Array(stream[1...(batch * length)]))
+}
