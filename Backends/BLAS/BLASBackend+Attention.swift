@@ -1,0 +1,131 @@
+// Fused causal self-attention forward on the BLAS backend, flash-attention style: never a T×T
+// matrix, only Bq×Bk tiles. For each (batch, head) and each block of queries, walk the key blocks
+// up to the diagonal:
+//   S = Q_blk K_blk^T / sqrt(hs)                 (cblas_sgemm straight from the strided qkv buffer)
+//   m' = max(m, rowmax(S)),  P = e^(S - m') (0 above the diagonal),  l = l e^(m - m') + rowsum(P)
+//   O = O e^(m - m') + P V_blk                   (cblas_sgemm, beta 1)
+// then out = O / l and logsumexp = m + log l, which the backward uses to rebuild P exactly.
+// Work is split over (batch, head) pairs: every pair is the same amount of work and owns its own
+// rows of out and logsumexp, so workers never share an output.
+
+import Compute
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension BLASBackend {
+    /// Query/key tile edge: 64, halved until a tile product (edge² · hs) stays under OpenBLAS's
+    /// multithreading threshold (262,144 multiply-adds), so each tile's sgemm runs single-threaded
+    /// on the worker that issued it instead of fanning out inside an already parallel loop.
+    static func attentionTile(sequenceLength: Int, headDim: Int) -> Int {
+        var tile = 64
+        while tile > 8 && tile * tile * headDim > 262_144 { tile /= 2 }
+        return max(1, min(tile, sequenceLength))
+    }
+
+    /// Checked pointers and sizes shared by the attention forward and backward.
+    struct AttentionShape {
+        let batch: Int, sequenceLength: Int, heads: Int, headDim: Int
+        var channels: Int { heads * headDim }
+        var rowStride: Int { 3 * heads * headDim }
+        var pairs: Int { batch * heads }
+        var scale: Float { 1 / Float(headDim).squareRoot() }
+        /// Multiply-adds of one causal Q K^T (or P V) over all pairs, times two for FLOPs.
+        var causalProductFlops: Double {
+            2 * Double(pairs) * Double(sequenceLength * (sequenceLength + 1) / 2) * Double(headDim)
+        }
+        var description: String { "B=\(batch) T=\(sequenceLength) NH=\(heads) hs=\(headDim)" }
+    }
+
+    func attentionShape(_ op: String, qkv: BufferView, batch: Int, sequenceLength: Int,
+                        heads: Int, headDim: Int) throws -> AttentionShape {
+        try Check.positive(op, ["batch": batch, "sequenceLength": sequenceLength, "heads": heads, "headDim": headDim])
+        let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
+        try Check.count(op, "qkv", qkv, batch * sequenceLength * shape.rowStride)
+        return shape
+    }
+
+    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
+        let op = "attentionForward"
+        let shape = try attentionShape(op, qkv: qkv, batch: batch, sequenceLength: sequenceLength,
+                                       heads: heads, headDim: headDim)
+        let po = try floats(op, "out", out), plse = try floats(op, "logsumexp", logsumexp)
+        let pqkv = try floats(op, "qkv", qkv)
+        try Check.count(op, "out", out, batch * sequenceLength * shape.channels)
+        try Check.count(op, "logsumexp", logsumexp, batch * heads * sequenceLength)
+        let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
+        // Per worker: S/P tile, O accumulator, running max and running sum.
+        let perWorker = tile * tile + tile * headDim + 2 * tile
+        let workspace = scratch(perWorker * threadCount)
+        Profiler.measure(profiler, op, shape: shape.description, flops: 2 * shape.causalProductFlops,
+                         bytes: 4.0 * Double(qkv.count + out.count + logsumexp.count)) {
+            parallelWorkers(shape.pairs) { worker, workers in
+                let space = workspace + worker * perWorker
+                var pair = worker
+                while pair < shape.pairs {
+                    BLASBackend.attentionForwardPair(
+                        pair, shape: shape, tile: tile, qkv: pqkv, out: po, logsumexp: plse,
+                        scores: space, accumulator: space + tile * tile,
+                        runningMax: space + tile * tile + tile * headDim,
+                        runningSum: space + tile * tile + tile * headDim + tile)
+                    pair += workers
+                }
+            }
+        }
+    }
+
+    /// One (batch, head) pair of the forward, query block by query block.
+    private static func attentionForwardPair(
+        _ pair: Int, shape: AttentionShape, tile: Int, qkv: UnsafeMutablePointer<Float>,
+        out: UnsafeMutablePointer<Float>, logsumexp: UnsafeMutablePointer<Float>,
+        scores: UnsafeMutablePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
+        runningMax: UnsafeMutablePointer<Float>, runningSum: UnsafeMutablePointer<Float>
+    ) {
+        let b = pair / shape.heads, h = pair % shape.heads
+        let T = shape.sequenceLength, hs = shape.headDim, stride = shape.rowStride
+        let base = qkv + b * T * stride + h * hs
+        let queries = base, keys = base + shape.channels, values = base + 2 * shape.channels
+        var queryStart = 0
+        while queryStart < T {
+            let queryCount = min(tile, T - queryStart)
+            accumulator.update(repeating: 0, count: queryCount * hs)
+            runningMax.update(repeating: -.infinity, count: queryCount)
+            runningSum.update(repeating: 0, count: queryCount)
+            var keyStart = 0
+            while keyStart < queryStart + queryCount {
+                let keyCount = min(tile, queryStart + queryCount - keyStart)
+                sgemm(c: scores, a: queries + queryStart * stride, b: keys + keyStart * stride,
+                      m: queryCount, n: keyCount, k: hs, transposeA: false, transposeB: true,
+                      alpha: shape.scale, beta: 0, lda: stride, ldb: stride, ldc: tile)
+                for i in 0..<queryCount {
+                    // Keys keyStart ..< keyStart + visible are at or before query queryStart + i.
+                    let visible = min(keyCount, queryStart + i - keyStart + 1)
+                    let row = scores + i * tile
+                    let newMax = max(runningMax[i], rowMax(row, visible))
+                    let correction = expf(runningMax[i] - newMax)
+                    let sum = exponentiate(row, row, visible, shift: newMax)
+                    if visible < keyCount { (row + visible).update(repeating: 0, count: keyCount - visible) }
+                    runningSum[i] = runningSum[i] * correction + sum
+                    runningMax[i] = newMax
+                    if correction != 1 { scaleRow(accumulator + i * hs, hs, by: correction) }
+                }
+                sgemm(c: accumulator, a: scores, b: values + keyStart * stride,
+                      m: queryCount, n: hs, k: keyCount, transposeA: false, transposeB: false,
+                      alpha: 1, beta: 1, lda: tile, ldb: stride, ldc: hs)
+                keyStart += keyCount
+            }
+            for i in 0..<queryCount {
+                let t = queryStart + i
+                let destination = out + (b * T + t) * shape.channels + h * hs
+                let inverse = 1 / runningSum[i]
+                for d in 0..<hs { destination[d] = accumulator[i * hs + d] * inverse }
+                logsumexp[pair * T + t] = runningMax[i] + logf(runningSum[i])
+            }
+            queryStart += queryCount
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Rotary position embedding on the BLAS backend (Hugging Face "rotate_half" layout: element i pairs
+// with i + hs/2). The cos/sin table for the positions in use is built once, with the angles in
+// Double (pos * theta^(-2i/hs) reaches thousands of radians, where Float angles lose ~1e-4), and
+// kept until the arguments change; each call is then a row-parallel SIMD8 rotation.
+
+import Compute
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// cos and sin of pos * theta^(-2i/hs) for `sequenceLength` positions starting at `positionOffset`,
+/// i in 0..<hs/2: row p of `cosines` and `sines` holds position positionOffset + p.
+struct RopeTable {
+    let sequenceLength: Int
+    let positionOffset: Int
+    let headDim: Int
+    let theta: Float
+    let cosines: [Float]
+    let sines: [Float]
+
+    init(sequenceLength: Int, positionOffset: Int, headDim: Int, theta: Float) {
+        self.sequenceLength = sequenceLength
+        self.positionOffset = positionOffset
+        self.headDim = headDim
+        self.theta = theta
+        let half = headDim / 2
+        var cosines = [Float](repeating: 0, count: sequenceLength * half)
+        var sines = [Float](repeating: 0, count: sequenceLength * half)
+        for p in 0..<sequenceLength {
+            let position = Double(p + positionOffset)
+            for i in 0..<half {
+                let angle = position * pow(Double(theta), -2 * Double(i) / Double(headDim))
+                cosines[p * half + i] = Float(cos(angle))
+                sines[p * half + i] = Float(sin(angle))
+            }
+        }
+        self.cosines = cosines
+        self.sines = sines
+    }
+
+    func matches(sequenceLength: Int, positionOffset: Int, headDim: Int, theta: Float) -> Bool {
+        self.sequenceLength == sequenceLength && self.positionOffset == positionOffset
+            && self.headDim == headDim && self.theta == theta
+    }
+}
+
+extension BLASBackend {
+    public func ropeForward(_ x: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                            heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
+        try rope("ropeForward", x, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
+                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: 1)
+    }
+
+    public func ropeBackward(_ dx: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                             heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
+        try rope("ropeBackward", dx, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
+                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: -1)
+    }
+
+    /// Rotates pairs (x_i, x_{i+hs/2}) by direction * angle:
+    ///   x_i' = x_i cos - direction x_{i+h} sin,  x_{i+h}' = x_{i+h} cos + direction x_i sin.
+    private func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                      heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Float) throws {
+        try Check.positive(op, ["rows": rows, "sequenceLength": sequenceLength, "rowStride": rowStride,
+                                "heads": heads, "headDim": headDim])
+        guard headDim % 2 == 0 else {
+            throw BackendError.invalidArgument(op: op, reason: "headDim must be even, got \(headDim)")
+        }
+        guard heads * headDim <= rowStride else {
+            throw BackendError.invalidArgument(
+                op: op, reason: "heads * headDim (\(heads * headDim)) exceeds rowStride \(rowStride)")
+        }
+        guard positionOffset >= 0, theta > 0 else {
+            throw BackendError.invalidArgument(op: op, reason: "positionOffset must be >= 0 and theta > 0")
+        }
+        let px = try floats(op, "x", view)
+        try Check.count(op, "x", view, rows * rowStride)
+        if ropeTable?.matches(sequenceLength: sequenceLength, positionOffset: positionOffset,
+                              headDim: headDim, theta: theta) != true {
+            ropeTable = RopeTable(sequenceLength: sequenceLength, positionOffset: positionOffset,
+                                  headDim: headDim, theta: theta)
+        }
+        let table = ropeTable!
+        let half = headDim / 2
+        Profiler.measure(profiler, op, shape: "rows=\(rows) heads=\(heads) hs=\(headDim)",
+                         flops: 3.0 * Double(rows * heads * headDim), bytes: 8.0 * Double(rows * heads * headDim)) {
+            table.cosines.withUnsafeBufferPointer { cosines in
+                table.sines.withUnsafeBufferPointer { sines in
+                    let pcos = cosines.baseAddress!, psin = sines.baseAddress!
+                    parallelFor(rows, grain: rowGrain(heads * headDim)) { range in
+                        for row in range {
+                            let position = row % sequenceLength
+                            let c = pcos + position * half, s = psin + position * half
+                            for head in 0..<heads {
+                                let first = px + row * rowStride + head * headDim, second = first + half
+                                var i = 0
+                                while i < half {
+                                    let n = min(8, half - i)
+                                    let cv = n == 8 ? VectorMath.load(c + i) : VectorMath.load(c + i, count: n)
+                                    let sv = (n == 8 ? VectorMath.load(s + i) : VectorMath.load(s + i, count: n))
+                                        * direction
+                                    let a = n == 8 ? VectorMath.load(first + i) : VectorMath.load(first + i, count: n)
+                                    let b = n == 8 ? VectorMath.load(second + i) : VectorMath.load(second + i, count: n)
+                                    let newA = a * cv - b * sv, newB = b * cv + a * sv
+                                    if n == 8 {
+                                        VectorMath.store(newA, first + i)
+                                        VectorMath.store(newB, second + i)
+                                    } else {
+                                        VectorMath.store(newA, first + i, count: n)
+                                        VectorMath.store(newB, second + i, count: n)
+                                    }
+                                    i += 8
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
