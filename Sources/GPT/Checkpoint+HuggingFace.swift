@@ -1,0 +1,159 @@
+// The Hugging Face side of a checkpoint: config.json fields that transformers reads
+// (GPT2LMHeadModel or LlamaForCausalLM, chosen by `ParameterLayout.usesLlamaNames`), and the mapping
+// between our flat parameter buffer and HF-named, HF-shaped tensors.
+//
+// `from_pretrained` reproduces our logits for the variants transformers has: GPT-2 (LayerNorm,
+// gelu_new or relu, learned or sinusoidal positions stored as `transformer.wpe.weight`) and Llama
+// (RMSNorm, SwiGLU, RoPE). Other combinations still save and load here; transformers would not
+// reproduce them. Our own ModelConfig rides along under the key "gpt", which transformers ignores.
+
+/// config.json: HF fields (nil ones are omitted) plus our ModelConfig under "gpt".
+struct CheckpointConfigFile: Codable {
+    var gpt: ModelConfig
+    var modelType: String?
+    var architectures: [String]?
+    var vocabSize: Int?
+    var tieWordEmbeddings: Bool?
+    var torchDtype: String?
+    // GPT-2
+    var nPositions: Int?, nCtx: Int?, nEmbd: Int?, nLayer: Int?, nHead: Int?, nInner: Int?
+    var activationFunction: String?
+    var layerNormEpsilon: Float?
+    var residPdrop: Float?, embdPdrop: Float?, attnPdrop: Float?
+    // Llama
+    var hiddenSize: Int?, intermediateSize: Int?, numHiddenLayers: Int?, numAttentionHeads: Int?
+    var numKeyValueHeads: Int?, headDim: Int?, maxPositionEmbeddings: Int?
+    var rmsNormEps: Float?, ropeTheta: Float?
+    var hiddenAct: String?
+    var attentionBias: Bool?, mlpBias: Bool?, attentionDropout: Float?
+
+    enum CodingKeys: String, CodingKey {
+        case gpt
+        case modelType = "model_type", architectures, vocabSize = "vocab_size"
+        case tieWordEmbeddings = "tie_word_embeddings", torchDtype = "torch_dtype"
+        case nPositions = "n_positions", nCtx = "n_ctx", nEmbd = "n_embd", nLayer = "n_layer"
+        case nHead = "n_head", nInner = "n_inner", activationFunction = "activation_function"
+        case layerNormEpsilon = "layer_norm_epsilon", residPdrop = "resid_pdrop", embdPdrop = "embd_pdrop"
+        case attnPdrop = "attn_pdrop"
+        case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
+        case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta", hiddenAct = "hidden_act", attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias", attentionDropout = "attention_dropout"
+    }
+
+    init(_ config: ModelConfig) {
+        gpt = config
+        vocabSize = config.vocabSize
+        tieWordEmbeddings = config.tiedEmbeddings
+        torchDtype = "float32"
+        if ParameterLayout(config).usesLlamaNames {
+            modelType = "llama"
+            architectures = ["LlamaForCausalLM"]
+            hiddenSize = config.embeddingDim
+            intermediateSize = config.ffnDim
+            numHiddenLayers = config.layers
+            numAttentionHeads = config.heads
+            numKeyValueHeads = config.heads
+            headDim = config.headDim
+            maxPositionEmbeddings = config.contextLength
+            rmsNormEps = config.normEpsilon
+            ropeTheta = config.ropeTheta
+            hiddenAct = config.activation == .swiglu ? "silu" : config.activation.rawValue
+            attentionBias = config.bias
+            mlpBias = config.bias
+            attentionDropout = 0
+        } else {
+            modelType = "gpt2"
+            architectures = ["GPT2LMHeadModel"]
+            nPositions = config.contextLength
+            nCtx = config.contextLength
+            nEmbd = config.embeddingDim
+            nLayer = config.layers
+            nHead = config.heads
+            nInner = config.ffnDim
+            activationFunction = config.activation == .gelu ? "gelu_new" : config.activation.rawValue
+            layerNormEpsilon = config.normEpsilon
+            residPdrop = config.dropout
+            embdPdrop = config.dropout
+            attnPdrop = 0
+        }
+    }
+}
+
+extension Checkpoint {
+    /// GPT-2 bias tensors transformers always expects; a bias-free model stores them as zeros.
+    static func gpt2BiasShapes(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
+        let c = config.embeddingDim
+        let up = config.activation == .swiglu ? 2 * config.ffnDim : config.ffnDim
+        var shapes: [(String, [Int])] = []
+        for i in 0..<config.layers {
+            let p = "transformer.h.\(i)."
+            shapes += [(p + "ln_1.bias", [c]), (p + "attn.c_attn.bias", [3 * c]), (p + "attn.c_proj.bias", [c]),
+                       (p + "ln_2.bias", [c]), (p + "mlp.c_fc.bias", [up]), (p + "mlp.c_proj.bias", [c])]
+        }
+        return shapes + [("transformer.ln_f.bias", [c])]
+    }
+
+    /// Our flat parameters as HF tensors: HF names and shapes, Conv1D weights transposed, zero
+    /// biases added where GPT-2 expects them and the model has none, tied heads stored once.
+    static func huggingFaceTensors(config: ModelConfig, layout: ParameterLayout, values: [Float]) -> [NamedTensor] {
+        var tensors = layout.entries.map { entry in
+            let slice = Array(values[entry.offset ..< entry.offset + entry.count])
+            return NamedTensor(name: entry.name, shape: entry.huggingFaceShape,
+                               values: entry.huggingFaceTransposed ? transpose(slice, rows: entry.shape[0], columns: entry.shape[1]) : slice)
+        }
+        if !layout.usesLlamaNames {
+            for bias in gpt2BiasShapes(config) where layout.entry(named: bias.name) == nil {
+                tensors.append(NamedTensor(name: bias.name, shape: bias.shape,
+                                           values: Array(repeating: 0, count: bias.shape.reduce(1, *))))
+            }
+        }
+        return tensors
+    }
+
+    /// The flat parameter buffer from HF tensors, checking every name and shape against `layout`.
+    static func parameterValues(from tensors: [NamedTensor], config: ModelConfig, layout: ParameterLayout,
+                                file: String) throws -> [Float] {
+        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: file, reason: reason) }
+        var byName = [String: NamedTensor](minimumCapacity: tensors.count)
+        for tensor in tensors { byName[tensor.name] = tensor }
+        var values = [Float](repeating: 0, count: layout.count)
+        for entry in layout.entries {
+            guard let tensor = byName.removeValue(forKey: entry.name) else {
+                throw fail("missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
+            }
+            guard tensor.shape == entry.huggingFaceShape else {
+                throw fail("tensor '\(entry.name)' has shape \(tensor.shape), but config.json implies \(entry.huggingFaceShape)")
+            }
+            let ours = entry.huggingFaceTransposed
+                ? transpose(tensor.values, rows: entry.shape[1], columns: entry.shape[0]) : tensor.values
+            values.replaceSubrange(entry.offset ..< entry.offset + entry.count, with: ours)
+        }
+        let zeroBiases = layout.usesLlamaNames ? [] : gpt2BiasShapes(config)
+        for bias in zeroBiases {
+            guard let tensor = byName.removeValue(forKey: bias.name) else { continue }
+            guard tensor.shape == bias.shape, tensor.values.allSatisfy({ $0 == 0 }) else {
+                throw fail("tensor '\(bias.name)' must be all zeros with shape \(bias.shape): "
+                           + "the model has no biases (config bias: false)")
+            }
+        }
+        if let extra = byName.keys.sorted().first {
+            throw fail("unexpected tensor '\(extra)' (not part of the model that config.json describes)")
+        }
+        return values
+    }
+
+    /// Row-major (rows × columns) -> (columns × rows).
+    static func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { source in
+                for r in 0..<rows {
+                    for c in 0..<columns { out[c * rows + r] = source[r * columns + c] }
+                }
+            }
+            initialized = values.count
+        }
+    }
+}
