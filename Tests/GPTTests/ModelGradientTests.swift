@@ -1,6 +1,8 @@
 // Whole-model finite-difference gradient checks, one per architecture variant, on the reference
 // backend. The loss is a Float computed by the reference (Double accumulation inside each op), so
-// central differences with eps = 1e-2 carry ~1e-5 round-off; a gradient passes when
+// central differences with eps = 1e-3 carry ~1e-4 round-off (a larger step is not an option: at init
+// the residual stream is ~0.02 in size, so RMSNorm is far from linear over a 1e-2 bias step); a
+// gradient passes when
 // |fd - analytic| <= 2e-3 + 5e-2 * |analytic|. Dropout is on where the variant has it: the same
 // dropout seed gives the same mask in every forward, so the loss is a smooth function of the weights.
 
@@ -31,7 +33,7 @@ struct ModelGradientTests {
         // Every tensor gets checked: its largest-gradient element plus two seeded random ones.
         var rng = SplitMix64(seed: 5)
         var checked = 0
-        let eps: Float = 1e-2
+        let eps: Float = 1e-3
         for entry in model.layout.entries where entry.trainable {
             let range = entry.offset..<(entry.offset + entry.count)
             let largest = range.max { abs(analytic[$0]) < abs(analytic[$1]) }!

@@ -10,12 +10,12 @@ struct OptimizerTests {
     @Test("warmup then cosine to the floor")
     func schedule() {
         let s = LearningRateSchedule(peak: 1e-3, minimum: 1e-4, warmupSteps: 10, totalSteps: 110)
-        #expect(s.rate(at: 0) == 1e-4)
+        #expect(abs(s.rate(at: 0) - 1e-4) < 1e-9)
         #expect(abs(s.rate(at: 9) - 1e-3) < 1e-9)
         #expect(abs(s.rate(at: 10) - 1e-3) < 1e-9)
         #expect(abs(s.rate(at: 60) - 5.5e-4) < 1e-7)  // half way down the cosine
         #expect(abs(s.rate(at: 110) - 1e-4) < 1e-9)
-        #expect(s.rate(at: 500) == 1e-4)
+        #expect(s.rate(at: 500) == s.minimum)
     }
 
     @Test("weight decay moves 2-D weights only; zero gradients leave norms and biases alone")
