@@ -48,16 +48,17 @@ extension BLASBackend {
         }
     }
 
+    /// Written as `x > 0 ? x : 0`, like the reference: NaN maps to 0.
     public func reluForward(out: BufferView, input: BufferView) throws {
         let op = "reluForward"
         let po = try floats(op, "out", out), px = try floats(op, "input", input)
         try Check.count(op, "out", out, input.count)
         try elementwise(op, count: input.count, flops: 1) { i in
             let x = VectorMath.load(px + i)
-            VectorMath.store(x.replacing(with: 0, where: x .<= 0), po + i)
+            VectorMath.store(x.replacing(with: 0, where: .!(x .> 0)), po + i)
         } tail: { i, n in
             let x = VectorMath.load(px + i, count: n)
-            VectorMath.store(x.replacing(with: 0, where: x .<= 0), po + i, count: n)
+            VectorMath.store(x.replacing(with: 0, where: .!(x .> 0)), po + i, count: n)
         }
     }
 
