@@ -1,1 +1,62 @@
-print("gpt")
+// The `gpt` command line: dispatches to one subcommand per file. Usage errors exit 64 with one line;
+// runtime errors exit 1 with one clear line (never a stack trace).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A runtime failure the CLI itself detects (as opposed to one thrown by a library).
+struct RuntimeError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+let commands = [backendsCommand, trainCommand, generateCommand]
+
+func topLevelHelp() -> String {
+    let width = (commands.map(\.name.count).max() ?? 0) + 4
+    var lines = ["gpt: train and run GPT language models on pluggable compute backends", "",
+                 "Usage: gpt <command> [options]", "", "Commands:"]
+    for command in commands {
+        lines.append("  " + command.name + String(repeating: " ", count: width - command.name.count) + command.summary)
+    }
+    lines += ["", "Run `gpt <command> --help` for a command's flags and their defaults."]
+    return lines.joined(separator: "\n")
+}
+
+func runMain() -> Int32 {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    guard let name = arguments.first else {
+        Console.error(topLevelHelp())
+        return 64
+    }
+    arguments.removeFirst()
+    if ["--help", "-h", "help"].contains(name) {
+        print(topLevelHelp())
+        return 0
+    }
+    guard let command = commands.first(where: { $0.name == name }) else {
+        Console.error(UsageError(command: "", message: "unknown command '\(name)'").line)
+        return 64
+    }
+    do {
+        guard let parsed = try command.parse(arguments) else {
+            print(command.helpText)
+            return 0
+        }
+        try command.run(parsed)
+        return 0
+    } catch let error as UsageError {
+        Console.error(error.line)
+        return 64
+    } catch {
+        if Console.stdoutIsTerminal { Console.clearLine() }
+        let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        Console.error("gpt \(command.name): \(message)")
+        return 1
+    }
+}
+
+exit(runMain())

@@ -1,0 +1,27 @@
+// `gpt backends`: every registered backend, whether it can run here (or why not), its devices, and
+// which one `--backend auto` would pick.
+
+import Compute
+
+let backendsCommand = Command(
+    name: "backends",
+    summary: "list the compute backends, whether each is available here, and their devices",
+    flags: []
+) { _ in
+    let survey = backendRegistry.survey()
+    let width = (survey.map(\.plugin.name.count).max() ?? 0) + 2
+    for (plugin, availability) in survey {
+        let name = plugin.name + String(repeating: " ", count: width - plugin.name.count)
+        switch availability {
+        case let .available(devices):
+            print(name + "available    " + plugin.summary)
+            for device in devices { print(String(repeating: " ", count: width) + "  device: " + device) }
+        case let .unavailable(reason):
+            print(name + "unavailable  " + plugin.summary)
+            print(String(repeating: " ", count: width) + "  why not: " + reason)
+        }
+    }
+    if let best = try? backendRegistry.resolve("auto") {
+        print("auto -> \(best.name)")
+    }
+}
