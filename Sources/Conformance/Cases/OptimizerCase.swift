@@ -1,0 +1,67 @@
+// Conformance cases for the AdamW step and the squared global norm.
+
+import Compute
+
+/// AdamW over `count` parameters (parameters, first and second moments all updated in place and
+/// compared), or squaredNorm of `count` values.
+///
+/// Tolerance: AdamW is elementwise with a sqrt, a division and bias corrections 1 - beta^t (pow in
+/// float32 versus Double): relative 1e-5, NMSE 1e-11. squaredNorm sums `count` squares; a float32
+/// running sum over 65,537 terms drifts by about eps·sqrt(n)·sum ≈ 1.5e-5 relative: relative 1e-4.
+public struct OptimizerCase: OpCase {
+    public let kind: Op
+    public let count: Int
+    public let step: Int
+    public let weightDecay: Float
+    public let nonFinite: Bool
+
+    public init(_ kind: Op, count: Int, step: Int = 1, weightDecay: Float = 0.1, nonFinite: Bool = false) {
+        precondition(kind == .adamW || kind == .squaredNorm, "not an optimizer op: \(kind)")
+        self.kind = kind
+        self.count = count
+        self.step = step
+        self.weightDecay = weightDecay
+        self.nonFinite = nonFinite
+    }
+
+    public var op: String { kind.rawValue }
+    public var parameters: String {
+        (kind == .adamW ? "n=\(count),step=\(step),wd=\(weightDecay)" : "n=\(count)") + (nonFinite ? ",nonfinite" : "")
+    }
+    public var seed: UInt64 { Self.seed(for: description) }
+    public var injectsNonFinite: Bool { nonFinite }
+    public var tolerance: Tolerance {
+        kind == .adamW ? Tolerance(nmse: 1e-11, relative: 1e-5) : Tolerance(nmse: 1e-8, relative: 1e-4)
+    }
+
+    public func execute(_ harness: OpHarness) throws {
+        let backend = harness.backend
+        switch kind {
+        case .adamW:
+            let parameters = try harness.output("parameters", initial: harness.normal(count, std: 0.1))
+            let gradients = try harness.input("gradients", harness.normal(count, std: 0.01))
+            let first = try harness.output("firstMoment", initial: harness.normal(count, std: 0.001))
+            // The second moment is a running mean of squares: non-negative.
+            let second = try harness.output("secondMoment", initial: harness.uniform(count, 0, 1e-4))
+            try backend.adamW(parameters: parameters, gradients: gradients, firstMoment: first, secondMoment: second,
+                              learningRate: 3e-3, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: weightDecay,
+                              step: step, gradientScale: 0.5)
+        default:
+            var x = harness.normal(count)
+            if nonFinite { harness.injectNonFinite(&x, count: 1) }
+            try backend.squaredNorm(result: try harness.output("result", count: 1), input: try harness.input("input", x))
+        }
+    }
+
+    static func catalogue(extended: Bool) -> [any ConformanceCase] {
+        var cases: [any ConformanceCase] = []
+        for count in [1, 17, 4099] + (extended ? [1 << 22] : []) {
+            cases.append(OptimizerCase(.adamW, count: count, step: 1))
+            cases.append(OptimizerCase(.adamW, count: count, step: 7, weightDecay: 0))
+            cases.append(OptimizerCase(.squaredNorm, count: count))
+        }
+        cases.append(OptimizerCase(.squaredNorm, count: 65_537))
+        cases.append(OptimizerCase(.squaredNorm, count: 257, nonFinite: true))
+        return cases
+    }
+}

@@ -1,0 +1,83 @@
+// Checks on the catalogue itself: it covers every protocol op and every shape the suite promises, and
+// its case names (and so its seeds) are unique.
+
+import Compute
+import Conformance
+import Testing
+
+@Suite("Conformance catalogue")
+struct CatalogueTests {
+    let cases = Catalogue.standard
+
+    @Test("every protocol op has a case")
+    func coversEveryOp() {
+        let covered = Set(cases.map(\.op))
+        for op in Op.allCases {
+            #expect(covered.contains(op.rawValue), "no conformance case for \(op.rawValue)")
+        }
+    }
+
+    @Test("case names and seeds are unique")
+    func namesAreUnique() {
+        var names = Set<String>(), seeds = Set<UInt64>()
+        for testCase in cases {
+            #expect(names.insert(testCase.description).inserted, "duplicate case \(testCase.description)")
+            seeds.insert(testCase.seed)
+        }
+        #expect(seeds.count == cases.count, "two cases share a seed")
+    }
+
+    @Test("matmul covers awkward sizes, all transposes, batches and alpha/beta")
+    func matmulShapes() {
+        let matmuls = cases.compactMap { $0 as? MatmulCase }
+        for size in [1, 3, 17, 65, 127, 257] {
+            #expect(matmuls.contains { $0.m == size && $0.n == size && $0.k == size }, "no square matmul of \(size)")
+        }
+        for tA in [false, true] {
+            for tB in [false, true] {
+                #expect(matmuls.contains { $0.transposeA == tA && $0.transposeB == tB && $0.batch > 1 })
+            }
+        }
+        #expect(matmuls.contains { $0.alpha != 1 && $0.beta != 0 && $0.beta != 1 })
+        #expect(matmuls.contains { $0.m != $0.n && $0.n != $0.k })
+        #expect(matmuls.contains { $0.nonFinite })
+    }
+
+    @Test("attention covers sequence lengths off every tile size and head sizes 16, 40, 64, 72")
+    func attentionShapes() {
+        let attention = cases.compactMap { $0 as? AttentionCase }
+        for backward in [false, true] {
+            for length in [1, 17, 65, 127, 257] {
+                #expect(attention.contains { $0.backward == backward && $0.sequenceLength == length })
+            }
+            for headDim in [16, 40, 64, 72] {
+                #expect(attention.contains { $0.backward == backward && $0.headDim == headDim })
+            }
+        }
+    }
+
+    @Test("whole-model cases cover every architecture option")
+    func modelVariants() {
+        // Read from the parameter strings: this target does not import GPT (where ModelConfig lives).
+        let models = cases.filter { $0.op == "model" }.map { "," + $0.parameters + "," }
+        let options = ["norm=layer", "norm=rms", "act=relu", "act=gelu", "act=swiglu", "pos=learned",
+                       "pos=sinusoidal", "pos=rope", "tied=0", "tied=1", "bias=0", "bias=1", "dropout=0.1"]
+        for option in options {
+            #expect(models.contains { $0.contains("," + option + ",") }, "no model case with \(option)")
+        }
+    }
+
+    @Test("--op selects by prefix, case-insensitively")
+    func opFilter() {
+        let attention = Catalogue.filter(cases, op: "Attention")
+        #expect(!attention.isEmpty)
+        #expect(attention.allSatisfy { $0.op.hasPrefix("attention") })
+        #expect(Catalogue.filter(cases, op: nil).count == cases.count)
+        #expect(Catalogue.filter(cases, op: "nosuchop").isEmpty)
+    }
+
+    @Test("the extended catalogue adds larger cases")
+    func extendedIsLarger() {
+        #expect(Catalogue.extended.count > cases.count)
+    }
+}
