@@ -67,6 +67,11 @@ enum Format {
         return fixed(mantissa, 2) + "e" + sign + (abs(exponent) < 10 ? "0" : "") + String(abs(exponent))
     }
 
+    /// Tokens per second as a grouped integer, safe for a zero or tiny duration.
+    static func rate(_ tokens: Double, _ seconds: Double) -> String {
+        grouped(Int(min(tokens / max(seconds, 1e-9), 1e15)))
+    }
+
     /// Seconds -> "42s", "3m07s", "1h02m".
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }

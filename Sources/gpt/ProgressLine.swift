@@ -28,7 +28,7 @@ final class ProgressLine {
         let secondsPerStep = recent.reduce(0, +) / Double(recent.count)
         let line = "step \(step)/\(totalSteps) | loss \(Format.fixed(Double(stats.loss), 4)) "
             + "| lr \(Format.scientific(Double(stats.learningRate))) "
-            + "| \(Format.grouped(Int(Double(tokensPerStep) / secondsPerStep))) tok/s "
+            + "| \(Format.rate(Double(tokensPerStep), secondsPerStep)) tok/s "
             + "| ETA \(Format.duration(secondsPerStep * Double(totalSteps - step)))"
         if redraw {
             Console.redraw(line)

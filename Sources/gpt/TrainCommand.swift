@@ -93,7 +93,7 @@ let trainCommand = Command(
     let trainingSeconds = progress.trainingSeconds
     try Checkpoint.save(model, tokenizer: tokenizer, to: outputDirectory)
     print("done: \(options.steps) steps in \(Format.duration(seconds(since: start))) "
-          + "(\(Format.grouped(Int(Double(options.steps * batchSize * length) / trainingSeconds))) tok/s while training), "
+          + "(\(Format.rate(Double(options.steps * batchSize * length), trainingSeconds)) tok/s while training), "
           + "final val loss \(Format.fixed(Double(finalValidationLoss), 4)); checkpoint saved to \(outputDirectory)")
 }
 
