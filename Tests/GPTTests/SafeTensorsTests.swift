@@ -107,6 +107,19 @@ import Testing
         #expect(tensors.map(\.shape) == [[1, 1], [1]])
     }
 
+    /// Written by the Python `safetensors` package (0.4+):
+    /// save_file({"b": arange(6).reshape(2, 3), "a": [1.5]}, path, metadata={"format": "pt"}).
+    static let officialFile = "kAAAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCJ9LCJhIjp7ImR0eXBlIjoiRjMyIiwic2hhcGUiOlsxXSwiZ"
+        + "GF0YV9vZmZzZXRzIjpbMCw0XX0sImIiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIsM10sImRhdGFfb2Zmc2V0cyI6WzQsMjhdfX0gICAAAMA/"
+        + "AAAAAAAAgD8AAABAAABAQAAAgEAAAKBA"
+
+    @Test func readsAFileWrittenByTheReferenceImplementation() throws {
+        let data = try #require(Data(base64Encoded: Self.officialFile))
+        let tensors = try SafeTensors.decode(data, file: "official.safetensors")
+        #expect(tensors == [NamedTensor(name: "a", shape: [1], values: [1.5]),
+                            NamedTensor(name: "b", shape: [2, 3], values: [0, 1, 2, 3, 4, 5])])
+    }
+
     @Test func missingFileIsRefused() {
         let path = NSTemporaryDirectory() + "missing-\(UUID().uuidString).safetensors"
         #expect(throws: FileError(path: path, reason: "no such file")) { try SafeTensors.read(path) }
