@@ -44,7 +44,11 @@ enum CLI {
 /// Files shared by the CLI tests, created once (Swift initialises a static let exactly once, even
 /// when tests run in parallel).
 struct Fixture {
-    static let shared = try! Fixture()
+    static let shared: Fixture = {
+        let fixture = try! Fixture()
+        atexit { try? FileManager.default.removeItem(atPath: Fixture.shared.directory) }
+        return fixture
+    }()
 
     let directory: String
     let corpus: String, emptyFile: String, shortFile: String
