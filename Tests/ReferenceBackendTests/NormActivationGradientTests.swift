@@ -76,7 +76,7 @@ struct NormActivationGradientTests {
         var f = Fixture(seed: 23)
         let backend = f.backend
         var x = f.normal(count, scale: 2)
-        // ReLU has a kink at 0: keep every input at least 5 eps away so differences stay one-sided-free.
+        // ReLU has a kink at 0: keep every input at least 5 eps away so no difference straddles it.
         if activation == .relu { x = x.map { abs($0) < 0.05 ? $0 + ($0 < 0 ? -0.1 : 0.1) : $0 } }
         let r = f.normal(count)
         let context = "\(activation)Backward n=\(count) seed \(f.seed)"
