@@ -42,10 +42,7 @@ extension ReferenceBackend {
                         let q = token(t)
                         var maximum = -Double.infinity
                         for j in 0...t {
-                            let k = token(j) + C
-                            var dot = 0.0
-                            for d in 0..<hs { dot += Double(q[d]) * Double(k[d]) }
-                            scores[j] = dot * scale
+                            scores[j] = Self.dot(q, token(j) + C, hs) * scale
                             maximum = max(maximum, scores[j])
                         }
                         var total = 0.0
@@ -90,35 +87,36 @@ extension ReferenceBackend {
             let scale = 1 / Double(hs).squareRoot()
 
             parallelFor(B * NH) { pairs in
-                var dq = [Double](repeating: 0, count: hs)
-                var dk = [Double](repeating: 0, count: T * hs), dv = dk
+                // Per-chunk Double scratch (raw pointers: the inner loop is the hot path).
+                let dq = UnsafeMutablePointer<Double>.allocate(capacity: hs)
+                let dk = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
+                let dv = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
+                defer {
+                    dq.deallocate()
+                    dk.deallocate()
+                    dv.deallocate()
+                }
                 for pair in pairs {
                     let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
                     @inline(__always) func token(_ t: Int) -> Int { (b * T + t) * 3 * C + h * hs }
-                    for i in 0..<(T * hs) {
-                        dk[i] = 0
-                        dv[i] = 0
-                    }
+                    dk.update(repeating: 0, count: T * hs)
+                    dv.update(repeating: 0, count: T * hs)
                     for t in 0..<T {
                         let q = x + token(t)
                         let gradient = dy + (b * T + t) * C + h * hs, output = y + (b * T + t) * C + h * hs
-                        var dotOut = 0.0
-                        for d in 0..<hs { dotOut += Double(gradient[d]) * Double(output[d]) }
+                        let dotOut = Self.dot(gradient, output, hs)
                         let rowLSE = Double(lse[(b * NH + h) * T + t])
-                        for d in 0..<hs { dq[d] = 0 }
+                        dq.update(repeating: 0, count: hs)
                         for j in 0...t {
                             let k = x + token(j) + C, v = x + token(j) + 2 * C
-                            var score = 0.0, dP = 0.0
-                            for d in 0..<hs {
-                                score += Double(q[d]) * Double(k[d])
-                                dP += Double(gradient[d]) * Double(v[d])
-                            }
-                            let p = exp(score * scale - rowLSE)
+                            let p = exp(Self.dot(q, k, hs) * scale - rowLSE)
+                            let dP = Self.dot(gradient, v, hs)
                             let dS = p * (dP - dotOut) * scale
+                            let dkRow = dk + j * hs, dvRow = dv + j * hs
                             for d in 0..<hs {
                                 dq[d] += dS * Double(k[d])
-                                dk[j * hs + d] += dS * Double(q[d])
-                                dv[j * hs + d] += p * Double(gradient[d])
+                                dkRow[d] += dS * Double(q[d])
+                                dvRow[d] += p * Double(gradient[d])
                             }
                         }
                         let dqRow = dx + token(t)
