@@ -2,8 +2,10 @@
 // `gpt backends`, `--backend NAME` and `auto` pick it up.
 
 import Compute
+import BLASBackend
 import ReferenceBackend
 
 let backendRegistry = BackendRegistry([
     ReferenceBackend.plugin,
+    BLASBackend.plugin,
 ])
