@@ -4,62 +4,122 @@
 // GELU uses the identity 0.5 (1 + tanh(u)) = sigmoid(2u), so gelu(x) = x / (1 + e^(-2u)) with
 // u = sqrt(2/pi) (x + 0.044715 x^3): one vector exp, and full relative accuracy for large negative
 // x where 1 + tanh(u) would cancel.
+//
+// Each elementwise op is a small kernel struct run by the generic `elementwise` loop: the loop is
+// specialised per kernel, so the per-vector call is inlined (a closure here would be an indirect
+// call per 8 elements, because Profiler.measure's body is opaque across modules).
 
 import Compute
 
-extension BLASBackend {
-    private static let geluScale: Float = 0.7978845608028654  // sqrt(2 / pi)
-    private static let geluCubic: Float = 0.044715
+/// One elementwise op: `apply(at: i, count: n)` computes elements i ..< i + n (n in 1...8).
+protocol ElementwiseKernel {
+    func apply(at i: Int, count n: Int)
+}
 
+private let geluScale: Float = 0.7978845608028654  // sqrt(2 / pi)
+private let geluCubic: Float = 0.044715
+
+private struct GELUForward: ElementwiseKernel {
+    let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    @inline(__always) func apply(at i: Int, count n: Int) {
+        let x = VectorMath.load(input + i, upTo: n)
+        let u = geluScale * (x + geluCubic * x * x * x)
+        VectorMath.store(x * VectorMath.sigmoid(2 * u), out + i, upTo: n)
+    }
+}
+
+/// gelu'(x) = s + 2 x s (1 - s) u', s = sigmoid(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+private struct GELUBackward: ElementwiseKernel {
+    let input: UnsafeMutablePointer<Float>, dout: UnsafeMutablePointer<Float>, dinput: UnsafeMutablePointer<Float>
+    @inline(__always) func apply(at i: Int, count n: Int) {
+        let x = VectorMath.load(input + i, upTo: n)
+        let x2 = x * x
+        let u = geluScale * (x + geluCubic * x2 * x)
+        let du = geluScale * (1 + 3 * geluCubic * x2)
+        let s = VectorMath.sigmoid(2 * u)
+        let gradient = s + 2 * x * s * (1 - s) * du
+        VectorMath.store(VectorMath.load(dout + i, upTo: n) * gradient, dinput + i, upTo: n)
+    }
+}
+
+/// `x > 0 ? x : 0`, like the reference: NaN maps to 0.
+private struct ReLUForward: ElementwiseKernel {
+    let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    @inline(__always) func apply(at i: Int, count n: Int) {
+        let x = VectorMath.load(input + i, upTo: n)
+        VectorMath.store(Float8().replacing(with: x, where: x .> 0), out + i, upTo: n)
+    }
+}
+
+private struct ReLUBackward: ElementwiseKernel {
+    let input: UnsafeMutablePointer<Float>, dout: UnsafeMutablePointer<Float>, dinput: UnsafeMutablePointer<Float>
+    @inline(__always) func apply(at i: Int, count n: Int) {
+        let d = VectorMath.load(dout + i, upTo: n)
+        VectorMath.store(Float8().replacing(with: d, where: VectorMath.load(input + i, upTo: n) .> 0),
+                         dinput + i, upTo: n)
+    }
+}
+
+/// out[i] = keep(i) ? input[i] / (1 - p) : 0, keep(i) = CounterRNG.uniform(seed, i) >= p, with the
+/// hash evaluated eight lanes at a time using exactly CounterRNG's 32-bit integer steps.
+private struct Dropout: ElementwiseKernel {
+    let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    let probability: Float, keepScale: Float
+    /// CounterRNG.bits(seed, i) = hash(hash(i ^ streamLow) ^ streamHigh).
+    let streamLow: UInt32, streamHigh: UInt32
+
+    init(input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, probability: Float, seed: UInt64) {
+        self.input = input
+        self.out = out
+        self.probability = probability
+        keepScale = 1 / (1 - probability)
+        streamLow = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed))
+        streamHigh = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9)
+    }
+
+    @inline(__always) func apply(at i: Int, count n: Int) {
+        let index = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let bits = Dropout.hash32(Dropout.hash32(index ^ streamLow) ^ streamHigh)
+        let uniform = Float8(SIMD8<Int32>(truncatingIfNeeded: bits &>> 8)) * (1.0 / 16_777_216.0)
+        let value = VectorMath.load(input + i, upTo: n) * keepScale
+        VectorMath.store(Float8().replacing(with: value, where: uniform .>= probability), out + i, upTo: n)
+    }
+
+    /// CounterRNG.hash32 on eight lanes.
+    @inline(__always)
+    static func hash32(_ value: SIMD8<UInt32>) -> SIMD8<UInt32> {
+        var x = value
+        x ^= x &>> 16
+        x &*= 0x7feb_352d
+        x ^= x &>> 15
+        x &*= 0x846c_a68b
+        x ^= x &>> 16
+        return x
+    }
+}
+
+extension BLASBackend {
     public func geluForward(out: BufferView, input: BufferView) throws {
         let op = "geluForward"
         let po = try floats(op, "out", out), px = try floats(op, "input", input)
         try Check.count(op, "out", out, input.count)
-        try elementwise(op, count: input.count, flops: 12) { i in
-            let x = VectorMath.load(px + i)
-            let u = BLASBackend.geluScale * (x + BLASBackend.geluCubic * x * x * x)
-            VectorMath.store(x * VectorMath.sigmoid(2 * u), po + i)
-        } tail: { i, n in
-            let x = VectorMath.load(px + i, count: n)
-            let u = BLASBackend.geluScale * (x + BLASBackend.geluCubic * x * x * x)
-            VectorMath.store(x * VectorMath.sigmoid(2 * u), po + i, count: n)
-        }
+        elementwise(op, count: input.count, flops: 14, GELUForward(input: px, out: po))
     }
 
-    /// gelu'(x) = s + 2 x s (1 - s) u', s = sigmoid(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     public func geluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         let op = "geluBackward"
         let pdx = try floats(op, "dinput", dinput), pdy = try floats(op, "dout", dout)
         let px = try floats(op, "input", input)
         try Check.count(op, "dout", dout, input.count)
         try Check.count(op, "dinput", dinput, input.count)
-        @inline(__always) func gradient(_ x: Float8) -> Float8 {
-            let x2 = x * x
-            let u = BLASBackend.geluScale * (x + BLASBackend.geluCubic * x2 * x)
-            let du = BLASBackend.geluScale * (1 + 3 * BLASBackend.geluCubic * x2)
-            let s = VectorMath.sigmoid(2 * u)
-            return s + 2 * x * s * (1 - s) * du
-        }
-        try elementwise(op, count: input.count, flops: 20) { i in
-            VectorMath.store(VectorMath.load(pdy + i) * gradient(VectorMath.load(px + i)), pdx + i)
-        } tail: { i, n in
-            let value = VectorMath.load(pdy + i, count: n) * gradient(VectorMath.load(px + i, count: n))
-            VectorMath.store(value, pdx + i, count: n)
-        }
+        elementwise(op, count: input.count, flops: 22, GELUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
-    /// Written as `x > 0 ? x : 0`, like the reference: NaN maps to 0.
     public func reluForward(out: BufferView, input: BufferView) throws {
         let op = "reluForward"
         let po = try floats(op, "out", out), px = try floats(op, "input", input)
         try Check.count(op, "out", out, input.count)
-        try elementwise(op, count: input.count, flops: 1) { i in
-            let x = VectorMath.load(px + i)
-            VectorMath.store(x.replacing(with: 0, where: .!(x .> 0)), po + i)
-        } tail: { i, n in
-            let x = VectorMath.load(px + i, count: n)
-            VectorMath.store(x.replacing(with: 0, where: .!(x .> 0)), po + i, count: n)
-        }
+        elementwise(op, count: input.count, flops: 1, ReLUForward(input: px, out: po))
     }
 
     public func reluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
@@ -68,13 +128,7 @@ extension BLASBackend {
         let px = try floats(op, "input", input)
         try Check.count(op, "dout", dout, input.count)
         try Check.count(op, "dinput", dinput, input.count)
-        try elementwise(op, count: input.count, flops: 1) { i in
-            let d = VectorMath.load(pdy + i)
-            VectorMath.store(d.replacing(with: 0, where: .!(VectorMath.load(px + i) .> 0)), pdx + i)
-        } tail: { i, n in
-            let d = VectorMath.load(pdy + i, count: n)
-            VectorMath.store(d.replacing(with: 0, where: .!(VectorMath.load(px + i, count: n) .> 0)), pdx + i, count: n)
-        }
+        elementwise(op, count: input.count, flops: 1, ReLUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
     public func swigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
@@ -88,17 +142,16 @@ extension BLASBackend {
             parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
                 for row in range {
                     let gate = px + row * 2 * hidden, up = gate + hidden, y = po + row * hidden
+                    @inline(__always) func columns(_ j: Int, _ n: Int) {
+                        let g = VectorMath.load(gate + j, upTo: n)
+                        VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j, upTo: n), y + j, upTo: n)
+                    }
                     var j = 0
                     while j + 8 <= hidden {
-                        let g = VectorMath.load(gate + j)
-                        VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j), y + j)
+                        columns(j, 8)
                         j += 8
                     }
-                    if j < hidden {
-                        let n = hidden - j
-                        let g = VectorMath.load(gate + j, count: n)
-                        VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j, count: n), y + j, count: n)
-                    }
+                    if j < hidden { columns(j, hidden - j) }
                 }
             }
         }
@@ -120,24 +173,20 @@ extension BLASBackend {
                 for row in range {
                     let gate = px + row * 2 * hidden, up = gate + hidden, dy = pdy + row * hidden
                     let dgate = pdx + row * 2 * hidden, dup = dgate + hidden
-                    var j = 0
-                    while j < hidden {
-                        let n = min(8, hidden - j)
-                        let g = n == 8 ? VectorMath.load(gate + j) : VectorMath.load(gate + j, count: n)
-                        let u = n == 8 ? VectorMath.load(up + j) : VectorMath.load(up + j, count: n)
-                        let d = n == 8 ? VectorMath.load(dy + j) : VectorMath.load(dy + j, count: n)
+                    @inline(__always) func columns(_ j: Int, _ n: Int) {
+                        let g = VectorMath.load(gate + j, upTo: n)
+                        let u = VectorMath.load(up + j, upTo: n)
+                        let d = VectorMath.load(dy + j, upTo: n)
                         let s = VectorMath.sigmoid(g)
-                        let dg = d * u * s * (1 + g * (1 - s))
-                        let du = d * g * s
-                        if n == 8 {
-                            VectorMath.store(dg, dgate + j)
-                            VectorMath.store(du, dup + j)
-                        } else {
-                            VectorMath.store(dg, dgate + j, count: n)
-                            VectorMath.store(du, dup + j, count: n)
-                        }
+                        VectorMath.store(d * u * s * (1 + g * (1 - s)), dgate + j, upTo: n)
+                        VectorMath.store(d * g * s, dup + j, upTo: n)
+                    }
+                    var j = 0
+                    while j + 8 <= hidden {
+                        columns(j, 8)
                         j += 8
                     }
+                    if j < hidden { columns(j, hidden - j) }
                 }
             }
         }
@@ -151,8 +200,7 @@ extension BLASBackend {
         try dropout("dropoutBackward", out: dinput, input: dout, probability: probability, seed: seed)
     }
 
-    /// out[i] = keep(i) ? input[i] / (1 - p) : 0 with keep(i) = CounterRNG.uniform(seed, i) >= p,
-    /// the hash evaluated eight lanes at a time with exactly CounterRNG's 32-bit integer steps.
+    /// Forward and backward are the same map (the mask depends only on seed and index).
     private func dropout(_ op: String, out: BufferView, input: BufferView, probability: Float,
                          seed: UInt64) throws {
         let po = try floats(op, "out", out), px = try floats(op, "input", input)
@@ -168,50 +216,21 @@ extension BLASBackend {
             }
             return
         }
-        let keepScale = 1 / (1 - probability)
-        let streamLow = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed))
-        let streamHigh = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9)
-        let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
-        @inline(__always) func keepMask(_ i: Int) -> SIMDMask<SIMD8<Int32>> {
-            let index = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes
-            let bits = BLASBackend.hash32(BLASBackend.hash32(index ^ streamLow) ^ streamHigh)
-            let uniform = Float8(SIMD8<Int32>(truncatingIfNeeded: bits &>> 8)) * (1.0 / 16_777_216.0)
-            return uniform .>= probability
-        }
-        try elementwise(op, count: input.count, flops: 12) { i in
-            let value = VectorMath.load(px + i) * keepScale
-            VectorMath.store(Float8(repeating: 0).replacing(with: value, where: keepMask(i)), po + i)
-        } tail: { i, n in
-            let value = VectorMath.load(px + i, count: n) * keepScale
-            VectorMath.store(Float8(repeating: 0).replacing(with: value, where: keepMask(i)), po + i, count: n)
-        }
+        elementwise(op, count: input.count, flops: 14,
+                    Dropout(input: px, out: po, probability: probability, seed: seed))
     }
 
-    /// CounterRNG.hash32 on eight lanes.
-    @inline(__always)
-    static func hash32(_ value: SIMD8<UInt32>) -> SIMD8<UInt32> {
-        var x = value
-        x ^= x &>> 16
-        x &*= 0x7feb_352d
-        x ^= x &>> 15
-        x &*= 0x846c_a68b
-        x ^= x &>> 16
-        return x
-    }
-
-    /// An elementwise loop over `count` elements: `vector(i)` for each full 8-lane block at i,
-    /// `tail(i, n)` for the last n < 8; parallel in big contiguous chunks, profiled as `op`.
-    @inline(__always)
-    func elementwise(_ op: String, count: Int, flops: Double,
-                     vector: (Int) -> Void, tail: (Int, Int) -> Void) throws {
+    /// Runs `kernel` over `count` elements in vectors of 8, one contiguous chunk per thread, and
+    /// the partial last vector on the calling thread.
+    func elementwise<Kernel: ElementwiseKernel>(_ op: String, count: Int, flops: Double, _ kernel: Kernel) {
         Profiler.measure(profiler, op, shape: "n=\(count)", flops: flops * Double(count),
                          bytes: 8.0 * Double(count)) {
-            // Chunks in whole vectors so the one tail belongs to the last chunk.
+            // Full vectors with a constant count (the partial-load branch folds away), then the tail.
             let vectors = count / 8
             parallelFor(vectors, grain: BLASBackend.elementGrain / 8) { range in
-                for v in range { vector(v * 8) }
+                for vector in range { kernel.apply(at: vector * 8, count: 8) }
             }
-            if count % 8 != 0 { tail(vectors * 8, count % 8) }
+            if count % 8 != 0 { kernel.apply(at: vectors * 8, count: count % 8) }
         }
     }
 }

@@ -96,24 +96,20 @@ extension BLASBackend {
                             let c = pcos + position * half, s = psin + position * half
                             for head in 0..<heads {
                                 let first = px + row * rowStride + head * headDim, second = first + half
+                                @inline(__always) func pairs(_ i: Int, _ n: Int) {
+                                    let cv = VectorMath.load(c + i, upTo: n)
+                                    let sv = VectorMath.load(s + i, upTo: n) * direction
+                                    let a = VectorMath.load(first + i, upTo: n)
+                                    let b = VectorMath.load(second + i, upTo: n)
+                                    VectorMath.store(a * cv - b * sv, first + i, upTo: n)
+                                    VectorMath.store(b * cv + a * sv, second + i, upTo: n)
+                                }
                                 var i = 0
-                                while i < half {
-                                    let n = min(8, half - i)
-                                    let cv = n == 8 ? VectorMath.load(c + i) : VectorMath.load(c + i, count: n)
-                                    let sv = (n == 8 ? VectorMath.load(s + i) : VectorMath.load(s + i, count: n))
-                                        * direction
-                                    let a = n == 8 ? VectorMath.load(first + i) : VectorMath.load(first + i, count: n)
-                                    let b = n == 8 ? VectorMath.load(second + i) : VectorMath.load(second + i, count: n)
-                                    let newA = a * cv - b * sv, newB = b * cv + a * sv
-                                    if n == 8 {
-                                        VectorMath.store(newA, first + i)
-                                        VectorMath.store(newB, second + i)
-                                    } else {
-                                        VectorMath.store(newA, first + i, count: n)
-                                        VectorMath.store(newB, second + i, count: n)
-                                    }
+                                while i + 8 <= half {
+                                    pairs(i, 8)
                                     i += 8
                                 }
+                                if i < half { pairs(i, half - i) }
                             }
                         }
                     }

@@ -120,7 +120,9 @@ extension BLASBackend {
         var best = Float8(repeating: -.infinity), tail = -Float.infinity
         var j = 0
         while j + 8 <= count {
-            best = pointwiseMax(best, VectorMath.load(x + j))
+            // `replacing` rather than pointwiseMax: the latter is an unspecialised stdlib call.
+            let v = VectorMath.load(x + j)
+            best = best.replacing(with: v, where: v .> best)
             j += 8
         }
         while j < count {

@@ -36,10 +36,28 @@ enum VectorMath {
         for lane in 0..<count { pointer[lane] = value[lane] }
     }
 
+    /// `count` (1...8) elements: a full vector load when count is 8, else zero-padded. Call it
+    /// with a literal 8 in main loops: a runtime count merges both paths through memory.
+    @inline(__always)
+    static func load(_ pointer: UnsafeMutablePointer<Float>, upTo count: Int) -> Float8 {
+        count == 8 ? load(pointer) : load(UnsafePointer(pointer), count: count)
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>, upTo count: Int) -> Float8 {
+        count == 8 ? load(pointer) : load(pointer, count: count)
+    }
+
+    /// Stores `count` (1...8) lanes.
+    @inline(__always)
+    static func store(_ value: Float8, _ pointer: UnsafeMutablePointer<Float>, upTo count: Int) {
+        if count == 8 { store(value, pointer) } else { store(value, pointer, count: count) }
+    }
+
     /// e^x per lane: round(x / ln 2) = n, r = x - n ln 2 (split in two constants), a degree-6
     /// polynomial for e^r on [-ln2/2, ln2/2], times 2^n built from the exponent bits. Relative
     /// error about 2e-7; overflow gives +inf, underflow 0, NaN stays NaN.
-    @inline(__always)
+    @_transparent
     static func exp(_ x: Float8) -> Float8 {
         let clamped = x.replacing(with: 88.3762626647949, where: x .> 88.3762626647949)
             .replacing(with: -87.3365478515625, where: x .< -87.3365478515625)
