@@ -72,8 +72,8 @@ public struct CaseResult: Sendable {
     public var line: String {
         var text = "\(backend) \(shape) seed=\(seed)"
         if let metrics {
-            text += " [\(tensor)] maxabs=\(Format.scientific(metrics.maxAbsoluteError))"
-            text += " rel=\(Format.scientific(metrics.relativeError)) nmse=\(Format.scientific(metrics.nmse))"
+            text += " [\(tensor)] maxabs=\(ReportFormat.scientific(metrics.maxAbsoluteError))"
+            text += " rel=\(ReportFormat.scientific(metrics.relativeError)) nmse=\(ReportFormat.scientific(metrics.nmse))"
         }
         text += " tol=\(tolerance) \(status.rawValue)"
         if !detail.isEmpty { text += ": \(detail)" }

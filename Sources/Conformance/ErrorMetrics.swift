@@ -86,6 +86,6 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        isExact ? "exact" : "nmse<=\(Format.scientific(maxNMSE)) rel<=\(Format.scientific(maxRelative))"
+        isExact ? "exact" : "nmse<=\(ReportFormat.scientific(maxNMSE)) rel<=\(ReportFormat.scientific(maxRelative))"
     }
 }

@@ -1,4 +1,5 @@
-// Number formatting for result lines, tables and CSV (the library avoids Foundation's String(format:)).
+// Number and column formatting for result lines, tables and CSV (the library avoids Foundation's
+// String(format:)). Named apart from the CLI's own `Format` so the gpt target can import both.
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-public enum Format {
+public enum ReportFormat {
     /// `x` as d.dde±XX (e.g. 1.25e-07), or "0", "inf", "nan".
     public static func scientific(_ x: Double, digits: Int = 2) -> String {
         if x == 0 { return "0" }

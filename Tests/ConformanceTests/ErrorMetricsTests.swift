@@ -44,6 +44,6 @@ struct ErrorMetricsTests {
         (1.25e-7, "1.25e-07"), (0, "0"), (123456, "1.23e+05"), (9.999, "1.00e+01"), (-0.5, "-5.00e-01"),
     ])
     func scientific(_ value: Double, _ expected: String) {
-        #expect(Format.scientific(value) == expected)
+        #expect(ReportFormat.scientific(value) == expected)
     }
 }

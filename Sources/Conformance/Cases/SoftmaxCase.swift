@@ -5,7 +5,10 @@ import Compute
 /// Softmax over `rows`×`cols`, or cross-entropy over `rows`×V logits (`cols` = V) with int32 targets,
 /// a few of them -1 (ignored rows: loss 0, zero gradient).
 ///
-/// Tolerance: exp and a float32 sum over `cols` terms; relative 1e-5, NMSE 1e-11. Inputs get a
+/// Tolerance: exp and a float32 sum over `cols` terms. Every output is divided by (or has the log of)
+/// that sum, so the sum's rounding error, which grows like sqrt(cols)·eps, is the output's relative
+/// error: relative max(1e-5, 3e-7·sqrt(cols)), NMSE max(1e-11, 1e-11·cols/1000). For the GPT-2
+/// vocabulary (50,257) that is 6.7e-5 (measured on blas: 2.0e-5; at cols <= 1000: < 1e-6). Inputs get a
 /// +`offset` shift (100 in some cases) so a kernel that forgets to subtract the row max overflows
 /// exp (e^100 > Float.greatestFiniteMagnitude).
 public struct SoftmaxCase: OpCase {
@@ -53,7 +56,9 @@ public struct SoftmaxCase: OpCase {
     }
     public var seed: UInt64 { Self.seed(for: description) }
     public var injectsNonFinite: Bool { nonFinite }
-    public var tolerance: Tolerance { Tolerance(nmse: 1e-11, relative: 1e-5) }
+    public var tolerance: Tolerance {
+        Tolerance(nmse: max(1e-11, 1e-11 * Double(cols) / 1000), relative: max(1e-5, 3e-7 * Double(cols).squareRoot()))
+    }
 
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
