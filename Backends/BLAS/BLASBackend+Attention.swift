@@ -26,6 +26,56 @@ extension BLASBackend {
         return max(1, min(tile, sequenceLength))
     }
 
+    /// Row stride of a score tile: the tile edge rounded up to whole SIMD vectors, so the masked
+    /// row helpers below may touch every lane of a row's last vector.
+    static func tileStride(_ tile: Int) -> Int { (tile + 7) / 8 * 8 }
+
+    /// Largest of row[0..<count], reading whole vectors (lanes past `count` are ignored, whatever
+    /// they hold). Needs room for count rounded up to 8.
+    @inline(__always)
+    static func maskedRowMax(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
+        var best = Float8(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= count {
+            let v = VectorMath.load(row + j)
+            best = best.replacing(with: v, where: v .> best)
+            j += 8
+        }
+        if j < count {
+            let v = VectorMath.load(row + j).replacing(with: -.infinity, where: deadLanes(from: count - j))
+            best = best.replacing(with: v, where: v .> best)
+        }
+        return best.max()
+    }
+
+    /// Lanes at or past `live` (lane indices compared as Floats: Swift lowers Float vector
+    /// compares to single instructions, Int32 mask arithmetic to per-lane loops).
+    @inline(__always)
+    static func deadLanes(from live: Int) -> SIMDMask<SIMD8<Int32>> {
+        Float8(0, 1, 2, 3, 4, 5, 6, 7) .>= Float(live)
+    }
+
+    /// row[j] = e^(row[j] - shift) for j < count, 0 for the rest of the last vector; returns the
+    /// sum over j < count. Whole vectors only: no scalar tail per row (rows end anywhere under
+    /// the causal mask). Needs room for count rounded up to 8.
+    @inline(__always)
+    static func maskedExponentiate(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: Float) -> Float {
+        var sum = Float8()
+        var j = 0
+        while j + 8 <= count {
+            let e = VectorMath.exp(VectorMath.load(row + j) - shift)
+            VectorMath.store(e, row + j)
+            sum += e
+            j += 8
+        }
+        if j < count {
+            let e = VectorMath.exp(VectorMath.load(row + j) - shift).replacing(with: 0, where: deadLanes(from: count - j))
+            VectorMath.store(e, row + j)
+            sum += e
+        }
+        return sum.sum()
+    }
+
     /// Checked pointers and sizes shared by the attention forward and backward.
     struct AttentionShape {
         let batch: Int, sequenceLength: Int, heads: Int, headDim: Int
@@ -58,8 +108,9 @@ extension BLASBackend {
         try Check.count(op, "out", out, batch * sequenceLength * shape.channels)
         try Check.count(op, "logsumexp", logsumexp, batch * heads * sequenceLength)
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
+        let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: S/P tile, O accumulator, running max and running sum.
-        let perWorker = tile * tile + tile * headDim + 2 * tile
+        let perWorker = tileSize + tile * headDim + 2 * tile
         let workspace = scratch(perWorker * threadCount)
         Profiler.measure(profiler, op, shape: shape.description, flops: 2 * shape.causalProductFlops,
                          bytes: 4.0 * Double(qkv.count + out.count + logsumexp.count)) {
@@ -69,9 +120,9 @@ extension BLASBackend {
                 while pair < shape.pairs {
                     BLASBackend.attentionForwardPair(
                         pair, shape: shape, tile: tile, qkv: pqkv, out: po, logsumexp: plse,
-                        scores: space, accumulator: space + tile * tile,
-                        runningMax: space + tile * tile + tile * headDim,
-                        runningSum: space + tile * tile + tile * headDim + tile)
+                        scores: space, accumulator: space + tileSize,
+                        runningMax: space + tileSize + tile * headDim,
+                        runningSum: space + tileSize + tile * headDim + tile)
                     pair += workers
                 }
             }
@@ -89,6 +140,7 @@ extension BLASBackend {
         let T = shape.sequenceLength, hs = shape.headDim, stride = shape.rowStride
         let base = qkv + b * T * stride + h * hs
         let queries = base, keys = base + shape.channels, values = base + 2 * shape.channels
+        let ldS = tileStride(tile)
         var queryStart = 0
         while queryStart < T {
             let queryCount = min(tile, T - queryStart)
@@ -100,14 +152,14 @@ extension BLASBackend {
                 let keyCount = min(tile, queryStart + queryCount - keyStart)
                 sgemm(c: scores, a: queries + queryStart * stride, b: keys + keyStart * stride,
                       m: queryCount, n: keyCount, k: hs, transposeA: false, transposeB: true,
-                      alpha: shape.scale, beta: 0, lda: stride, ldb: stride, ldc: tile)
+                      alpha: shape.scale, beta: 0, lda: stride, ldb: stride, ldc: ldS)
                 for i in 0..<queryCount {
                     // Keys keyStart ..< keyStart + visible are at or before query queryStart + i.
                     let visible = min(keyCount, queryStart + i - keyStart + 1)
-                    let row = scores + i * tile
-                    let newMax = max(runningMax[i], rowMax(row, visible))
+                    let row = scores + i * ldS
+                    let newMax = max(runningMax[i], maskedRowMax(row, visible))
                     let correction = expf(runningMax[i] - newMax)
-                    let sum = exponentiate(row, row, visible, shift: newMax)
+                    let sum = maskedExponentiate(row, visible, shift: newMax)
                     if visible < keyCount { (row + visible).update(repeating: 0, count: keyCount - visible) }
                     runningSum[i] = runningSum[i] * correction + sum
                     runningMax[i] = newMax
@@ -115,7 +167,7 @@ extension BLASBackend {
                 }
                 sgemm(c: accumulator, a: scores, b: values + keyStart * stride,
                       m: queryCount, n: hs, k: keyCount, transposeA: false, transposeB: false,
-                      alpha: 1, beta: 1, lda: tile, ldb: stride, ldc: hs)
+                      alpha: 1, beta: 1, lda: ldS, ldb: stride, ldc: hs)
                 keyStart += keyCount
             }
             for i in 0..<queryCount {

@@ -30,8 +30,9 @@ extension BLASBackend {
         try Check.count(op, "out", out, batch * sequenceLength * shape.channels)
         try Check.count(op, "logsumexp", logsumexp, batch * heads * sequenceLength)
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
+        let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: P tile, dP/dS tile, D for every query of the pair.
-        let perWorker = 2 * tile * tile + sequenceLength
+        let perWorker = 2 * tileSize + sequenceLength
         let workspace = scratch(perWorker * threadCount)
         Profiler.measure(profiler, op, shape: shape.description, flops: 5 * shape.causalProductFlops,
                          bytes: 4.0 * Double(2 * qkv.count + 2 * out.count + logsumexp.count)) {
@@ -41,8 +42,8 @@ extension BLASBackend {
                 while pair < shape.pairs {
                     BLASBackend.attentionBackwardPair(
                         pair, shape: shape, tile: tile, dqkv: pdqkv, dout: pdout, qkv: pqkv, out: pout,
-                        logsumexp: plse, probabilities: space, gradients: space + tile * tile,
-                        rowDots: space + 2 * tile * tile)
+                        logsumexp: plse, probabilities: space, gradients: space + tileSize,
+                        rowDots: space + 2 * tileSize)
                     pair += workers
                 }
             }
@@ -63,6 +64,7 @@ extension BLASBackend {
         let dq = gradientBase, dk = gradientBase + C, dv = gradientBase + 2 * C
         let doutBase = dout + b * T * C + h * hs, outBase = out + b * T * C + h * hs
         let lse = logsumexp + pair * T
+        let ld = tileStride(tile)
         for t in 0..<T {
             (dq + t * stride).update(repeating: 0, count: hs)
             (dk + t * stride).update(repeating: 0, count: hs)
@@ -78,33 +80,33 @@ extension BLASBackend {
                 let queryCount = min(tile, T - queryStart)
                 sgemm(c: probabilities, a: queries + queryStart * stride, b: keys + keyStart * stride,
                       m: queryCount, n: keyCount, k: hs, transposeA: false, transposeB: true,
-                      alpha: shape.scale, beta: 0, lda: stride, ldb: stride, ldc: tile)
+                      alpha: shape.scale, beta: 0, lda: stride, ldb: stride, ldc: ld)
                 for i in 0..<queryCount {
                     let t = queryStart + i
                     let visible = max(0, min(keyCount, t - keyStart + 1))
-                    let row = probabilities + i * tile
-                    _ = exponentiate(row, row, visible, shift: lse[t])
+                    let row = probabilities + i * ld
+                    _ = maskedExponentiate(row, visible, shift: lse[t])
                     if visible < keyCount { (row + visible).update(repeating: 0, count: keyCount - visible) }
                 }
                 // dV_j += P^T dO_i
                 sgemm(c: dv + keyStart * stride, a: probabilities, b: doutBase + queryStart * C,
                       m: keyCount, n: hs, k: queryCount, transposeA: true, transposeB: false,
-                      alpha: 1, beta: 1, lda: tile, ldb: C, ldc: stride)
+                      alpha: 1, beta: 1, lda: ld, ldb: C, ldc: stride)
                 // dP = dO_i V_j^T, then dS = P (dP - D) in place.
                 sgemm(c: gradients, a: doutBase + queryStart * C, b: values + keyStart * stride,
                       m: queryCount, n: keyCount, k: hs, transposeA: false, transposeB: true,
-                      alpha: 1, beta: 0, lda: C, ldb: stride, ldc: tile)
+                      alpha: 1, beta: 0, lda: C, ldb: stride, ldc: ld)
                 for i in 0..<queryCount {
-                    softmaxGradientRow(gradients + i * tile, probabilities + i * tile, keyCount,
+                    softmaxGradientRow(gradients + i * ld, probabilities + i * ld, keyCount,
                                        rowDot: rowDots[queryStart + i])
                 }
                 // dQ_i += dS K_j / sqrt(hs);  dK_j += dS^T Q_i / sqrt(hs)
                 sgemm(c: dq + queryStart * stride, a: gradients, b: keys + keyStart * stride,
                       m: queryCount, n: hs, k: keyCount, transposeA: false, transposeB: false,
-                      alpha: shape.scale, beta: 1, lda: tile, ldb: stride, ldc: stride)
+                      alpha: shape.scale, beta: 1, lda: ld, ldb: stride, ldc: stride)
                 sgemm(c: dk + keyStart * stride, a: gradients, b: queries + queryStart * stride,
                       m: keyCount, n: hs, k: queryCount, transposeA: true, transposeB: false,
-                      alpha: shape.scale, beta: 1, lda: tile, ldb: stride, ldc: stride)
+                      alpha: shape.scale, beta: 1, lda: ld, ldb: stride, ldc: stride)
                 queryStart += queryCount
             }
             keyStart += keyCount
