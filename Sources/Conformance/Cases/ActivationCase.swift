@@ -67,7 +67,7 @@ public struct ActivationCase: OpCase {
             if kind == .reluBackward, count > 2 { x[0] = 0; x[1] = -0.0 }  // the kink: gradient 0 at x == 0
             if nonFinite { harness.injectNonFinite(&x, count: 3) }
             let input = try harness.input("input", x)
-            let (dinput, dout) = try inputAndOutput(harness, "dout", harness.normal(count))
+            let (dinput, dout) = try inputAndOutput(harness, "dout", harness.normal(count), output: "dinput")
             if kind == .geluBackward { try backend.geluBackward(dinput: dinput, dout: dout, input: input) }
             else { try backend.reluBackward(dinput: dinput, dout: dout, input: input) }
         case .swigluForward:
@@ -81,26 +81,28 @@ public struct ActivationCase: OpCase {
         case .dropoutForward, .dropoutBackward:
             // Nonzero inputs, so an exact zero in the output means "dropped".
             let x = harness.uniform(count, 0.5, 1.5).enumerated().map { $0.offset % 2 == 0 ? $0.element : -$0.element }
-            let (out, input) = try inputAndOutput(harness, kind == .dropoutForward ? "input" : "dout", x)
+            let backward = kind == .dropoutBackward
+            let (out, input) = try inputAndOutput(harness, backward ? "dout" : "input", x, output: backward ? "dinput" : "out")
             if kind == .dropoutForward {
                 try backend.dropoutForward(out: out, input: input, probability: probability, seed: dropoutSeed)
             } else {
                 try backend.dropoutBackward(dinput: out, dout: input, probability: probability, seed: dropoutSeed)
             }
-            harness.compareZeroPattern(of: inPlace ? (kind == .dropoutForward ? "input" : "dout") : "out")
+            harness.compareZeroPattern(of: inPlace ? (backward ? "dout" : "input") : (backward ? "dinput" : "out"))
         default:
             preconditionFailure("not an activation: \(kind)")
         }
     }
 
-    /// The output view and the view it is computed from: one aliased view when `inPlace`.
-    private func inputAndOutput(_ harness: OpHarness, _ name: String, _ values: [Float]) throws -> (BufferView, BufferView) {
+    /// The output view and the view it is computed from: one aliased view (named `name`) when `inPlace`.
+    private func inputAndOutput(_ harness: OpHarness, _ name: String, _ values: [Float],
+                                output: String = "out") throws -> (BufferView, BufferView) {
         if inPlace {
             let view = try harness.output(name, initial: values)
             return (view, view)
         }
         let input = try harness.input(name, values)
-        return (try harness.output("out", count: values.count), input)
+        return (try harness.output(output, count: values.count), input)
     }
 
     static func catalogue(extended: Bool) -> [any ConformanceCase] {
