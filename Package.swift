@@ -40,7 +40,7 @@ let package = Package(
             path: "Tests/GPTTests"),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["Compute", "Conformance", "ReferenceBackend", "BLASBackend"],
+            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend"],
             path: "Tests/ConformanceTests"),
         .testTarget(
             name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests"),
