@@ -21,6 +21,16 @@ let package = Package(
         .target(
             name: "BLASBackend", dependencies: ["Compute", "CBLAS"], path: "Backends/BLAS",
             exclude: ["CBLAS"]),
+        .systemLibrary(
+            name: "COpenCL", path: "Backends/OpenCL/COpenCL", pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .target(
+            name: "OpenCLBackend", dependencies: ["Compute", "COpenCL"], path: "Backends/OpenCL",
+            exclude: ["COpenCL"], plugins: ["EmbedKernels"]),
+        // Kernels/*.cl -> generated Swift source inside OpenCLBackend (no bundle resources).
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"],
+                path: "Plugins/EmbedKernels"),
+        .executableTarget(name: "EmbedKernelsTool", path: "Sources/EmbedKernelsTool"),
         // Op and model conformance cases, shared by `swift test` and `gpt conformance`.
         .target(
             name: "Conformance", dependencies: ["Compute", "GPT", "ReferenceBackend"],
