@@ -157,6 +157,14 @@ public protocol Backend: AnyObject {
                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
                            heads: Int, headDim: Int) throws
 
+    /// Causal attention for `queries` new tokens of ONE sequence against its KV cache (inference).
+    /// qkv holds rows 0..<(start + queries), each (3, NH, hs) as in `attentionForward`: rows
+    /// 0..<start are cached tokens, rows start..<start+queries the new ones. For each new row t:
+    ///   out[t - start] = sum_{j <= t} softmax_j(q_t·k_j / sqrt(hs)) v_j.   out is (queries, C).
+    /// Equals rows start..<start+queries of `attentionForward` over the whole prefix. OVERWRITES.
+    func attentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
+                                heads: Int, headDim: Int) throws
+
     // MARK: - Softmax and loss
 
     /// Row softmax of an N×cols input (max-subtracted). OVERWRITES out (may alias input).
@@ -208,6 +216,13 @@ extension Backend {
         let buffer = try allocate(values.count, .int32)
         try upload(values, to: buffer.all)
         return buffer
+    }
+
+    /// Backends without a KV-cache kernel say so; generation then recomputes the window.
+    public func attentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
+                                       heads: Int, headDim: Int) throws {
+        throw BackendError.unsupported(op: Op.attentionCachedForward.rawValue, backend: name,
+                                       reason: "no KV-cache attention kernel")
     }
 
     /// Every op supported unless a backend says otherwise.

@@ -8,7 +8,7 @@ public enum Op: String, CaseIterable, Sendable {
     case geluForward, geluBackward, reluForward, reluBackward
     case swigluForward, swigluBackward, dropoutForward, dropoutBackward
     case ropeForward, ropeBackward
-    case attentionForward, attentionBackward
+    case attentionForward, attentionBackward, attentionCachedForward
     case softmaxForward, softmaxBackward, crossEntropyForward
     case adamW, squaredNorm
     case copy, fill, upload, download

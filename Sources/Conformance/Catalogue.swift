@@ -20,6 +20,7 @@ public enum Catalogue {
         ActivationCase.catalogue,
         RopeCase.catalogue,
         AttentionCase.catalogue,
+        AttentionCachedCase.catalogue,
         SoftmaxCase.catalogue,
         OptimizerCase.catalogue,
         ModelCase.catalogue,
