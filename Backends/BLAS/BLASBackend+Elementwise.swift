@@ -89,41 +89,51 @@ extension BLASBackend {
         }
     }
 
-    /// Column-parallel: each thread owns a range of columns and sums its rows in increasing order,
-    /// so the result is deterministic and independent of the thread count. Rows are summed in
-    /// blocks of 256 (Float), and the block sums added to dbias, to keep long sums accurate.
+    /// Row-parallel, streaming rows in memory order: each chunk of rows sums into its own
+    /// partial row (blocks of 256 rows summed first, then added to the partial, to keep long sums
+    /// accurate), and the partials are added to dbias in chunk order afterwards: deterministic for
+    /// a given thread count, no atomics, and cache-friendly for N×C activations of any width.
     public func biasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
         let op = "biasBackward"
         try Check.positive(op, ["rows": rows, "cols": cols])
         let pd = try floats(op, "dbias", dbias), pout = try floats(op, "dout", dout)
         try Check.count(op, "dout", dout, rows * cols)
         try Check.count(op, "dbias", dbias, cols)
+        let grain = rowGrain(cols)
+        let chunks = chunkCount(rows, grain: grain)
+        // Per chunk: the chunk's total and the current block's sum.
+        let partials = scratch(chunks * 2 * cols)
+        partials.update(repeating: 0, count: chunks * 2 * cols)
         Profiler.measure(profiler, op, shape: "rows=\(rows) cols=\(cols)", flops: Double(rows * cols),
                          bytes: 4.0 * Double(rows * cols + 2 * cols)) {
-            // Chunks of whole SIMD vectors of columns (8), so no two threads share a vector.
-            let vectors = (cols + 7) / 8
-            parallelFor(vectors, grain: max(1, BLASBackend.elementGrain / (8 * rows))) { range in
-                for vector in range {
-                    let column = vector * 8
-                    let width = min(8, cols - column)
-                    var total = VectorMath.load(pd + column, count: width)
-                    var blockStart = 0
-                    while blockStart < rows {
-                        let blockEnd = min(blockStart + 256, rows)
-                        var block = Float8()
-                        if width == 8 {
-                            for row in blockStart..<blockEnd { block += VectorMath.load(pout + row * cols + column) }
-                        } else {
-                            for row in blockStart..<blockEnd {
-                                block += VectorMath.load(pout + row * cols + column, count: width)
-                            }
-                        }
-                        total += block
-                        blockStart = blockEnd
+            parallelChunks(rows, grain: grain) { chunk, range in
+                let total = partials + chunk * 2 * cols, block = total + cols
+                var blockStart = range.lowerBound
+                while blockStart < range.upperBound {
+                    let blockEnd = min(blockStart + 256, range.upperBound)
+                    block.update(repeating: 0, count: cols)
+                    for row in blockStart..<blockEnd {
+                        BLASBackend.accumulate(block, pout + row * cols, cols)
                     }
-                    VectorMath.store(total, pd + column, count: width)
+                    BLASBackend.accumulate(total, block, cols)
+                    blockStart = blockEnd
                 }
             }
+            for chunk in 0..<chunks { BLASBackend.accumulate(pd, partials + chunk * 2 * cols, cols) }
+        }
+    }
+
+    /// y[j] += x[j] for j < count.
+    @inline(__always)
+    static func accumulate(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+        var j = 0
+        while j + 8 <= count {
+            VectorMath.store(VectorMath.load(y + j) + VectorMath.load(x + j), y + j)
+            j += 8
+        }
+        while j < count {
+            y[j] += x[j]
+            j += 1
         }
     }
 }
