@@ -1,6 +1,239 @@
-// Placeholder until the OpenCL backend lands: proves the kernel embedding and the OpenCL link work.
-import COpenCL
+// The OpenCL backend: one device, one context, one in-order command queue with profiling enabled,
+// buffers as `cl_mem`, and hand-written kernels from Kernels/*.cl (embedded at build time by the
+// EmbedKernels plugin, or read from $GPT_KERNELS_DIR).
+//
+// This file holds the buffer type, the backend class with its memory ops, and the plugin value.
+// Discovery is in +Device, the launch API and program cache in +Launch and +ProgramCache, and each
+// op family in its own `OpenCLBackend+Family.swift` beside its `Kernels/family.cl`.
+//
+// Ops are asynchronous: they enqueue and return; `download` and `synchronize` wait. Because the
+// queue is in-order, every kernel sees the results of everything enqueued before it.
 
-enum OpenCLPlaceholder {
-    static var kernelFiles: [String] { EmbeddedKernels.sources.keys.sorted() }
+import COpenCL
+import Compute
+
+/// Device memory owned by the OpenCL backend: one `cl_mem`, released on deinit.
+public final class OpenCLBuffer: Buffer {
+    let memory: cl_mem
+
+    init(memory: cl_mem, count: Int, dtype: DType) {
+        self.memory = memory
+        super.init(count: count, dtype: dtype, backendName: "opencl")
+    }
+
+    deinit { clReleaseMemObject(memory) }
+}
+
+public final class OpenCLBackend: Backend {
+    public let name = "opencl"
+    public let deviceInfo: OpenCLDeviceInfo
+    public var profiler: Profiler?
+
+    let platform: cl_platform_id
+    let device: cl_device_id
+    let context: cl_context
+    let queue: cl_command_queue
+
+    /// Built programs and kernel objects (see +ProgramCache).
+    var programs: [String: cl_program] = [:]
+    var kernels: [String: cl_kernel] = [:]
+    /// Kernel events waiting to be read into the profiler (see +Launch).
+    var pendingProfiles: [PendingProfile] = []
+    /// Device-clock seconds minus profiler seconds, fixed at the first profiled event.
+    var profileClockOffset: (profiler: ObjectIdentifier, offset: Double)?
+    /// Reusable device scratch for multi-pass reductions; grown on demand, never shrunk.
+    var scratchBuffer: OpenCLBuffer?
+
+    /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
+    public init(options: BackendOptions = BackendOptions()) throws {
+        let handle = try OpenCLDiscovery.select(options.device, from: try OpenCLDiscovery.devices())
+        platform = handle.platform
+        var device: cl_device_id? = handle.device
+        self.device = handle.device
+        deviceInfo = handle.info
+        var status: cl_int = CL_SUCCESS
+        guard let context = clCreateContext(nil, 1, &device, nil, nil, &status), status == CL_SUCCESS else {
+            throw OpenCLStatus.error(status, call: "clCreateContext", context: handle.info.name)
+        }
+        self.context = context
+        let properties = cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE)
+        guard let queue = clCreateCommandQueue(context, handle.device, properties, &status), status == CL_SUCCESS else {
+            clReleaseContext(context)
+            throw OpenCLStatus.error(status, call: "clCreateCommandQueue", context: handle.info.name)
+        }
+        self.queue = queue
+    }
+
+    deinit {
+        clFinish(queue)
+        for kernel in kernels.values { clReleaseKernel(kernel) }
+        for program in programs.values { clReleaseProgram(program) }
+        scratchBuffer = nil
+        clReleaseCommandQueue(queue)
+        clReleaseContext(context)
+    }
+
+    public var deviceDescription: String { deviceInfo.summary }
+
+    // MARK: - Views
+
+    /// The `cl_mem` behind `view` and its element offset, after checking owner and dtype.
+    func memory(_ op: String, _ what: String, _ view: BufferView, _ dtype: DType = .float32) throws -> (cl_mem, Int) {
+        guard let buffer = view.buffer as? OpenCLBuffer else {
+            throw BackendError.wrongBuffer(
+                op: op, reason: "\(what) belongs to backend '\(view.buffer.backendName)', not 'opencl'")
+        }
+        try Check.dtype(op, what, view, dtype)
+        return (buffer.memory, view.offset)
+    }
+
+    /// `count` floats of device scratch (valid until the next op that asks for scratch).
+    func scratch(_ count: Int) throws -> BufferView {
+        if let buffer = scratchBuffer, buffer.count >= count { return buffer.view(offset: 0, count: count) }
+        scratchBuffer = nil
+        let buffer = try allocate(max(count, 1 << 16), .float32)
+        scratchBuffer = buffer as? OpenCLBuffer
+        return buffer.view(offset: 0, count: count)
+    }
+
+    // MARK: - Memory
+
+    public func allocate(_ count: Int, _ dtype: DType) throws -> Buffer {
+        guard count >= 0 else {
+            throw BackendError.invalidArgument(op: "allocate", reason: "count must not be negative, got \(count)")
+        }
+        let bytes = max(count, 1) * dtype.byteSize
+        guard bytes <= deviceInfo.maxAllocationBytes else {
+            throw BackendError.outOfMemory(
+                backend: name, bytes: bytes,
+                reason: "larger than the device's largest buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE = "
+                    + "\(deviceInfo.maxAllocationBytes) bytes) on \(deviceInfo.name)")
+        }
+        var status: cl_int = CL_SUCCESS
+        let memory = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+        guard let memory, status == CL_SUCCESS else {
+            throw BackendError.outOfMemory(
+                backend: name, bytes: bytes,
+                reason: "clCreateBuffer: \(OpenCLStatus.name(status)) on \(deviceInfo.name) "
+                    + "(\(OpenCLDeviceInfo.gibibytes(deviceInfo.globalMemoryBytes)) GiB)")
+        }
+        return OpenCLBuffer(memory: memory, count: count, dtype: dtype)
+    }
+
+    public func upload(_ values: [Float], to view: BufferView) throws {
+        let (memory, offset) = try self.memory("upload", "destination", view)
+        try Check.count("upload", "destination", view, values.count)
+        try write(values, memory: memory, offset: offset)
+    }
+
+    public func upload(_ values: [Int32], to view: BufferView) throws {
+        let (memory, offset) = try self.memory("upload", "destination", view, .int32)
+        try Check.count("upload", "destination", view, values.count)
+        try write(values, memory: memory, offset: offset)
+    }
+
+    public func download(_ view: BufferView) throws -> [Float] {
+        let (memory, offset) = try self.memory("download", "source", view)
+        return try read(memory: memory, offset: offset, count: view.count, as: Float.self)
+    }
+
+    public func downloadInt32(_ view: BufferView) throws -> [Int32] {
+        let (memory, offset) = try self.memory("download", "source", view, .int32)
+        return try read(memory: memory, offset: offset, count: view.count, as: Int32.self)
+    }
+
+    public func copy(from source: BufferView, to destination: BufferView) throws {
+        let (from, fromOffset) = try memory("copy", "source", source, source.dtype)
+        let (to, toOffset) = try memory("copy", "destination", destination, destination.dtype)
+        guard source.dtype == destination.dtype else {
+            throw BackendError.wrongBuffer(
+                op: "copy", reason: "source is \(source.dtype.rawValue) but destination is \(destination.dtype.rawValue)")
+        }
+        try Check.count("copy", "destination", destination, source.count)
+        guard !source.overlaps(destination) else {
+            throw BackendError.invalidArgument(op: "copy", reason: "source and destination overlap")
+        }
+        guard source.count > 0 else { return }
+        try enqueue("clEnqueueCopyBuffer", profile: ("copy", "n=\(source.count)", 0, Double(8 * source.count))) { event in
+            clEnqueueCopyBuffer(queue, from, to, fromOffset * 4, toOffset * 4, source.count * 4, 0, nil, event)
+        }
+    }
+
+    public func fill(_ view: BufferView, with value: Float) throws {
+        let (memory, offset) = try self.memory("fill", "view", view)
+        guard view.count > 0 else { return }
+        var pattern = value
+        try enqueue("clEnqueueFillBuffer", profile: ("fill", "n=\(view.count)", 0, Double(4 * view.count))) { event in
+            clEnqueueFillBuffer(queue, memory, &pattern, 4, offset * 4, view.count * 4, 0, nil, event)
+        }
+    }
+
+    public func synchronize() throws {
+        try check(clFinish(queue), call: "clFinish")
+        try flushProfiles()
+    }
+
+    // MARK: - Transfers
+
+    private func write<T>(_ values: [T], memory: cl_mem, offset: Int) throws {
+        guard !values.isEmpty else { return }
+        try values.withUnsafeBytes { bytes in
+            // Blocking: the caller's array may be freed as soon as we return.
+            try enqueue("clEnqueueWriteBuffer", profile: ("upload", "n=\(values.count)", 0, Double(bytes.count))) { event in
+                clEnqueueWriteBuffer(queue, memory, cl_bool(CL_TRUE), offset * 4, bytes.count, bytes.baseAddress,
+                                     0, nil, event)
+            }
+        }
+    }
+
+    private func read<T>(memory: cl_mem, offset: Int, count: Int, as: T.Type) throws -> [T] {
+        guard count > 0 else {
+            try synchronize()
+            return []
+        }
+        var thrown: (any Error)?
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            do {
+                try enqueue("clEnqueueReadBuffer", profile: ("download", "n=\(count)", 0, Double(4 * count))) { event in
+                    clEnqueueReadBuffer(queue, memory, cl_bool(CL_TRUE), offset * 4, count * 4, buffer.baseAddress,
+                                        0, nil, event)
+                }
+                initialized = count
+            } catch {
+                thrown = error
+            }
+        }
+        if let thrown { throw thrown }
+        try flushProfiles()
+        return values
+    }
+}
+
+// MARK: - Plugin
+
+extension OpenCLBackend {
+    /// Registration for `gpt backends` and `--backend opencl`. Priority 20 when a GPU is present (auto
+    /// prefers it over blas); 5 when OpenCL only offers CPUs (PoCL), so auto still picks blas there.
+    public static let plugin = BackendPlugin(
+        name: "opencl",
+        summary: "OpenCL 1.2 device (GPU preferred, PoCL on CPU): hand-written kernels, fused attention",
+        priority: OpenCLBackend.hasGPU ? 20 : 5,
+        probe: {
+            do {
+                let devices = try OpenCLDiscovery.devices()
+                return .available(devices: devices.enumerated().map { "\($0.offset): \($0.element.info.summary)" })
+            } catch let error as BackendError {
+                if case let .unavailable(_, reason) = error { return .unavailable(reason: reason) }
+                return .unavailable(reason: error.description)
+            } catch {
+                return .unavailable(reason: "\(error)")
+            }
+        },
+        make: { options in try OpenCLBackend(options: options) })
+
+    /// Whether any OpenCL device is a GPU (decides the plugin's priority once, at first use).
+    static var hasGPU: Bool {
+        (try? OpenCLDiscovery.devices())?.contains(where: { $0.info.isGPU }) ?? false
+    }
 }

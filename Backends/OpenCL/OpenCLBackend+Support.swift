@@ -1,0 +1,105 @@
+// Which ops this backend runs, and placeholders for the fused families still being written.
+//
+// Two engineers build the OpenCL backend at once. The fused families (attention, activations incl.
+// SwiGLU and dropout, RoPE, softmax and cross-entropy) land as `OpenCLBackend+<Family>.swift` beside
+// `Kernels/<family>.cl`. Until then the constrained protocol extension below supplies their
+// requirements, throwing `unsupported`; a method defined on `OpenCLBackend` itself wins over these
+// defaults, so each family's file replaces its placeholders without touching this one.
+// `supports(_:)` reports an op unsupported while its kernel file is absent, so conformance SKIPs it.
+
+import Compute
+
+extension OpenCLBackend {
+    /// The kernel file (Kernels/<name>.cl) each fused op needs.
+    static let fusedKernelFile: [Op: String] = [
+        .geluForward: "activations", .geluBackward: "activations",
+        .reluForward: "activations", .reluBackward: "activations",
+        .swigluForward: "activations", .swigluBackward: "activations",
+        .dropoutForward: "activations", .dropoutBackward: "activations",
+        .ropeForward: "rope", .ropeBackward: "rope",
+        .attentionForward: "attention", .attentionBackward: "attention",
+        .softmaxForward: "softmax", .softmaxBackward: "softmax", .crossEntropyForward: "softmax",
+    ]
+
+    public func supports(_ op: Op) -> Support {
+        if let file = Self.fusedKernelFile[op], EmbeddedKernels.sources[file] == nil {
+            return .unsupported(reason: "kernel file Kernels/\(file).cl is not written yet")
+        }
+        return .supported
+    }
+
+    func pending(_ op: Op) -> BackendError {
+        .unsupported(op: op.rawValue, backend: name, reason: "OpenCL kernel not written yet")
+    }
+}
+
+/// Placeholders for ops whose `OpenCLBackend+<Family>.swift` has not landed yet (see file comment).
+extension Backend where Self: OpenCLBackend {
+    public func geluForward(out: BufferView, input: BufferView) throws { throw pending(.geluForward) }
+    public func geluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        throw pending(.geluBackward)
+    }
+    public func reluForward(out: BufferView, input: BufferView) throws { throw pending(.reluForward) }
+    public func reluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        throw pending(.reluBackward)
+    }
+    public func swigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
+        throw pending(.swigluForward)
+    }
+    public func swigluBackward(dinput: BufferView, dout: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
+        throw pending(.swigluBackward)
+    }
+    public func dropoutForward(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+        throw pending(.dropoutForward)
+    }
+    public func dropoutBackward(dinput: BufferView, dout: BufferView, probability: Float, seed: UInt64) throws {
+        throw pending(.dropoutBackward)
+    }
+    public func ropeForward(_ x: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                            heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
+        throw pending(.ropeForward)
+    }
+    public func ropeBackward(_ dx: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                             heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
+        throw pending(.ropeBackward)
+    }
+    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
+        throw pending(.attentionForward)
+    }
+    public func attentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
+                                  logsumexp: BufferView, batch: Int, sequenceLength: Int,
+                                  heads: Int, headDim: Int) throws {
+        throw pending(.attentionBackward)
+    }
+    public func softmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
+        throw pending(.softmaxForward)
+    }
+    public func softmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView, rows: Int, cols: Int) throws {
+        throw pending(.softmaxBackward)
+    }
+    public func crossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
+                                    targets: BufferView, rows: Int, vocabulary: Int, gradientScale: Float) throws {
+        throw pending(.crossEntropyForward)
+    }
+}
+
+/// Placeholders for oclcore's own families while they are written (removed as each lands).
+extension Backend where Self: OpenCLBackend {
+    public func matmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
+                       transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
+                       batch: Int, strideA: Int, strideB: Int, strideC: Int) throws { throw pending(.matmul) }
+    public func add(out: BufferView, a: BufferView, b: BufferView) throws { throw pending(.add) }
+    public func addScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws { throw pending(.addScaled) }
+    public func scale(_ x: BufferView, by alpha: Float) throws { throw pending(.scale) }
+    public func addBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws { throw pending(.addBias) }
+    public func biasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws { throw pending(.biasBackward) }
+    public func embeddingForward(out: BufferView, table: BufferView, tokens: BufferView, count: Int, dim: Int) throws { throw pending(.embeddingForward) }
+    public func embeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView, count: Int, dim: Int) throws { throw pending(.embeddingBackward) }
+    public func layerNormForward(out: BufferView, mean: BufferView, rstd: BufferView, input: BufferView, weight: BufferView, bias: BufferView?, rows: Int, cols: Int, epsilon: Float) throws { throw pending(.layerNormForward) }
+    public func layerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?, dout: BufferView, input: BufferView, weight: BufferView, mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws { throw pending(.layerNormBackward) }
+    public func rmsNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView, rows: Int, cols: Int, epsilon: Float) throws { throw pending(.rmsNormForward) }
+    public func rmsNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView, input: BufferView, weight: BufferView, rstd: BufferView, rows: Int, cols: Int) throws { throw pending(.rmsNormBackward) }
+    public func adamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView, secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws { throw pending(.adamW) }
+    public func squaredNorm(result: BufferView, input: BufferView) throws { throw pending(.squaredNorm) }
+}
