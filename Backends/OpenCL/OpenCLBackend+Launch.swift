@@ -47,8 +47,10 @@ extension OpenCLBackend {
             }
         }
         let handle = try self.kernel(kernel, program: program, defines: defines)
-        for (index, argument) in arguments.enumerated() {
+        var index = 0
+        for argument in arguments {
             try setArgument(handle, index, argument, kernel: kernel)
+            if case .view = argument { index += 2 } else { index += 1 }
         }
         let globalSizes = global
         let localSizes = local

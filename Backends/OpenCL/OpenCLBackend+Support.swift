@@ -86,9 +86,6 @@ extension Backend where Self: OpenCLBackend {
 
 /// Placeholders for oclcore's own families while they are written (removed as each lands).
 extension Backend where Self: OpenCLBackend {
-    public func matmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
-                       transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
-                       batch: Int, strideA: Int, strideB: Int, strideC: Int) throws { throw pending(.matmul) }
     public func add(out: BufferView, a: BufferView, b: BufferView) throws { throw pending(.add) }
     public func addScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws { throw pending(.addScaled) }
     public func scale(_ x: BufferView, by alpha: Float) throws { throw pending(.scale) }
