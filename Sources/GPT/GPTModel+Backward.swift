@@ -5,9 +5,10 @@
 import Compute
 
 extension GPTModel {
-    /// Gradients of the last forward's mean loss with respect to every trainable parameter,
-    /// added to `gradients`. The logits buffer becomes dlogits.
-    public func backward() throws {
+    /// Gradients of `lossScale` × the last forward's mean loss with respect to every trainable
+    /// parameter, added to `gradients`. The logits buffer becomes dlogits. Gradient accumulation
+    /// over k micro-batches passes lossScale = 1/k, so the sum is the gradient of the mean.
+    public func backward(lossScale: Float = 1) throws {
         guard var state = last, state.hasTargets, state.logitsValid else {
             throw ModelError.state("must forward with targets before backward")
         }
@@ -17,7 +18,7 @@ extension GPTModel {
 
         // Loss → dlogits (in place): d(mean loss)/d logits = (softmax - onehot) / count.
         let logits = acts.logits.prefix(n * v)
-        let scale = state.targetCount > 0 ? 1 / Float(state.targetCount) : 0
+        let scale = state.targetCount > 0 ? lossScale / Float(state.targetCount) : 0
         try backend.crossEntropyForward(losses: acts.losses.prefix(n), dlogits: logits, logits: logits,
                                         targets: acts.targets.prefix(n), rows: n, vocabulary: v,
                                         gradientScale: scale)

@@ -1,5 +1,6 @@
-// Trainer: one optimizer step = zero gradients, forward with dropout, backward, global-norm
-// clipping, AdamW at the scheduled learning rate. Evaluation runs the forward only.
+// Trainer: one optimizer step = zero gradients, forward and backward over each micro-batch
+// (gradients accumulate, each scaled by 1/k, so they equal one big batch's), global-norm clipping,
+// AdamW at the scheduled learning rate. Evaluation runs the forward only.
 
 import Compute
 
@@ -53,12 +54,26 @@ public final class Trainer {
 
     /// One optimizer step on a (B, T) batch. Dropout masks come from (seed, step).
     public func trainStep(tokens: [Int32], targets: [Int32], batch: Int, length: Int) throws -> StepStats {
+        try trainStep(microBatches: [(tokens, targets)], batch: batch, length: length)
+    }
+
+    /// One optimizer step on k micro-batches of (B, T) each (gradient accumulation); the loss is
+    /// their mean. Dropout masks come from (seed, step, micro-batch index).
+    public func trainStep(microBatches: [(tokens: [Int32], targets: [Int32])], batch: Int,
+                          length: Int) throws -> StepStats {
+        guard !microBatches.isEmpty else { throw ModelError.shape("a training step needs at least one micro-batch") }
         let backend = model.backend
         try model.zeroGradients()
-        let dropoutSeed = CounterRNG.seed(options.seed, UInt64(step))
-        let loss = try model.forward(tokens: tokens, targets: targets, batch: batch, length: length,
-                                     training: true, dropoutSeed: dropoutSeed) ?? 0
-        try model.backward()
+        let lossScale = 1 / Float(microBatches.count)
+        var lossSum = 0.0
+        for (index, micro) in microBatches.enumerated() {
+            let dropoutSeed = CounterRNG.seed(options.seed, UInt64(step), UInt64(index))
+            let loss = try model.forward(tokens: micro.tokens, targets: micro.targets, batch: batch, length: length,
+                                         training: true, dropoutSeed: dropoutSeed) ?? 0
+            try model.backward(lossScale: lossScale)
+            lossSum += Double(loss)
+        }
+        let loss = Float(lossSum / Double(microBatches.count))
 
         try backend.squaredNorm(result: normResult.all, input: model.gradients.all)
         let norm = (try backend.download(normResult.all)[0]).squareRoot()

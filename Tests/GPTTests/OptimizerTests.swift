@@ -40,3 +40,28 @@ struct OptimizerTests {
         }
     }
 }
+
+@Suite("Gradient accumulation")
+struct AccumulationTests {
+    @Test("two micro-batches of 2 give the gradients of one batch of 4")
+    func accumulationMatchesOneBigBatch() throws {
+        let config = Variant.all[0].config
+        let data = randomBatch(vocab: config.vocabSize, batch: 4, length: 6, seed: 21)
+        let half = 2 * 6
+        let whole = try GPTModel(config: config, backend: ReferenceBackend(), seed: 3)
+        try whole.zeroGradients()
+        try whole.forward(tokens: data.tokens, targets: data.targets, batch: 4, length: 6)
+        try whole.backward()
+        let expected = try whole.gradientValues()
+
+        let split = try GPTModel(config: config, backend: ReferenceBackend(), seed: 3)
+        try split.zeroGradients()
+        for range in [0..<half, half..<(2 * half)] {
+            try split.forward(tokens: Array(data.tokens[range]), targets: Array(data.targets[range]), batch: 2, length: 6)
+            try split.backward(lossScale: 0.5)
+        }
+        let accumulated = try split.gradientValues()
+        let worst = zip(expected, accumulated).map { abs($0 - $1) / max(1e-3, abs($0)) }.max()!
+        #expect(worst < 1e-4, "accumulated gradients differ from one big batch by \(worst) (relative)")
+    }
+}
