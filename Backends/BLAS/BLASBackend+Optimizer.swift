@@ -70,13 +70,14 @@ extension BLASBackend {
         Profiler.measure(profiler, op, shape: "n=\(count)", flops: 2.0 * Double(count), bytes: 4.0 * Double(count)) {
             let grain = 4 * BLASBackend.elementGrain
             let chunks = chunkCount(count, grain: grain)
-            var partials = [Double](repeating: 0, count: max(chunks, 1))
-            partials.withUnsafeMutableBufferPointer { sums in
+            // A few Doubles on the stack: no heap allocation per step.
+            pr[0] = withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { sums in
+                sums.initialize(repeating: 0)
                 parallelChunks(count, grain: grain) { chunk, range in
                     sums[chunk] = VectorMath.sumOfSquares(px + range.lowerBound, range.count)
                 }
+                return Float(sums.reduce(0, +))
             }
-            pr[0] = Float(partials.reduce(0, +))
         }
     }
 }
