@@ -83,20 +83,3 @@ extension Backend where Self: OpenCLBackend {
         throw pending(.crossEntropyForward)
     }
 }
-
-/// Placeholders for oclcore's own families while they are written (removed as each lands).
-extension Backend where Self: OpenCLBackend {
-    public func add(out: BufferView, a: BufferView, b: BufferView) throws { throw pending(.add) }
-    public func addScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws { throw pending(.addScaled) }
-    public func scale(_ x: BufferView, by alpha: Float) throws { throw pending(.scale) }
-    public func addBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws { throw pending(.addBias) }
-    public func biasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws { throw pending(.biasBackward) }
-    public func embeddingForward(out: BufferView, table: BufferView, tokens: BufferView, count: Int, dim: Int) throws { throw pending(.embeddingForward) }
-    public func embeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView, count: Int, dim: Int) throws { throw pending(.embeddingBackward) }
-    public func layerNormForward(out: BufferView, mean: BufferView, rstd: BufferView, input: BufferView, weight: BufferView, bias: BufferView?, rows: Int, cols: Int, epsilon: Float) throws { throw pending(.layerNormForward) }
-    public func layerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?, dout: BufferView, input: BufferView, weight: BufferView, mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws { throw pending(.layerNormBackward) }
-    public func rmsNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView, rows: Int, cols: Int, epsilon: Float) throws { throw pending(.rmsNormForward) }
-    public func rmsNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView, input: BufferView, weight: BufferView, rstd: BufferView, rows: Int, cols: Int) throws { throw pending(.rmsNormBackward) }
-    public func adamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView, secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws { throw pending(.adamW) }
-    public func squaredNorm(result: BufferView, input: BufferView) throws { throw pending(.squaredNorm) }
-}

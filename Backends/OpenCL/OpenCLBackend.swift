@@ -43,6 +43,8 @@ public final class OpenCLBackend: Backend {
     var profileClockOffset: (profiler: ObjectIdentifier, offset: Double)?
     /// Reusable device scratch for multi-pass reductions; grown on demand, never shrunk.
     var scratchBuffer: OpenCLBuffer?
+    /// The same for int32 scratch (embedding backward's occurrence chains).
+    var intScratchBuffer: OpenCLBuffer?
 
     /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
     public init(options: BackendOptions = BackendOptions()) throws {
@@ -69,6 +71,7 @@ public final class OpenCLBackend: Backend {
         for kernel in kernels.values { clReleaseKernel(kernel) }
         for program in programs.values { clReleaseProgram(program) }
         scratchBuffer = nil
+        intScratchBuffer = nil
         clReleaseCommandQueue(queue)
         clReleaseContext(context)
     }
@@ -87,13 +90,32 @@ public final class OpenCLBackend: Backend {
         return (buffer.memory, view.offset)
     }
 
-    /// `count` floats of device scratch (valid until the next op that asks for scratch).
-    func scratch(_ count: Int) throws -> BufferView {
-        if let buffer = scratchBuffer, buffer.count >= count { return buffer.view(offset: 0, count: count) }
-        scratchBuffer = nil
-        let buffer = try allocate(max(count, 1 << 16), .float32)
-        scratchBuffer = buffer as? OpenCLBuffer
+    /// `count` elements of device scratch (valid until the next op that asks for scratch; the
+    /// in-order queue guarantees an earlier op's kernels are done with it by then).
+    func scratch(_ count: Int, _ dtype: DType = .float32) throws -> BufferView {
+        let current = dtype == .float32 ? scratchBuffer : intScratchBuffer
+        if let buffer = current, buffer.count >= count { return buffer.view(offset: 0, count: count) }
+        if dtype == .float32 { scratchBuffer = nil } else { intScratchBuffer = nil }
+        let buffer = try allocate(max(count, 1 << 16), dtype) as! OpenCLBuffer
+        if dtype == .float32 { scratchBuffer = buffer } else { intScratchBuffer = buffer }
         return buffer.view(offset: 0, count: count)
+    }
+
+    /// Work-items per work-group for tree reductions: a power of two the device allows (256 on
+    /// GPUs, 64 on CPUs, where PoCL runs a work-group as a loop).
+    var reductionThreads: Int {
+        var threads = deviceInfo.isGPU ? 256 : 64
+        while threads > deviceInfo.maxWorkGroupSize { threads /= 2 }
+        return threads
+    }
+
+    /// How a column reduction over `rows` splits into row blocks: enough blocks × columns to fill the
+    /// device, each block at least 16 rows. Fixed for a given device and shape (deterministic).
+    func columnBlocks(rows: Int, cols: Int) -> (blocks: Int, rowsPerBlock: Int) {
+        let target = deviceInfo.computeUnits * (deviceInfo.isGPU ? 2048 : 256)
+        let wanted = max(1, min((rows + 15) / 16, target / max(cols, 1)))
+        let rowsPerBlock = (rows + wanted - 1) / wanted
+        return ((rows + rowsPerBlock - 1) / rowsPerBlock, rowsPerBlock)
     }
 
     // MARK: - Memory
