@@ -49,7 +49,7 @@ public struct Generator {
         generated.reserveCapacity(maxTokens)
         for _ in 0..<maxTokens {
             try model.forward(tokens: window, targets: nil, batch: 1, length: window.count)
-            let next = try sampler.sample(try model.logits(row: window.count - 1))
+            let next = try sampler.sample(try model.logits(row: window.count - 1), recent: window)
             generated.append(next)
             try onToken(next)
             if window.count == context { window.removeFirst() }
@@ -67,7 +67,7 @@ public struct Generator {
         var generated: [Int32] = []
         generated.reserveCapacity(maxTokens)
         for index in 0..<maxTokens {
-            let next = try sampler.sample(logits)
+            let next = try sampler.sample(logits, recent: window)
             generated.append(next)
             try onToken(next)
             if index == maxTokens - 1 { break }

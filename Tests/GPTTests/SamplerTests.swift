@@ -98,3 +98,49 @@ import Testing
         #expect(try Generator(model: model).generate(prompt: [0], maxTokens: 0, sampler: &sampler) == [])
     }
 }
+
+@Suite struct NucleusAndPenaltyTests {
+    @Test func tinyTopPEqualsGreedy() throws {
+        var greedy = try Sampler(temperature: 0, seed: 1)
+        var nucleus = try Sampler(temperature: 2, topP: 1e-6, seed: 5)
+        var generator = SplitMix64(seed: 8)
+        for _ in 0..<50 {
+            let row = (0..<30).map { _ in Float(generator.nextNormal()) }
+            #expect(try nucleus.sample(row) == greedy.sample(row))
+        }
+    }
+
+    @Test func topPKeepsTheSmallestSetReachingP() throws {
+        // Probabilities 0.5, 0.3, 0.2 (temperature 1): top-p 0.7 keeps the first two only.
+        let row = [Float(log(0.5)), Float(log(0.3)), Float(log(0.2))]
+        var sampler = try Sampler(temperature: 1, topP: 0.7, seed: 2)
+        let drawn = Set(try (0..<400).map { _ in try sampler.sample(row) })
+        #expect(drawn == [0, 1])
+    }
+
+    @Test func repetitionPenaltyLowersRepeatedTokens() throws {
+        let row: [Float] = [1.0, 1.0, -1.0, -1.0]
+        func frequency(of token: Int32, penalty: Float, recent: [Int32]) throws -> Double {
+            var sampler = try Sampler(temperature: 1, repetitionPenalty: penalty, seed: 3)
+            var hits = 0
+            for _ in 0..<10_000 where try sampler.sample(row, recent: recent) == token { hits += 1 }
+            return Double(hits) / 10_000
+        }
+        // A positive and a negative logit both become less likely once seen.
+        #expect(try frequency(of: 0, penalty: 2, recent: [0]) < frequency(of: 0, penalty: 1, recent: [0]) - 0.05)
+        #expect(try frequency(of: 2, penalty: 2, recent: [2]) < frequency(of: 2, penalty: 1, recent: [2]) - 0.02)
+        // Greedy flips to the unpenalised tie partner.
+        var greedy = try Sampler(temperature: 0, repetitionPenalty: 1.5, seed: 1)
+        #expect(try greedy.sample(row, recent: [0]) == 1)
+    }
+
+    @Test(arguments: [Float(0), -0.5, 1.5, .nan])
+    func badTopPIsRefused(value: Float) {
+        #expect(throws: SamplerError.self) { try Sampler(temperature: 1, topP: value, seed: 1) }
+    }
+
+    @Test(arguments: [Float(0.5), 0, .infinity])
+    func badPenaltyIsRefused(value: Float) {
+        #expect(throws: SamplerError.self) { try Sampler(temperature: 1, repetitionPenalty: value, seed: 1) }
+    }
+}
