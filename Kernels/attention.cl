@@ -90,20 +90,23 @@ inline void load_tile(__local float* tile, __global const float* base, const int
     }
 }
 
-/// out (B, T, C) and logsumexp (B, NH, T) from qkv (B, T, 3C). Grid: (ceil(T/BLOCK_M)*BLOCK_M, NH, B),
-/// local (BLOCK_M, 1, 1). scale_log2 = log2(e)/sqrt(hs).
+/// out (B, Q, C) and logsumexp (B, NH, T) from qkv (B, T, 3C), for the Q = T - q_first query rows
+/// q_first ..< T of each sequence (q_first = 0 in training; the KV-cache op passes the cached length
+/// and has_lse = 0, since it keeps no logsumexp). Grid: (ceil(Q/BLOCK_M)*BLOCK_M, NH, B), local
+/// (BLOCK_M, 1, 1). scale_log2 = log2(e)/sqrt(hs).
 __kernel __attribute__((reqd_work_group_size(BLOCK_M, 1, 1)))
 void attention_forward(__global float* out, const int out_off,
                        __global float* lse, const int lse_off,
                        __global const float* qkv, const int qkv_off,
-                       const int T, const int NH, const float scale_log2) {
+                       const int T, const int NH, const float scale_log2,
+                       const int q_first, const int has_lse) {
     __local float4 k_tile[BLOCK_N * HD4];
     __local float4 v_tile[BLOCK_N * HD4];
     const int lid = get_local_id(0);
     const int q_block = get_num_groups(0) - 1 - get_group_id(0);  // heaviest first
     const int h = get_group_id(1), b = get_group_id(2);
     const int C = NH * HEAD_DIM, stride = 3 * C;
-    const int q_start = q_block * BLOCK_M, t = q_start + lid;
+    const int q_start = q_first + q_block * BLOCK_M, t = q_start + lid;
     const bool valid = t < T;
     __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
 
@@ -156,7 +159,7 @@ void attention_forward(__global float* out, const int out_off,
 
     if (!valid) return;
     const float inverse = 1.0f / l;
-    __global float* out_row = out + out_off + (b * T + t) * C + h * HEAD_DIM;
+    __global float* out_row = out + out_off + (b * (T - q_first) + t - q_first) * C + h * HEAD_DIM;
 #pragma unroll
     for (int d4 = 0; d4 < HD4; ++d4) {
         const float4 value = o[d4] * inverse;
@@ -166,7 +169,7 @@ void attention_forward(__global float* out, const int out_off,
         if (d + 2 < HEAD_DIM) out_row[d + 2] = value.z;
         if (d + 3 < HEAD_DIM) out_row[d + 3] = value.w;
     }
-    lse[lse_off + (b * NH + h) * T + t] = (m + log2(l)) * LN2;
+    if (has_lse) lse[lse_off + (b * NH + h) * T + t] = (m + log2(l)) * LN2;
 }
 
 /// Writes 4 elements of a head row, skipping the padding past HEAD_DIM.
