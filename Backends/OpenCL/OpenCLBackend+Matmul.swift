@@ -15,6 +15,16 @@ struct MatmulTiles: Equatable {
     static let large = MatmulTiles(tileM: 128, tileN: 128, tileK: 16, threadM: 8, threadN: 8)
     static let medium = MatmulTiles(tileM: 64, tileN: 64, tileK: 16, threadM: 4, threadN: 4)
     static let small = MatmulTiles(tileM: 32, tileN: 32, tileK: 16, threadM: 4, threadN: 4)
+
+    /// "large", "medium" or "small"; nil for anything else.
+    static func named(_ name: String?) -> MatmulTiles? {
+        switch name {
+        case "large": return .large
+        case "medium": return .medium
+        case "small": return .small
+        default: return nil
+        }
+    }
 }
 
 extension OpenCLBackend {
@@ -52,14 +62,7 @@ extension OpenCLBackend {
     /// Large tiles when there are enough of them to give every compute unit work, else smaller ones;
     /// CPUs (and devices whose work-groups cannot hold 256 work-items) always get the small tiles.
     func matmulTiles(m: Int, n: Int, batch: Int) -> MatmulTiles {
-        if let forced = Self.environment("GPT_MATMUL_TILES") {
-            switch forced {
-            case "large": return .large
-            case "medium": return .medium
-            case "small": return .small
-            default: break
-            }
-        }
+        if let matmulTilesOverride { return matmulTilesOverride }
         guard deviceInfo.isGPU, deviceInfo.maxWorkGroupSize >= 256, deviceInfo.localMemoryBytes >= 32 * 1024 else {
             return .small
         }

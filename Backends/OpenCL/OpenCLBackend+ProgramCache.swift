@@ -34,14 +34,14 @@ extension OpenCLBackend {
             .joined(separator: " ")
     }
 
-    /// OpenCL C source of Kernels/`program`.cl: from $GPT_KERNELS_DIR when set, else embedded.
-    static func source(_ program: String) throws -> String {
-        if let directory = environment("GPT_KERNELS_DIR"), !directory.isEmpty {
+    /// OpenCL C source of Kernels/`program`.cl: from `kernelDirectory` when set, else embedded.
+    func source(_ program: String) throws -> String {
+        if let directory = kernelDirectory, !directory.isEmpty {
             let path = directory.hasSuffix("/") ? "\(directory)\(program).cl" : "\(directory)/\(program).cl"
             guard let data = FileManager.default.contents(atPath: path),
                   let text = String(data: data, encoding: .utf8) else {
                 throw BackendError.kernelBuild(kernel: "\(program).cl",
-                                               log: "cannot read \(path) (GPT_KERNELS_DIR=\(directory))")
+                                               log: "cannot read \(path) (kernel directory from GPT_KERNELS_DIR)")
             }
             return text
         }
@@ -59,10 +59,10 @@ extension OpenCLBackend {
     private func program(_ name: String, options: String) throws -> cl_program {
         let key = "\(name)|\(options)"
         if let program = programs[key] { return program }
-        let source = try Self.source(name)
+        let source = try self.source(name)
         let hash = Self.fnv1a64([source, options, deviceInfo.name, deviceInfo.version, deviceInfo.driverVersion,
                                  deviceInfo.platformName])
-        let cacheFile = Self.cacheDirectory().map { "\($0)/\(name)-\(String(hash, radix: 16)).bin" }
+        let cacheFile = Self.prepared(programCacheDirectory).map { "\($0)/\(name)-\(String(hash, radix: 16)).bin" }
         if let cacheFile, let program = loadBinary(cacheFile, options: options) {
             programs[key] = program
             return program
@@ -104,18 +104,18 @@ extension OpenCLBackend {
 
     // MARK: - Disk cache
 
-    /// The cache folder, created if needed; nil when disabled or not creatable (caching is optional).
-    static func cacheDirectory() -> String? {
+    /// $XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl; nil when
+    /// GPT_OPENCL_CACHE=0 or neither variable is set.
+    static func defaultCacheDirectory() -> String? {
         if environment("GPT_OPENCL_CACHE") == "0" { return nil }
-        let base: String
-        if let xdg = environment("XDG_CACHE_HOME"), !xdg.isEmpty {
-            base = xdg
-        } else if let home = environment("HOME"), !home.isEmpty {
-            base = "\(home)/.cache"
-        } else {
-            return nil
-        }
-        let directory = "\(base)/swift-gpt/opencl"
+        if let xdg = environment("XDG_CACHE_HOME"), !xdg.isEmpty { return "\(xdg)/swift-gpt/opencl" }
+        if let home = environment("HOME"), !home.isEmpty { return "\(home)/.cache/swift-gpt/opencl" }
+        return nil
+    }
+
+    /// `directory`, created if needed; nil when unset or not creatable (caching is optional).
+    static func prepared(_ directory: String?) -> String? {
+        guard let directory, !directory.isEmpty else { return nil }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

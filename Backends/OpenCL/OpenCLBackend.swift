@@ -46,6 +46,15 @@ public final class OpenCLBackend: Backend {
     /// The same for int32 scratch (embedding backward's occurrence chains).
     var intScratchBuffer: OpenCLBuffer?
 
+    /// Where Kernels/<program>.cl are read from instead of the embedded copies (default:
+    /// $GPT_KERNELS_DIR). Set it before the first op: built programs are cached per backend.
+    public var kernelDirectory: String? = OpenCLBackend.environment("GPT_KERNELS_DIR")
+    /// The on-disk program cache folder (nil: no disk cache). Default: see `defaultCacheDirectory`.
+    public var programCacheDirectory: String? = OpenCLBackend.defaultCacheDirectory()
+    /// Forces one matmul tile configuration (default: $GPT_MATMUL_TILES = large|medium|small, else
+    /// chosen per device and size).
+    var matmulTilesOverride: MatmulTiles? = MatmulTiles.named(OpenCLBackend.environment("GPT_MATMUL_TILES"))
+
     /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
     public init(options: BackendOptions = BackendOptions()) throws {
         let handle = try OpenCLDiscovery.select(options.device, from: try OpenCLDiscovery.devices())
