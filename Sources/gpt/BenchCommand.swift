@@ -61,35 +61,51 @@ let benchCommand = Command(
     printBench(results, flops: flops)
 }
 
-/// What one backend measured.
+/// What one backend measured. Every figure comes two ways: from means (what a long run sees on this
+/// machine as loaded now) and from the best call or step (closest to the unloaded machine; on a
+/// shared machine the steadier basis for the ratio, since both sides get the same treatment).
 struct BenchResult {
+    enum Estimate { case mean, best }
+
     let backendName: String
-    /// Seconds per call of each shape, from the sweep before and the sweep after training.
     let shapes: [FlopCount.MatmulShape]
-    let secondsBefore: [Double], secondsAfter: [Double]
-    let tokensPerSecond: Double
-    let secondsPerStep: Double
+    /// Per shape, the seconds of every timed call, from the sweep before and the sweep after training.
+    let callSeconds: [[Double]]
+    /// One step's matmuls (calls per step × mean call) in the sweep before and the one after training.
+    let sweepStepSeconds: (before: Double, after: Double)
+    /// Seconds of each timed training step.
+    let stepSeconds: [Double]
+    let tokensPerStep: Int
     let finalLoss: Float
     let trainingFlopsPerToken: Double
 
-    /// FLOP-weighted SGEMM rate over one step's matmul mix: Σ calls·flops / Σ calls·seconds, both sweeps.
-    var sgemmFlopsPerSecond: Double {
+    private func pick(_ values: [Double], _ estimate: Estimate) -> Double {
+        estimate == .best ? values.min()! : values.reduce(0, +) / Double(values.count)
+    }
+    /// Seconds per call of shape `index`.
+    func callSeconds(_ index: Int, _ estimate: Estimate) -> Double { pick(callSeconds[index], estimate) }
+    func gigaflops(_ index: Int, _ estimate: Estimate) -> Double {
+        shapes[index].flops / max(callSeconds(index, estimate), 1e-12) / 1e9
+    }
+    /// FLOP-weighted SGEMM rate over one step's matmul mix: Σ calls·flops / Σ calls·seconds.
+    func sgemmFlopsPerSecond(_ estimate: Estimate) -> Double {
         var work = 0.0, time = 0.0
         for (index, shape) in shapes.enumerated() {
-            work += 2 * Double(shape.callsPerStep) * shape.flops
-            time += Double(shape.callsPerStep) * (secondsBefore[index] + secondsAfter[index])
+            work += Double(shape.callsPerStep) * shape.flops
+            time += Double(shape.callsPerStep) * callSeconds(index, estimate)
         }
         return work / max(time, 1e-12)
     }
-    var modelFlopsPerSecond: Double { tokensPerSecond * trainingFlopsPerToken }
-    var ratio: Double { modelFlopsPerSecond / sgemmFlopsPerSecond }
-    func gigaflops(_ index: Int) -> Double {
-        shapes[index].flops / ((secondsBefore[index] + secondsAfter[index]) / 2) / 1e9
+    func secondsPerStep(_ estimate: Estimate) -> Double { pick(stepSeconds, estimate) }
+    func tokensPerSecond(_ estimate: Estimate) -> Double {
+        Double(tokensPerStep) / max(secondsPerStep(estimate), 1e-12)
     }
+    func modelFlopsPerSecond(_ estimate: Estimate) -> Double { tokensPerSecond(estimate) * trainingFlopsPerToken }
+    func ratio(_ estimate: Estimate) -> Double { modelFlopsPerSecond(estimate) / sgemmFlopsPerSecond(estimate) }
 }
 
-/// SGEMM sweep, training, SGEMM sweep again (the two sweeps bracket the training so slow drift in
-/// machine load affects both sides of the ratio alike).
+/// SGEMM sweep, training, SGEMM sweep again (the two sweeps bracket the training so drift in machine
+/// load reaches both sides of the ratio; their difference is printed as a noise indicator).
 func runBench(backend: any Backend, config: ModelConfig, batch: Int, steps: Int, warmup: Int,
               seed: UInt64) throws -> BenchResult {
     let length = config.contextLength
@@ -97,20 +113,27 @@ func runBench(backend: any Backend, config: ModelConfig, batch: Int, steps: Int,
     let before = try timeMatmuls(backend: backend, shapes: shapes)
     let workload = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: seed)
     for _ in 0..<warmup { _ = try workload.step() }
-    let start = ContinuousClock.now
+    var stepSeconds: [Double] = []
     var loss: Float = .nan
-    for _ in 0..<steps { loss = try workload.step().loss }
-    let elapsed = seconds(since: start)
+    for _ in 0..<steps {
+        let start = ContinuousClock.now
+        loss = try workload.step().loss
+        try backend.synchronize()
+        stepSeconds.append(seconds(since: start))
+    }
     let after = try timeMatmuls(backend: backend, shapes: shapes)
-    return BenchResult(backendName: backend.name, shapes: shapes, secondsBefore: before, secondsAfter: after,
-                       tokensPerSecond: Double(steps * batch * length) / max(elapsed, 1e-12),
-                       secondsPerStep: elapsed / Double(steps), finalLoss: loss,
+    func stepMatmulSeconds(_ sweep: [[Double]]) -> Double {
+        zip(shapes, sweep).reduce(0) { $0 + Double($1.0.callsPerStep) * $1.1.reduce(0, +) / Double($1.1.count) }
+    }
+    return BenchResult(backendName: backend.name, shapes: shapes, callSeconds: zip(before, after).map { $0 + $1 },
+                       sweepStepSeconds: (stepMatmulSeconds(before), stepMatmulSeconds(after)),
+                       stepSeconds: stepSeconds, tokensPerStep: batch * length, finalLoss: loss,
                        trainingFlopsPerToken: FlopCount(config: config).trainingFlopsPerToken(length: length))
 }
 
-/// Mean seconds per call of each shape through `backend.matmul`: one untimed call, then calls until
-/// 0.1 s have passed (at least 2, at most 50). Inputs hold 0.01 (no denormals, no overflow).
-func timeMatmuls(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws -> [Double] {
+/// Seconds of each timed call of each shape through `backend.matmul`: one untimed call, then calls
+/// until 0.1 s have passed (at least 2, at most 50). Inputs hold 0.01 (no denormals, no overflow).
+func timeMatmuls(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws -> [[Double]] {
     let a = try backend.allocate(shapes.map { $0.m * $0.k }.max() ?? 1, .float32)
     let b = try backend.allocate(shapes.map { $0.k * $0.n }.max() ?? 1, .float32)
     let c = try backend.allocate(shapes.map { $0.m * $0.n }.max() ?? 1, .float32)
@@ -122,54 +145,56 @@ func timeMatmuls(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws -
             try backend.matmul(c: c.view(offset: 0, count: shape.m * shape.n), a: a.view(offset: 0, count: shape.m * shape.k),
                                b: b.view(offset: 0, count: shape.k * shape.n), m: shape.m, n: shape.n, k: shape.k,
                                transposeA: shape.transposeA, transposeB: shape.transposeB, alpha: 1, beta: shape.beta)
+            try backend.synchronize()
         }
         try call()
-        try backend.synchronize()
-        var calls = 0
+        var times: [Double] = []
         let start = ContinuousClock.now
         repeat {
+            let callStart = ContinuousClock.now
             try call()
-            try backend.synchronize()
-            calls += 1
-        } while calls < 50 && (calls < 2 || seconds(since: start) < 0.1)
-        return seconds(since: start) / Double(calls)
+            times.append(seconds(since: callStart))
+        } while times.count < 50 && (times.count < 2 || seconds(since: start) < 0.1)
+        return times
     }
 }
 
 func printBench(_ results: [BenchResult], flops: FlopCount) {
     guard let first = results.first else { return }
     let compare = results.count == 2
-    let speedHeader = compare ? ["\(results[0].backendName)/\(results[1].backendName)"] : []
-    var rows = [["matmul", "m", "n", "k", "op", "calls/step", "GFLOP/call"] + results.map { "\($0.backendName) GFLOP/s" }
-                + speedHeader]
+    func speed(_ value: (BenchResult) -> Double) -> [String] {
+        compare ? [Format.fixed(value(results[0]) / value(results[1]), 2) + "x"] : []
+    }
+    let speedHeader = compare ? ["\(results[0].backendName)/\(results[1].backendName) (best)"] : []
+    var rows = [["matmul", "m", "n", "k", "op", "calls/step", "GFLOP/call"]
+                + results.flatMap { ["\($0.backendName) GFLOP/s mean", "best"] } + speedHeader]
     for (index, shape) in first.shapes.enumerated() {
         let op = (shape.transposeA ? "T" : "N") + (shape.transposeB ? "T" : "N") + (shape.beta != 0 ? " +=" : "")
-        var row = [shape.role, String(shape.m), String(shape.n), String(shape.k), op, String(shape.callsPerStep),
-                   significant(shape.flops / 1e9)] + results.map { significant($0.gigaflops(index)) }
-        if compare { row.append(Format.fixed(results[0].gigaflops(index) / results[1].gigaflops(index), 2) + "x") }
-        rows.append(row)
+        rows.append([shape.role, String(shape.m), String(shape.n), String(shape.k), op, String(shape.callsPerStep),
+                     significant(shape.flops / 1e9)]
+                    + results.flatMap { [significant($0.gigaflops(index, .mean)), significant($0.gigaflops(index, .best))] }
+                    + speed { $0.gigaflops(index, .best) })
     }
     print(renderTable(rows, leftColumns: [0, 4]))
     print("")
 
-    func line(_ label: String, _ value: (BenchResult) -> Double, _ format: (Double) -> String) -> [String] {
-        var row = [label] + results.map { format(value($0)) }
-        if compare { row.append(Format.fixed(value(results[0]) / value(results[1]), 2) + "x") }
-        return row
+    var summary = [[""] + results.flatMap { ["\($0.backendName) mean", "best"] } + speedHeader]
+    func line(_ label: String, _ value: (BenchResult, BenchResult.Estimate) -> Double, _ format: (Double) -> String) {
+        summary.append([label] + results.flatMap { [format(value($0, .mean)), format(value($0, .best))] }
+                       + speed { value($0, .best) })
     }
-    let summary = [[""] + results.map(\.backendName) + speedHeader,
-                   line("SGEMM GFLOP/s (FLOP-weighted over a step's matmuls)", { $0.sgemmFlopsPerSecond / 1e9 }, significant),
-                   line("training tok/s", \.tokensPerSecond, { Format.grouped(Int($0.rounded())) }),
-                   line("ms per step", { $0.secondsPerStep * 1e3 }, { Format.fixed($0, 1) }),
-                   line("model GFLOP/s (tok/s x FLOPs per token)", { $0.modelFlopsPerSecond / 1e9 }, significant),
-                   line("ratio model FLOP/s / SGEMM FLOP/s", \.ratio, { Format.fixed($0, 3) })]
+    line("SGEMM GFLOP/s (FLOP-weighted over a step's matmuls)", { $0.sgemmFlopsPerSecond($1) / 1e9 }, significant)
+    line("training tok/s", { $0.tokensPerSecond($1) }, { Format.grouped(Int($0.rounded())) })
+    line("ms per step", { $0.secondsPerStep($1) * 1e3 }, { Format.fixed($0, 1) })
+    line("model GFLOP/s (tok/s x FLOPs per token)", { $0.modelFlopsPerSecond($1) / 1e9 }, significant)
+    line("ratio model FLOP/s / SGEMM FLOP/s", { $0.ratio($1) }, { Format.fixed($0, 3) })
     print(renderTable(summary, leftColumns: [0]))
     print("model FLOPs per token = \(flops.formula(length: flops.config.contextLength))")
+    print("mean: over every timed call and step; best: fastest call per shape and fastest step (least disturbed by other load)")
     for result in results {
-        let before = result.shapes.indices.reduce(0.0) { $0 + Double(result.shapes[$1].callsPerStep) * result.secondsBefore[$1] }
-        let after = result.shapes.indices.reduce(0.0) { $0 + Double(result.shapes[$1].callsPerStep) * result.secondsAfter[$1] }
         print("\(result.backendName): final loss \(Format.fixed(Double(result.finalLoss), 4)); one step's matmuls take "
-              + "\(Format.fixed(before * 1e3, 1)) ms before training, \(Format.fixed(after * 1e3, 1)) ms after (load drift)")
+              + "\(Format.fixed(result.sweepStepSeconds.before * 1e3, 1)) ms before training, "
+              + "\(Format.fixed(result.sweepStepSeconds.after * 1e3, 1)) ms after (load drift)")
     }
 }
 

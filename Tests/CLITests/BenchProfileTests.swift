@@ -59,6 +59,9 @@ import Testing
         let model = try #require(value(after: "model GFLOP/s (tok/s x FLOPs per token)", in: run.stdout))
         let ratio = try #require(value(after: "ratio model FLOP/s / SGEMM FLOP/s", in: run.stdout))
         #expect(sgemm > 0 && tokens > 0 && model > 0 && ratio > 0)
+        // Columns: mean, then best; the fastest step is at least as fast as the mean step.
+        let tokenCells = cells(after: "training tok/s", in: run.stdout).map { Double($0.replacingOccurrences(of: ",", with: ""))! }
+        #expect(tokenCells.count == 2 && tokenCells[1] >= tokenCells[0], "\(tokenCells)")
         // The printed figures agree with each other (to their printed precision).
         #expect(abs(model - tokens * Double(Self.flopsPerToken) / 1e9) <= 0.02 * model + 0.0005, "\(run.stdout)")
         #expect(abs(ratio - model / sgemm) <= 0.05 * ratio + 0.002, "\(run.stdout)")
@@ -69,7 +72,9 @@ import Testing
         let run = try CLI.run(["bench", "--backend", "reference", "--compare", "reference", "--config", Self.tiny,
                                "--steps", "2", "--warmup-steps", "0", "--batch-size", "1"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("reference GFLOP/s  reference GFLOP/s  reference/reference"), "\(run.stdout)")
+        let header = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("matmul ") })
+        let words = header.split(separator: " ").suffix(10).joined(separator: " ")
+        #expect(words == "reference GFLOP/s mean best reference GFLOP/s mean best reference/reference (best)", "\(header)")
         let tokensLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("training tok/s") })
         #expect(tokensLine.split(separator: " ").last?.hasSuffix("x") == true, "\(tokensLine)")
         #expect(run.stdout.components(separatedBy: "backend: reference (").count == 3)
