@@ -47,8 +47,9 @@ public final class Profiler {
 
 extension Profiler {
     /// Runs `body`, recording its wall time under `name` (CPU backends: ops are synchronous).
-    /// With a nil profiler this is just a call to `body`.
-    @inline(__always)
+    /// With a nil profiler this is just a call to `body`. Inlinable so backends' op bodies inline
+    /// into their callers instead of running through a closure.
+    @inlinable
     public static func measure<T>(_ profiler: Profiler?, _ name: String, shape: @autoclosure () -> String,
                                   flops: Double = 0, bytes: Double = 0,
                                   _ body: () throws -> T) rethrows -> T {

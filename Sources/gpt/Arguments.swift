@@ -22,6 +22,20 @@ struct Flag {
     let defaultValue: String?
     let help: String
     var required = false
+    /// A switch takes no value: present means on (e.g. --interactive).
+    var isSwitch = false
+
+    /// An on/off flag, off unless given.
+    static func onOff(_ name: String, help: String) -> Flag {
+        Flag(name: name, placeholder: "", defaultValue: nil, help: help, isSwitch: true)
+    }
+}
+
+/// The one positional argument a command may take (e.g. `gpt plot LOG.csv`), stored under `name`.
+struct Positional {
+    let name: String
+    let placeholder: String
+    let help: String
 }
 
 /// A subcommand's name, one-line summary, flags and body.
@@ -29,11 +43,16 @@ struct Command {
     let name: String
     let summary: String
     let flags: [Flag]
+    /// A required positional argument, when the command takes one.
+    var positional: Positional? = nil
     let run: (ParsedArguments) throws -> Void
 
     var helpText: String {
         let width = flags.map { $0.name.count + $0.placeholder.count + 4 }.max() ?? 0
-        var lines = ["gpt \(name): \(summary)", "", "Usage: gpt \(name) [options]", "", "Options:"]
+        let usage = positional.map { "Usage: gpt \(name) \($0.placeholder) [options]" } ?? "Usage: gpt \(name) [options]"
+        var lines = ["gpt \(name): \(summary)", "", usage, ""]
+        if let positional { lines += ["  \(positional.placeholder): \(positional.help)", ""] }
+        lines.append("Options:")
         for flag in flags {
             let left = "  --\(flag.name) \(flag.placeholder)"
             let padding = String(repeating: " ", count: max(1, width - left.count + 4))
@@ -53,6 +72,10 @@ struct Command {
             let argument = arguments[index]
             index += 1
             guard argument.hasPrefix("--") else {
+                if let positional, values[positional.name] == nil {
+                    values[positional.name] = argument
+                    continue
+                }
                 throw UsageError(command: name, message: "unexpected argument '\(argument)'")
             }
             var key = String(argument.dropFirst(2))
@@ -61,10 +84,13 @@ struct Command {
                 value = String(key[key.index(after: equals)...])
                 key = String(key[..<equals])
             }
-            guard flags.contains(where: { $0.name == key }) else {
+            guard let flag = flags.first(where: { $0.name == key }) else {
                 throw UsageError(command: name, message: "unknown flag '--\(key)'")
             }
-            if value == nil {
+            if flag.isSwitch {
+                guard value == nil else { throw UsageError(command: name, message: "--\(key) takes no value") }
+                value = "true"
+            } else if value == nil {
                 let next = index < arguments.count ? arguments[index] : nil
                 if let next, !isFlag(next) {
                     value = next
@@ -75,6 +101,9 @@ struct Command {
             guard values.updateValue(value, forKey: key) == nil else {
                 throw UsageError(command: name, message: "--\(key) is given more than once")
             }
+        }
+        if let positional, values[positional.name] == nil {
+            throw UsageError(command: name, message: "missing \(positional.placeholder)")
         }
         for flag in flags where flag.required && values[flag.name] == nil {
             throw UsageError(command: name, message: "missing required flag --\(flag.name)")
@@ -101,6 +130,9 @@ struct ParsedArguments {
     private func fail(_ message: String) -> UsageError { UsageError(command: command, message: message) }
 
     func string(_ name: String) -> String? { values[name] }
+
+    /// Whether an on/off flag was given.
+    func isOn(_ name: String) -> Bool { values[name] == "true" }
 
     func int(_ name: String, atLeast minimum: Int) throws -> Int? {
         guard let text = values[name] else { return nil }
