@@ -1,5 +1,7 @@
 // A tokenized text corpus split into training and validation tokens (the last 10% held out), and the
 // (B, T) batches the trainer consumes: random windows for training, a fixed sequence for evaluation.
+// Batching works on any `TokenStorage`, so a prepared directory's memory-mapped token files
+// (PreparedDataset) yields batches the same way as tokens in memory.
 
 import Compute
 import FoundationEssentials
@@ -31,7 +33,27 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-public struct TextDataset {
+/// What the training loop needs from a dataset, in memory or memory-mapped.
+public protocol TrainingData {
+    /// T: window length.
+    var contextLength: Int { get }
+    var trainTokenCount: Int { get }
+    var validationTokenCount: Int { get }
+    func trainingBatches(batchSize: Int, seed: UInt64) -> RandomBatches
+    func validationBatches(batchSize: Int, count: Int) -> [TokenBatch]
+    func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch]
+}
+
+extension TrainingData {
+    /// Checks that both splits hold more than T + 1 tokens.
+    static func checkLengths(train: Int, validation: Int, contextLength: Int) throws {
+        guard train > contextLength + 1, validation > contextLength + 1 else {
+            throw DatasetError.tooShort(trainTokens: train, validationTokens: validation, contextLength: contextLength)
+        }
+    }
+}
+
+public struct TextDataset: TrainingData {
     public let train: [Int32]
     public let validation: [Int32]
     /// T: window length.
@@ -51,10 +73,7 @@ public struct TextDataset {
         train = Array(tokens[..<split])
         validation = Array(tokens[split...])
         self.contextLength = contextLength
-        guard train.count > contextLength + 1, validation.count > contextLength + 1 else {
-            throw DatasetError.tooShort(trainTokens: train.count, validationTokens: validation.count,
-                                        contextLength: contextLength)
-        }
+        try Self.checkLengths(train: train.count, validation: validation.count, contextLength: contextLength)
     }
 
     /// Reads a UTF-8 text file and builds a character tokenizer from it, then splits its tokens.
@@ -68,14 +87,21 @@ public struct TextDataset {
         return (dataset, tokenizer)
     }
 
+    public var trainTokenCount: Int { train.count }
+    public var validationTokenCount: Int { validation.count }
+
     /// The window of `split` starting at each of `starts`, with its targets.
-    static func batch(from split: [Int32], starts: [Int], length: Int) -> TokenBatch {
+    static func batch(from split: any TokenStorage, starts: [Int], length: Int) -> TokenBatch {
         var tokens: [Int32] = [], targets: [Int32] = []
         tokens.reserveCapacity(starts.count * length)
         targets.reserveCapacity(starts.count * length)
+        var window: [Int32] = []
+        window.reserveCapacity(length + 1)
         for start in starts {
-            tokens.append(contentsOf: split[start ..< start + length])
-            targets.append(contentsOf: split[start + 1 ..< start + length + 1])
+            window.removeAll(keepingCapacity: true)
+            split.appendTokens(from: start, count: length + 1, to: &window)
+            tokens.append(contentsOf: window[0 ..< length])
+            targets.append(contentsOf: window[1 ... length])
         }
         return TokenBatch(tokens: tokens, targets: targets, batch: starts.count, length: length)
     }
@@ -97,7 +123,7 @@ public struct TextDataset {
         Self.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)
     }
 
-    static func evenlySpacedBatches(from split: [Int32], batchSize: Int, count: Int, length: Int) -> [TokenBatch] {
+    static func evenlySpacedBatches(from split: any TokenStorage, batchSize: Int, count: Int, length: Int) -> [TokenBatch] {
         let windows = batchSize * count
         let lastStart = split.count - length - 1
         let starts = (0..<windows).map { windows == 1 ? 0 : $0 * lastStart / (windows - 1) }
@@ -109,12 +135,12 @@ public struct TextDataset {
 
 /// Random (B, T) training windows; the same seed gives the same sequence of batches.
 public struct RandomBatches: IteratorProtocol, Sequence {
-    let tokens: [Int32]
+    let tokens: any TokenStorage
     let batchSize: Int
     let length: Int
     var generator: SplitMix64
 
-    init(tokens: [Int32], batchSize: Int, length: Int, seed: UInt64) {
+    init(tokens: any TokenStorage, batchSize: Int, length: Int, seed: UInt64) {
         self.tokens = tokens
         self.batchSize = batchSize
         self.length = length

@@ -38,14 +38,36 @@ let generateCommand = Command(
 
     Console.write(prompt)
     let start = ContinuousClock.now
+    // BPE tokens may end inside a UTF-8 character: hold such bytes back until it is complete.
+    var pending: [UInt8] = []
     let generated = try Generator(model: model).generate(prompt: promptTokens, maxTokens: maxTokens,
                                                           sampler: &sampler) { token in
-        Console.write(tokenizer.decode([token]))
+        pending += tokenizer.decodeBytes([token])
+        let complete = completeUTF8Prefix(pending)
+        guard complete > 0 else { return }
+        Console.write(String(decoding: pending[..<complete], as: UTF8.self))
+        pending.removeFirst(complete)
     }
+    if !pending.isEmpty { Console.write(String(decoding: pending, as: UTF8.self)) }
     let elapsed = seconds(since: start)
     Console.write("\n")
     Console.error("[\(generated.count) tokens in \(Format.duration(elapsed)), "
                   + "\(Format.fixed(Double(generated.count) / max(elapsed, 1e-9), 1)) tok/s on \(backend.name)]")
+}
+
+/// The length of the longest prefix of `bytes` that does not end inside a UTF-8 character (invalid
+/// bytes count as complete: they print as U+FFFD rather than being held forever).
+func completeUTF8Prefix(_ bytes: [UInt8]) -> Int {
+    var index = bytes.count
+    var continuation = 0
+    while index > 0 && continuation < 3 && bytes[index - 1] & 0xC0 == 0x80 {
+        index -= 1
+        continuation += 1
+    }
+    guard index > 0 else { return bytes.count }
+    let lead = bytes[index - 1]
+    let needed = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0
+    return lead >= 0xC0 && needed > continuation ? index - 1 : bytes.count
 }
 
 /// Turns the shell-friendly escapes \n, \t and \\ into the characters they name.

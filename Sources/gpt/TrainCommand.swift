@@ -1,5 +1,6 @@
-// `gpt train`: build a character tokenizer from a text file, train a model on it (last 10% held out
-// for validation), report progress and losses, and save a checkpoint at the end.
+// `gpt train`: train a model on a prepared data directory (gpt prepare: memory-mapped tokens and
+// their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
+// validation), report progress and losses, and save a checkpoint that carries the tokenizer.
 
 import Compute
 import GPT
@@ -8,7 +9,8 @@ let trainCommand = Command(
     name: "train",
     summary: "train a model on a UTF-8 text file and save a checkpoint",
     flags: [
-        Flag(name: "data", placeholder: "FILE", defaultValue: nil, help: "UTF-8 text to train on", required: true),
+        Flag(name: "data", placeholder: "FILE|DIR", defaultValue: nil,
+             help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)", required: true),
         Flag(name: "config", placeholder: "PRESET|FILE.json", defaultValue: "char-baby",
              help: "a preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON ModelConfig"),
         Flag(name: "backend", placeholder: "NAME", defaultValue: "auto", help: "compute backend (see gpt backends)"),
@@ -49,7 +51,13 @@ let trainCommand = Command(
     if let dropout { config.dropout = dropout }
     let backend = try backendRegistry.make(arguments.string("backend")!, options: BackendOptions(threads: threads))
 
-    let (dataset, tokenizer) = try TextDataset.loadCharacters(path: dataPath, contextLength: config.contextLength)
+    let dataset: any TrainingData, tokenizer: any Tokenizer
+    if FileIO.isDirectory(dataPath) {
+        let prepared = try PreparedDataset(directory: dataPath, contextLength: config.contextLength)
+        (dataset, tokenizer) = (prepared, prepared.tokenizer)
+    } else {
+        (dataset, tokenizer) = try TextDataset.loadCharacters(path: dataPath, contextLength: config.contextLength)
+    }
     config.vocabSize = tokenizer.vocabularySize
     let model = try GPTModel(config: config, backend: backend, seed: options.seed)
     let trainer = try Trainer(model: model, options: options)
@@ -57,9 +65,9 @@ let trainCommand = Command(
     print("config: \(describe(config))")
     print("parameters: \(Format.grouped(model.trainableParameterCount)) trainable")
     print("backend: \(backend.name) (\(backend.deviceDescription))")
-    print("data: \(dataPath): \(Format.grouped(dataset.train.count + dataset.validation.count)) tokens "
-          + "(\(Format.grouped(dataset.train.count)) train, \(Format.grouped(dataset.validation.count)) validation), "
-          + "vocabulary \(tokenizer.vocabularySize)")
+    print("data: \(dataPath): \(Format.grouped(dataset.trainTokenCount + dataset.validationTokenCount)) tokens "
+          + "(\(Format.grouped(dataset.trainTokenCount)) train, \(Format.grouped(dataset.validationTokenCount)) validation), "
+          + "\(tokenizer.kind) tokenizer, vocabulary \(tokenizer.vocabularySize)")
     print("training: \(options.steps) steps, batch \(options.batchSize) x \(config.contextLength) tokens, "
           + "lr \(Format.scientific(Double(options.learningRate))), warmup \(options.warmupSteps), seed \(options.seed)")
 

@@ -1,0 +1,79 @@
+// Token files: written little-endian, read back through mmap with the same ids; the dtype switch at
+// 65,535; corrupted sizes refused; SHA-256 against published test vectors.
+
+import Foundation
+import Testing
+@testable import GPT
+
+@Suite struct TokenFileTests {
+    @Test(arguments: [TokenDType.uint16, .uint32])
+    func writtenTokensMapBackUnchanged(dtype: TokenDType) throws {
+        let path = RandomText.temporaryPath("tokens") + ".bin"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let maximum: Int32 = dtype == .uint16 ? 65_534 : 1_000_000
+        let tokens = (0..<5000).map { Int32($0 * 7919) % maximum }
+        let writer = try TokenFileWriter(path: path, dtype: dtype)
+        try writer.append(Array(tokens[..<1234]))
+        try writer.append(Array(tokens[1234...]))
+        try writer.finish()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.count == tokens.count * dtype.byteCount)
+        // Little-endian: token 1 is 7919 = 0x1EEF.
+        #expect(bytes[dtype.byteCount] == 0xEF && bytes[dtype.byteCount + 1] == 0x1E)
+        let mapped = try MappedTokenFile(path: path, dtype: dtype)
+        #expect(mapped.count == tokens.count)
+        #expect(mapped.allTokens == tokens)
+        var window: [Int32] = []
+        mapped.appendTokens(from: 100, count: 5, to: &window)
+        #expect(window == Array(tokens[100..<105]))
+    }
+
+    @Test func dtypeSwitchesToUInt32AboveSixtyFiveThousandFiveHundredThirtyFive() {
+        #expect(TokenDType.fitting(vocabularySize: 256) == .uint16)
+        #expect(TokenDType.fitting(vocabularySize: 65_535) == .uint16)
+        #expect(TokenDType.fitting(vocabularySize: 65_536) == .uint32)
+        #expect(TokenDType.fitting(vocabularySize: 100_000) == .uint32)
+    }
+
+    @Test func sizeThatIsNotAWholeNumberOfTokensIsRefused() throws {
+        let path = RandomText.temporaryPath("odd") + ".bin"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data([1, 0, 2, 0, 3]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: FileError(path: path, reason: "corrupted token file: 5 bytes is not a whole number of uint16 tokens (2 bytes each)")) {
+            try MappedTokenFile(path: path, dtype: .uint16)
+        }
+        try Data([1, 0, 2, 0, 3, 0]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: FileError.self) { try MappedTokenFile(path: path, dtype: .uint32) }
+        #expect(try MappedTokenFile(path: path, dtype: .uint16).allTokens == [1, 2, 3])
+    }
+
+    @Test func emptyAndMissingFiles() throws {
+        let path = RandomText.temporaryPath("empty") + ".bin"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data().write(to: URL(fileURLWithPath: path))
+        #expect(try MappedTokenFile(path: path, dtype: .uint32).count == 0)
+        #expect(throws: FileError(path: path + ".missing", reason: "no such file")) {
+            try MappedTokenFile(path: path + ".missing", dtype: .uint16)
+        }
+    }
+
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256MatchesTheStandardVectors(input: String, digest: String) {
+        var hash = SHA256()
+        hash.update(Array(input.utf8))
+        #expect(hash.finalize() == digest)
+    }
+
+    @Test func sha256InPiecesEqualsInOneGo() {
+        let bytes = RandomText.bytes(count: 1000, seed: 4)
+        var whole = SHA256(), pieces = SHA256()
+        whole.update(bytes)
+        for start in stride(from: 0, to: bytes.count, by: 37) { pieces.update(Array(bytes[start ..< min(bytes.count, start + 37)])) }
+        #expect(whole.finalize() == pieces.finalize())
+    }
+}
