@@ -61,20 +61,21 @@ let benchCommand = Command(
     printBench(results, flops: flops)
 }
 
-/// What one backend measured. Every figure comes two ways: from means (what a long run sees on this
-/// machine as loaded now) and from the best call or step (closest to the unloaded machine; on a
-/// shared machine the steadier basis for the ratio, since both sides get the same treatment).
+/// What one backend measured. Each timed training step is followed at once by a replay of that
+/// step's matmuls (every shape, `callsPerStep` times, through `backend.matmul`), so the two sides of
+/// the ratio see the same machine load. Figures come as means (what a run sees on the machine as it
+/// is now) and bests (fastest step, fastest replay: closest to an unloaded machine).
 struct BenchResult {
     enum Estimate { case mean, best }
 
     let backendName: String
     let shapes: [FlopCount.MatmulShape]
-    /// Per shape, the seconds of every timed call, from the sweep before and the sweep after training.
+    /// Per shape, the seconds of every call in the per-shape sweep before training.
     let callSeconds: [[Double]]
-    /// One step's matmuls (calls per step × mean call) in the sweep before and the one after training.
-    let sweepStepSeconds: (before: Double, after: Double)
     /// Seconds of each timed training step.
     let stepSeconds: [Double]
+    /// Seconds of each replay of one step's matmuls (one per training step, right after it).
+    let replaySeconds: [Double]
     let tokensPerStep: Int
     let finalLoss: Float
     let trainingFlopsPerToken: Double
@@ -82,19 +83,14 @@ struct BenchResult {
     private func pick(_ values: [Double], _ estimate: Estimate) -> Double {
         estimate == .best ? values.min()! : values.reduce(0, +) / Double(values.count)
     }
-    /// Seconds per call of shape `index`.
-    func callSeconds(_ index: Int, _ estimate: Estimate) -> Double { pick(callSeconds[index], estimate) }
     func gigaflops(_ index: Int, _ estimate: Estimate) -> Double {
-        shapes[index].flops / max(callSeconds(index, estimate), 1e-12) / 1e9
+        shapes[index].flops / max(pick(callSeconds[index], estimate), 1e-12) / 1e9
     }
-    /// FLOP-weighted SGEMM rate over one step's matmul mix: Σ calls·flops / Σ calls·seconds.
+    /// Σ calls·flops over one step's matmuls (= 6·P·B·T).
+    var stepMatmulFlops: Double { shapes.reduce(0) { $0 + Double($1.callsPerStep) * $1.flops } }
+    /// SGEMM rate over one step's matmul mix (FLOP-weighted by construction: the replay runs them all).
     func sgemmFlopsPerSecond(_ estimate: Estimate) -> Double {
-        var work = 0.0, time = 0.0
-        for (index, shape) in shapes.enumerated() {
-            work += Double(shape.callsPerStep) * shape.flops
-            time += Double(shape.callsPerStep) * callSeconds(index, estimate)
-        }
-        return work / max(time, 1e-12)
+        stepMatmulFlops / max(pick(replaySeconds, estimate), 1e-12)
     }
     func secondsPerStep(_ estimate: Estimate) -> Double { pick(stepSeconds, estimate) }
     func tokensPerSecond(_ estimate: Estimate) -> Double {
@@ -102,60 +98,88 @@ struct BenchResult {
     }
     func modelFlopsPerSecond(_ estimate: Estimate) -> Double { tokensPerSecond(estimate) * trainingFlopsPerToken }
     func ratio(_ estimate: Estimate) -> Double { modelFlopsPerSecond(estimate) / sgemmFlopsPerSecond(estimate) }
+    /// Median over steps of (that step's model FLOP/s ÷ the SGEMM rate of the replay right after it).
+    var pairedRatioMedian: Double {
+        let ratios = zip(stepSeconds, replaySeconds).map { step, replay in
+            (Double(tokensPerStep) * trainingFlopsPerToken / step) / (stepMatmulFlops / replay)
+        }.sorted()
+        let middle = ratios.count / 2
+        return ratios.count % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2
+    }
 }
 
-/// SGEMM sweep, training, SGEMM sweep again (the two sweeps bracket the training so drift in machine
-/// load reaches both sides of the ratio; their difference is printed as a noise indicator).
+/// The per-shape SGEMM sweep, then warm-up steps, then each timed step followed by a replay of its matmuls.
 func runBench(backend: any Backend, config: ModelConfig, batch: Int, steps: Int, warmup: Int,
               seed: UInt64) throws -> BenchResult {
     let length = config.contextLength
     let shapes = FlopCount(config: config).matmulShapes(rows: batch * length)
-    let before = try timeMatmuls(backend: backend, shapes: shapes)
+    let rig = try MatmulRig(backend: backend, shapes: shapes)
+    let sweep = try shapes.map { try rig.time($0) }
     let workload = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: seed)
     for _ in 0..<warmup { _ = try workload.step() }
-    var stepSeconds: [Double] = []
+    try rig.replayStep()  // untimed, like the warm-up steps
+    var stepSeconds: [Double] = [], replaySeconds: [Double] = []
     var loss: Float = .nan
     for _ in 0..<steps {
         let start = ContinuousClock.now
         loss = try workload.step().loss
         try backend.synchronize()
         stepSeconds.append(seconds(since: start))
+        let replayStart = ContinuousClock.now
+        try rig.replayStep()
+        replaySeconds.append(seconds(since: replayStart))
     }
-    let after = try timeMatmuls(backend: backend, shapes: shapes)
-    func stepMatmulSeconds(_ sweep: [[Double]]) -> Double {
-        zip(shapes, sweep).reduce(0) { $0 + Double($1.0.callsPerStep) * $1.1.reduce(0, +) / Double($1.1.count) }
-    }
-    return BenchResult(backendName: backend.name, shapes: shapes, callSeconds: zip(before, after).map { $0 + $1 },
-                       sweepStepSeconds: (stepMatmulSeconds(before), stepMatmulSeconds(after)),
-                       stepSeconds: stepSeconds, tokensPerStep: batch * length, finalLoss: loss,
+    return BenchResult(backendName: backend.name, shapes: shapes, callSeconds: sweep, stepSeconds: stepSeconds,
+                       replaySeconds: replaySeconds, tokensPerStep: batch * length, finalLoss: loss,
                        trainingFlopsPerToken: FlopCount(config: config).trainingFlopsPerToken(length: length))
 }
 
-/// Seconds of each timed call of each shape through `backend.matmul`: one untimed call, then calls
-/// until 0.1 s have passed (at least 2, at most 50). Inputs hold 0.01 (no denormals, no overflow).
-func timeMatmuls(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws -> [[Double]] {
-    let a = try backend.allocate(shapes.map { $0.m * $0.k }.max() ?? 1, .float32)
-    let b = try backend.allocate(shapes.map { $0.k * $0.n }.max() ?? 1, .float32)
-    let c = try backend.allocate(shapes.map { $0.m * $0.n }.max() ?? 1, .float32)
-    try backend.fill(a.all, with: 0.01)
-    try backend.fill(b.all, with: 0.01)
-    try backend.fill(c.all, with: 0)
-    return try shapes.map { shape in
-        func call() throws {
-            try backend.matmul(c: c.view(offset: 0, count: shape.m * shape.n), a: a.view(offset: 0, count: shape.m * shape.k),
-                               b: b.view(offset: 0, count: shape.k * shape.n), m: shape.m, n: shape.n, k: shape.k,
-                               transposeA: shape.transposeA, transposeB: shape.transposeB, alpha: 1, beta: shape.beta)
-            try backend.synchronize()
-        }
-        try call()
+/// Buffers big enough for every shape (inputs hold 0.01: no denormals, no overflow) and the calls.
+final class MatmulRig {
+    let backend: any Backend
+    let shapes: [FlopCount.MatmulShape]
+    private let a: Buffer, b: Buffer, c: Buffer
+
+    init(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws {
+        self.backend = backend
+        self.shapes = shapes
+        a = try backend.allocate(shapes.map { $0.m * $0.k }.max() ?? 1, .float32)
+        b = try backend.allocate(shapes.map { $0.k * $0.n }.max() ?? 1, .float32)
+        c = try backend.allocate(shapes.map { $0.m * $0.n }.max() ?? 1, .float32)
+        try backend.fill(a.all, with: 0.01)
+        try backend.fill(b.all, with: 0.01)
+        try backend.fill(c.all, with: 0)
+    }
+
+    /// One matmul of `shape` (queued; callers synchronize).
+    func call(_ shape: FlopCount.MatmulShape) throws {
+        try backend.matmul(c: c.view(offset: 0, count: shape.m * shape.n), a: a.view(offset: 0, count: shape.m * shape.k),
+                           b: b.view(offset: 0, count: shape.k * shape.n), m: shape.m, n: shape.n, k: shape.k,
+                           transposeA: shape.transposeA, transposeB: shape.transposeB, alpha: 1, beta: shape.beta)
+    }
+
+    /// Seconds of each timed call of `shape`: one untimed call, then calls until 0.1 s have passed
+    /// (at least 2, at most 50).
+    func time(_ shape: FlopCount.MatmulShape) throws -> [Double] {
+        try call(shape)
+        try backend.synchronize()
         var times: [Double] = []
         let start = ContinuousClock.now
         repeat {
             let callStart = ContinuousClock.now
-            try call()
+            try call(shape)
+            try backend.synchronize()
             times.append(seconds(since: callStart))
         } while times.count < 50 && (times.count < 2 || seconds(since: start) < 0.1)
         return times
+    }
+
+    /// Every matmul of one training step, each shape `callsPerStep` times.
+    func replayStep() throws {
+        for shape in shapes {
+            for _ in 0..<shape.callsPerStep { try call(shape) }
+        }
+        try backend.synchronize()
     }
 }
 
@@ -183,18 +207,22 @@ func printBench(_ results: [BenchResult], flops: FlopCount) {
         summary.append([label] + results.flatMap { [format(value($0, .mean)), format(value($0, .best))] }
                        + speed { value($0, .best) })
     }
-    line("SGEMM GFLOP/s (FLOP-weighted over a step's matmuls)", { $0.sgemmFlopsPerSecond($1) / 1e9 }, significant)
+    line("SGEMM GFLOP/s (a step's matmuls replayed)", { $0.sgemmFlopsPerSecond($1) / 1e9 }, significant)
     line("training tok/s", { $0.tokensPerSecond($1) }, { Format.grouped(Int($0.rounded())) })
     line("ms per step", { $0.secondsPerStep($1) * 1e3 }, { Format.fixed($0, 1) })
     line("model GFLOP/s (tok/s x FLOPs per token)", { $0.modelFlopsPerSecond($1) / 1e9 }, significant)
     line("ratio model FLOP/s / SGEMM FLOP/s", { $0.ratio($1) }, { Format.fixed($0, 3) })
+    summary.append(["ratio, median over (step, replay) pairs"]
+                   + results.flatMap { [Format.fixed($0.pairedRatioMedian, 3), ""] } + speed(\.pairedRatioMedian))
     print(renderTable(summary, leftColumns: [0]))
     print("model FLOPs per token = \(flops.formula(length: flops.config.contextLength))")
-    print("mean: over every timed call and step; best: fastest call per shape and fastest step (least disturbed by other load)")
+    print("each timed step is followed by a replay of its matmuls (SGEMM at the same load); "
+          + "mean: over steps and calls; best: fastest step, replay, call")
     for result in results {
-        print("\(result.backendName): final loss \(Format.fixed(Double(result.finalLoss), 4)); one step's matmuls take "
-              + "\(Format.fixed(result.sweepStepSeconds.before * 1e3, 1)) ms before training, "
-              + "\(Format.fixed(result.sweepStepSeconds.after * 1e3, 1)) ms after (load drift)")
+        let replays = result.replaySeconds.map { Format.fixed($0 * 1e3, 1) }.joined(separator: " ")
+        let steps = result.stepSeconds.map { Format.fixed($0 * 1e3, 1) }.joined(separator: " ")
+        print("\(result.backendName): final loss \(Format.fixed(Double(result.finalLoss), 4)); "
+              + "step ms: \(steps); matmul replay ms: \(replays)")
     }
 }
 

@@ -54,7 +54,7 @@ import Testing
         #expect(cells(after: "head dW", in: run.stdout).prefix(6) == ["13", "16", "16", "TN", "+=", "1"], "\(run.stdout)")
         #expect(cells(after: "ffn down dinput", in: run.stdout).prefix(4) == ["16", "32", "16", "NN"], "\(run.stdout)")
 
-        let sgemm = try #require(value(after: "SGEMM GFLOP/s (FLOP-weighted over a step's matmuls)", in: run.stdout))
+        let sgemm = try #require(value(after: "SGEMM GFLOP/s (a step's matmuls replayed)", in: run.stdout))
         let tokens = try #require(value(after: "training tok/s", in: run.stdout))
         let model = try #require(value(after: "model GFLOP/s (tok/s x FLOPs per token)", in: run.stdout))
         let ratio = try #require(value(after: "ratio model FLOP/s / SGEMM FLOP/s", in: run.stdout))
@@ -65,7 +65,13 @@ import Testing
         // The printed figures agree with each other (to their printed precision).
         #expect(abs(model - tokens * Double(Self.flopsPerToken) / 1e9) <= 0.02 * model + 0.0005, "\(run.stdout)")
         #expect(abs(ratio - model / sgemm) <= 0.05 * ratio + 0.002, "\(run.stdout)")
-        #expect(run.stdout.contains("reference: final loss "))
+        let paired = try #require(value(after: "ratio, median over (step, replay) pairs", in: run.stdout))
+        #expect(paired > 0)
+        // One step time and one matmul replay per timed step.
+        let timings = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("reference: final loss ") })
+        let parts = timings.components(separatedBy: "; ")
+        #expect(parts.count == 3 && parts[1].hasPrefix("step ms: ") && parts[2].hasPrefix("matmul replay ms: "), "\(timings)")
+        #expect(parts[1].split(separator: " ").count == 2 + 3 && parts[2].split(separator: " ").count == 3 + 3, "\(timings)")
     }
 
     @Test func benchCompareAddsASecondColumnAndTheSpeedRatio() throws {
