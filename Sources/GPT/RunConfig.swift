@@ -1,0 +1,249 @@
+// Run configuration files: one JSON object with a "model" and a "training" section holding every
+// hyperparameter of a run. Sections may be partial: "model" starts from its "preset" (default
+// char-baby) and "training" from `TrainingSettings()`, and the keys given override them. An unknown
+// key or a value of the wrong type is a one-line error naming the key path. configs/ has one file
+// per preset.
+
+import FoundationEssentials
+
+/// Everything about a training run that is not the architecture.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var batchSize = 12
+    /// Micro-batches per optimizer step (gradient accumulation).
+    public var gradientAccumulation = 1
+    public var learningRate: Float = 1e-3
+    /// Floor of the cosine decay; nil means learningRate / 10.
+    public var minLearningRate: Float? = nil
+    public var warmupSteps = 100
+    public var maxSteps = 2000
+    public var weightDecay: Float = 0.1
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.99
+    public var epsilon: Float = 1e-8
+    /// Global gradient-norm clip; 0 disables clipping.
+    public var gradientClip: Float = 1.0
+    /// Overrides the model's dropout when set.
+    public var dropout: Float? = nil
+    public var evalInterval = 250
+    public var evalBatches = 20
+    /// Steps between checkpoints (0: only at the end and on the best validation loss).
+    public var checkpointInterval = 0
+    /// Steps between text samples (0: none).
+    public var sampleInterval = 0
+    public var samplePrompt = "\n"
+    public var sampleTokens = 200
+    public var seed: UInt64 = 1337
+    public var backend = "auto"
+    public var device: String? = nil
+
+    public init() {}
+
+    /// The optimizer-facing subset.
+    public var trainingOptions: TrainingOptions {
+        var options = TrainingOptions()
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.minLearningRate = minLearningRate
+        options.warmupSteps = warmupSteps
+        options.steps = maxSteps
+        options.weightDecay = weightDecay
+        options.beta1 = beta1
+        options.beta2 = beta2
+        options.epsilon = epsilon
+        options.gradientClip = gradientClip
+        options.seed = seed
+        return options
+    }
+
+    /// Throws a one-line error naming the first value out of its range.
+    public func validate() throws {
+        func fail(_ reason: String) -> RunConfigError { RunConfigError("training.\(reason)") }
+        if batchSize < 1 { throw fail("batchSize must be at least 1, got \(batchSize)") }
+        if gradientAccumulation < 1 { throw fail("gradientAccumulation must be at least 1, got \(gradientAccumulation)") }
+        if !(learningRate >= 0) { throw fail("learningRate must be >= 0, got \(learningRate)") }
+        if let minimum = minLearningRate, !(minimum >= 0) { throw fail("minLearningRate must be >= 0, got \(minimum)") }
+        if warmupSteps < 0 { throw fail("warmupSteps must be >= 0, got \(warmupSteps)") }
+        if maxSteps < 1 { throw fail("maxSteps must be at least 1, got \(maxSteps)") }
+        if !(weightDecay >= 0) { throw fail("weightDecay must be >= 0, got \(weightDecay)") }
+        if !(0..<1).contains(beta1) || !(0..<1).contains(beta2) { throw fail("beta1 and beta2 must be in [0, 1)") }
+        if !(epsilon > 0) { throw fail("epsilon must be positive, got \(epsilon)") }
+        if !(gradientClip >= 0) { throw fail("gradientClip must be >= 0, got \(gradientClip)") }
+        if let dropout, !(0..<1).contains(dropout) { throw fail("dropout must be in [0, 1), got \(dropout)") }
+        if evalInterval < 1 { throw fail("evalInterval must be at least 1, got \(evalInterval)") }
+        if evalBatches < 1 { throw fail("evalBatches must be at least 1, got \(evalBatches)") }
+        if checkpointInterval < 0 { throw fail("checkpointInterval must be >= 0, got \(checkpointInterval)") }
+        if sampleInterval < 0 { throw fail("sampleInterval must be >= 0, got \(sampleInterval)") }
+        if sampleTokens < 0 { throw fail("sampleTokens must be >= 0, got \(sampleTokens)") }
+    }
+}
+
+public struct RunConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A whole run: architecture plus training settings.
+public struct RunConfig: Equatable, Sendable {
+    public var model: ModelConfig
+    public var training: TrainingSettings
+
+    public init(model: ModelConfig, training: TrainingSettings = TrainingSettings()) {
+        self.model = model
+        self.training = training
+    }
+
+    /// Reads a run config file; errors name the file and the key path.
+    public static func load(path: String) throws -> RunConfig {
+        let data = try FileIO.readData(path)
+        do {
+            return try parse(data)
+        } catch let error as RunConfigError {
+            throw RunConfigError("\(path): \(error.description)")
+        }
+    }
+
+    /// Parses run config JSON (see the file comment for the rules).
+    public static func parse(_ data: Data) throws -> RunConfig {
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(Array(data))
+        } catch {
+            throw RunConfigError("\(error)")
+        }
+        let object = try fields(root, path: "", what: "the file")
+        try rejectUnknown(object, known: ["model", "training"], path: "")
+
+        var model = try ModelConfig.preset("char-baby")
+        if let section = object["model"] {
+            let fields = try Self.fields(section, path: "model.", what: "model")
+            if let preset = fields["preset"] {
+                guard case let .string(name) = preset else { throw RunConfigError("model.preset must be a string") }
+                model = try ModelConfig.preset(name)
+            }
+            var merged = try encodeToObject(model)
+            try rejectUnknown(fields, known: Set(merged.keys).union(["preset"]), path: "model.")
+            for (key, value) in fields where key != "preset" { merged[key] = value }
+            model = try decode(ModelConfig.self, from: merged, section: "model")
+        }
+        var training = TrainingSettings()
+        if let section = object["training"] {
+            let fields = try Self.fields(section, path: "training.", what: "training")
+            var merged = try encodeToObject(training)
+            try rejectUnknown(fields, known: Set(Self.trainingKeys), path: "training.")
+            for (key, value) in fields { merged[key] = value }
+            training = try decode(TrainingSettings.self, from: merged, section: "training")
+        }
+        do {
+            try model.validate()
+        } catch {
+            throw RunConfigError("\(error)")
+        }
+        try training.validate()
+        return RunConfig(model: model, training: training)
+    }
+
+    /// The file form of this config: both sections complete (what a checkpoint saves).
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var training = try Self.encodeToObject(self.training)
+        for key in Self.trainingKeys where training[key] == nil { training[key] = .null }
+        let sections: [(key: String, value: JSONValue)] = [
+            ("model", .object(try Self.encodeToObject(model).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+            ("training", .object(training.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+        ]
+        return try encoder.encode(JSONValue.object(sections))
+    }
+
+    /// Every key the training section accepts (optional ones included).
+    static let trainingKeys = ["batchSize", "gradientAccumulation", "learningRate", "minLearningRate",
+                               "warmupSteps", "maxSteps", "weightDecay", "beta1", "beta2", "epsilon",
+                               "gradientClip", "dropout", "evalInterval", "evalBatches", "checkpointInterval",
+                               "sampleInterval", "samplePrompt", "sampleTokens", "seed", "backend", "device"]
+
+    private static func rejectUnknown(_ fields: [String: JSONValue], known: Set<String>, path: String) throws {
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw RunConfigError("unknown key '\(path)\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// An object's fields by key; a non-object or a duplicated key is an error.
+    private static func fields(_ value: JSONValue, path: String, what: String) throws -> [String: JSONValue] {
+        guard case let .object(pairs) = value else { throw RunConfigError("\(what) must be a JSON object") }
+        var fields: [String: JSONValue] = [:]
+        for (key, field) in pairs {
+            guard fields.updateValue(field, forKey: key) == nil else {
+                throw RunConfigError("duplicate key '\(path)\(key)'")
+            }
+        }
+        return fields
+    }
+
+    private static func encodeToObject<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
+        try fields(try JSONParser.parse(Array(try JSONEncoder().encode(value))), path: "", what: "value")
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from fields: [String: JSONValue], section: String) throws -> T {
+        let object = JSONValue.object(fields.map { ($0.key, $0.value) })
+        do {
+            return try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(object))
+        } catch let DecodingError.typeMismatch(expected, context) {
+            throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw RunConfigError("\(section).\(keyPath(context)): \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(expected, context) {
+            throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected)), not null")
+        } catch {
+            throw RunConfigError("\(section): \(error)")
+        }
+    }
+
+    private static func keyPath(_ context: DecodingError.Context) -> String {
+        context.codingPath.map(\.stringValue).joined(separator: ".")
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: return "an integer"
+        case is Float.Type, is Double.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default: return "a \(type)"
+        }
+    }
+}
+
+/// Config sections are merged key by key as parsed JSON (the strict parser of
+/// SafeTensors+JSON.swift, which also catches duplicate keys), then re-encoded for typed decoding.
+extension JSONValue: Encodable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .object(fields):
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in fields { try container.encode(value, forKey: Key(stringValue: key)) }
+        case let .array(values):
+            var container = encoder.unkeyedContainer()
+            for value in values { try container.encode(value) }
+        case let .string(value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case let .number(value):
+            var container = encoder.singleValueContainer()
+            // Integral values stay integers so Int fields decode them.
+            if value.rounded() == value, abs(value) < 9e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case let .bool(value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// Run config files: partial sections over presets and defaults, the shipped configs/, and one-line
+// errors for unknown keys, wrong types, duplicates and out-of-range values.
+
+import Foundation
+import GPT
+import Testing
+
+@Suite("Run config files")
+struct RunConfigTests {
+    func parse(_ text: String) throws -> RunConfig { try RunConfig.parse(Data(text.utf8)) }
+
+    func message(_ text: String) -> String {
+        do {
+            _ = try parse(text)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func partialSectionsOverrideThePresetAndTheDefaults() throws {
+        let config = try parse(#"{"model": {"preset": "shakespeare-char", "dropout": 0.1}, "training": {"batchSize": 8, "gradientAccumulation": 4}}"#)
+        var expected = try ModelConfig.preset("shakespeare-char")
+        expected.dropout = 0.1
+        #expect(config.model == expected)
+        #expect(config.training.batchSize == 8)
+        #expect(config.training.gradientAccumulation == 4)
+        #expect(config.training.learningRate == TrainingSettings().learningRate)
+        #expect(try parse("{}") == RunConfig(model: try ModelConfig.preset("char-baby")))
+    }
+
+    @Test func encodedConfigsParseBackToTheSameValue() throws {
+        var training = TrainingSettings()
+        training.minLearningRate = 2e-5
+        training.device = "1"
+        let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training)
+        #expect(try RunConfig.parse(try config.encoded()) == config)
+        #expect(try RunConfig.parse(try RunConfig(model: try ModelConfig.preset("char-baby")).encoded())
+                == RunConfig(model: try ModelConfig.preset("char-baby")))
+    }
+
+    @Test(arguments: ModelConfig.presetNames)
+    func shippedConfigsParse(preset: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let config = try RunConfig.load(path: root.appendingPathComponent("configs/\(preset).json").path)
+        #expect(config.model == (try ModelConfig.preset(preset)).with(dropout: config.model.dropout))
+        if preset == "llama-350m" {
+            #expect(config.training.batchSize == 4 && config.training.gradientAccumulation == 8)
+            #expect(config.model.vocabSize == 32000 && config.model.contextLength == 2048)
+        }
+    }
+
+    @Test func errorsAreOneLineAndNameTheKey() {
+        #expect(message(#"{"training": {"batchsize": 3}}"#).hasPrefix("unknown key 'training.batchsize' (known: backend, batchSize"))
+        #expect(message(#"{"model": {"layer": 3}}"#).hasPrefix("unknown key 'model.layer'"))
+        #expect(message(#"{"optimizer": {}}"#) == "unknown key 'optimizer' (known: model, training)")
+        #expect(message(#"{"training": {"batchSize": "big"}}"#) == "training.batchSize must be an integer")
+        #expect(message(#"{"training": {"learningRate": true}}"#) == "training.learningRate must be a number")
+        #expect(message(#"{"model": {"norm": "batch"}}"#).hasPrefix("model.norm: "))
+        #expect(message(#"{"training": {"batchSize": 0}}"#) == "training.batchSize must be at least 1, got 0")
+        #expect(message(#"{"model": {"preset": "tiny"}}"#).hasPrefix("unknown preset 'tiny'"))
+        #expect(message(#"{"training": {"seed": 1, "seed": 2}}"#) == "duplicate key 'training.seed'")
+        #expect(message(#"{"training": "#).hasPrefix("invalid JSON at byte"))
+        #expect(message("[]") == "the file must be a JSON object")
+        for text in [#"{"training": {"batchSize": "big"}}"#, #"{"model": {"heads": 5}}"#] {
+            #expect(!message(text).contains("\n"))
+        }
+    }
+}
+
+extension ModelConfig {
+    func with(dropout: Float) -> ModelConfig {
+        var copy = self
+        copy.dropout = dropout
+        return copy
+    }
+}
