@@ -13,7 +13,10 @@ struct RuntimeError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-let commands = [backendsCommand, prepareCommand, trainCommand, generateCommand, conformanceCommand, benchCommand, profileCommand]
+let commands = [
+    backendsCommand, prepareCommand, trainCommand, generateCommand, plotCommand, conformanceCommand, benchCommand,
+    profileCommand,
+]
 
 func topLevelHelp() -> String {
     let width = (commands.map(\.name.count).max() ?? 0) + 4
