@@ -1,27 +1,46 @@
-// Strided batched SGEMM through Kernels/matmul.cl (`matmul_tiled`), with the tile configuration
-// picked per device and size: big 128×128 tiles (8×8 per work-item) on GPUs when they fill the
-// device, 64×64 (4×4) for GPU matrices too small for that, 32×32 (4×4, 64 work-items) on CPUs,
-// where PoCL runs a work-group as a loop and small tiles stay in cache.
+// Strided batched SGEMM through Kernels/matmul.cl, with the configuration picked per device and
+// size: `matmul_tiled` with 128×128 tiles (8×8 per work-item) on GPUs when they fill the device,
+// 64×64 (4×4) for GPU matrices too small for that, 32×32 where work-groups are small; on CPUs
+// (PoCL) `matmul_rows`, which has no local memory or barriers and vectorises across columns.
 
 import Compute
 
-/// One tile configuration of matmul.cl; its fields become -D build options.
-struct MatmulTiles: Equatable {
+/// One configuration of matmul.cl: which kernel, and its tile sizes (which become -D options).
+struct MatmulTiles: Equatable, CustomStringConvertible {
+    /// `matmul_tiled` (local-memory tiles, for GPUs) or `matmul_rows` (no local memory, for CPUs).
+    let kernel: String
     let tileM: Int, tileN: Int, tileK: Int, threadM: Int, threadN: Int
 
+    var description: String { "\(kernel) \(tileM)x\(tileN)x\(tileK) per item \(threadM)x\(threadN)" }
+
     var localSize: [Int] { [tileN / threadN, tileM / threadM, 1] }
-    var workItems: Int { (tileN / threadN) * (tileM / threadM) }
 
-    static let large = MatmulTiles(tileM: 128, tileN: 128, tileK: 16, threadM: 8, threadN: 8)
-    static let medium = MatmulTiles(tileM: 64, tileN: 64, tileK: 16, threadM: 4, threadN: 4)
-    static let small = MatmulTiles(tileM: 32, tileN: 32, tileK: 16, threadM: 4, threadN: 4)
+    var defines: [String: String] {
+        kernel == "matmul_rows" ? ["ROWS": "\(threadM)"] : [
+            "TILE_M": "\(tileM)", "TILE_N": "\(tileN)", "TILE_K": "\(tileK)",
+            "THREAD_M": "\(threadM)", "THREAD_N": "\(threadN)",
+        ]
+    }
 
-    /// "large", "medium" or "small"; nil for anything else.
+    /// One work-group per TILE_M × TILE_N block of C, per batch item.
+    func globalSize(m: Int, n: Int, batch: Int) -> [Int] {
+        let local = localSize
+        return [(n + tileN - 1) / tileN * local[0], (m + tileM - 1) / tileM * local[1], batch]
+    }
+
+    static let large = MatmulTiles(kernel: "matmul_tiled", tileM: 128, tileN: 128, tileK: 16, threadM: 8, threadN: 8)
+    static let medium = MatmulTiles(kernel: "matmul_tiled", tileM: 64, tileN: 64, tileK: 16, threadM: 4, threadN: 4)
+    static let small = MatmulTiles(kernel: "matmul_tiled", tileM: 32, tileN: 32, tileK: 16, threadM: 4, threadN: 4)
+    /// 8 work-items of 4 rows × 16 columns each.
+    static let rows = MatmulTiles(kernel: "matmul_rows", tileM: 4, tileN: 128, tileK: 1, threadM: 4, threadN: 16)
+
+    /// "large", "medium", "small" or "rows"; nil for anything else.
     static func named(_ name: String?) -> MatmulTiles? {
         switch name {
         case "large": return .large
         case "medium": return .medium
         case "small": return .small
+        case "rows": return .rows
         default: return nil
         }
     }
@@ -43,15 +62,11 @@ extension OpenCLBackend {
         _ = try memory(op, "b", b)
         _ = try memory(op, "c", c)
         let tiles = matmulTiles(m: m, n: n, batch: batch)
-        let defines = [
-            "TILE_M": "\(tiles.tileM)", "TILE_N": "\(tiles.tileN)", "TILE_K": "\(tiles.tileK)",
-            "THREAD_M": "\(tiles.threadM)", "THREAD_N": "\(tiles.threadN)",
-            "TRANS_A": transposeA ? "1" : "0", "TRANS_B": transposeB ? "1" : "0",
-        ]
-        let local = tiles.localSize
-        let global = [(n + tiles.tileN - 1) / tiles.tileN * local[0],
-                      (m + tiles.tileM - 1) / tiles.tileM * local[1], batch]
-        try launch("matmul_tiled", program: "matmul", defines: defines, global: global, local: local, [
+        var defines = tiles.defines
+        defines["TRANS_A"] = transposeA ? "1" : "0"
+        defines["TRANS_B"] = transposeB ? "1" : "0"
+        try launch(tiles.kernel, program: "matmul", defines: defines, global: tiles.globalSize(m: m, n: n, batch: batch),
+                   local: tiles.localSize, [
             .view(c), .view(a), .view(b), .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .int(strideA), .int(strideB), .int(strideC),
         ], profile: ("m=\(m) n=\(n) k=\(k) batch=\(batch) tA=\(transposeA ? 1 : 0) tB=\(transposeB ? 1 : 0)",
@@ -60,12 +75,11 @@ extension OpenCLBackend {
     }
 
     /// Large tiles when there are enough of them to give every compute unit work, else smaller ones;
-    /// CPUs (and devices whose work-groups cannot hold 256 work-items) always get the small tiles.
+    /// devices whose work-groups cannot hold 256 work-items get small tiles, and CPUs the rows kernel.
     func matmulTiles(m: Int, n: Int, batch: Int) -> MatmulTiles {
         if let matmulTilesOverride { return matmulTilesOverride }
-        guard deviceInfo.isGPU, deviceInfo.maxWorkGroupSize >= 256, deviceInfo.localMemoryBytes >= 32 * 1024 else {
-            return .small
-        }
+        if deviceInfo.isCPU { return .rows }
+        guard deviceInfo.maxWorkGroupSize >= 256, deviceInfo.localMemoryBytes >= 32 * 1024 else { return .small }
         let largeBlocks = ((m + 127) / 128) * ((n + 127) / 128) * batch
         return largeBlocks >= deviceInfo.computeUnits ? .large : .medium
     }

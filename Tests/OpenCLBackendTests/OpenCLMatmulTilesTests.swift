@@ -1,4 +1,5 @@
-// Every matmul tile configuration (the H100's 128×128 and 64×64 ones included) on this device,
+// Every matmul configuration (the H100's 128×128 and 64×64 tiles included, and the CPU rows kernel)
+// on this device,
 // against the reference backend, at shapes that leave partial tiles in every dimension.
 
 import Compute
@@ -8,7 +9,7 @@ import Testing
 
 @Suite("OpenCL matmul tile configurations", .enabled(if: openCLAvailable, "no OpenCL device"))
 struct OpenCLMatmulTilesTests {
-    static let configurations: [MatmulTiles] = [.large, .medium, .small]
+    static let configurations: [MatmulTiles] = [.large, .medium, .small, .rows]
 
     @Test(arguments: configurations, [(false, false), (true, false), (false, true), (true, true)])
     func tilesAgreeWithTheReference(_ tiles: MatmulTiles, _ transposes: (Bool, Bool)) throws {

@@ -172,8 +172,8 @@ struct OpenCLRuntimeTests {
         try backend.matmul(c: c.all, a: a.all, b: b.all, m: 2, n: 2, k: 3)
         #expect(try backend.download(c.all) == [6, 6, 6, 6])
         let names = profiler.events.map(\.name)
-        #expect(names.contains("upload") && names.contains("matmul_tiled") && names.contains("download"))
-        let matmul = profiler.events.first { $0.name == "matmul_tiled" }
+        #expect(names.contains("upload") && names.contains { $0.hasPrefix("matmul_") } && names.contains("download"))
+        let matmul = profiler.events.first { $0.name.hasPrefix("matmul_") }
         #expect(matmul?.flops == 24)
         #expect((matmul?.seconds ?? -1) >= 0)
         let starts = profiler.events.map(\.start)
