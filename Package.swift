@@ -38,7 +38,7 @@ let package = Package(
         // The CLI wires backends, model and data together.
         .executableTarget(
             name: "gpt",
-            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend"],
+            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
             path: "Sources/gpt"),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
@@ -50,8 +50,11 @@ let package = Package(
             path: "Tests/GPTTests"),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend"],
+            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
             path: "Tests/ConformanceTests"),
+        .testTarget(
+            name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
+            path: "Tests/OpenCLBackendTests"),
         .testTarget(
             name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests"),
     ],

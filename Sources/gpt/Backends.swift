@@ -3,9 +3,11 @@
 
 import Compute
 import BLASBackend
+import OpenCLBackend
 import ReferenceBackend
 
 let backendRegistry = BackendRegistry([
     ReferenceBackend.plugin,
     BLASBackend.plugin,
+    OpenCLBackend.plugin,
 ])

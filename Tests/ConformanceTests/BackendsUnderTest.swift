@@ -6,10 +6,11 @@ import Testing
 import Conformance
 import ReferenceBackend
 import BLASBackend
+import OpenCLBackend
 
-/// Every backend plugin under test. Add a new backend's plugin here (e.g. OpenCLBackend.plugin).
+/// Every backend plugin under test. Add a new backend's plugin here.
 /// Unavailable ones (no OpenBLAS, no GPU) drop out of the matrix; `ConformanceSuite` reports why.
-let pluginsUnderTest: [BackendPlugin] = [ReferenceBackend.plugin, BLASBackend.plugin]
+let pluginsUnderTest: [BackendPlugin] = [ReferenceBackend.plugin, BLASBackend.plugin, OpenCLBackend.plugin]
 
 /// The reference checked against itself is a sanity check (it must be deterministic and pass its own
 /// guards); the whole-model cases add little there and cost the most, so they are left out for it.
