@@ -175,7 +175,10 @@ public protocol Backend: AnyObject {
     /// Fused softmax + cross-entropy over N×V logits and N int32 targets. OVERWRITES
     /// losses[r] = logsumexp(logits[r]) - logits[r, target[r]] and, when `dlogits` is non-nil,
     /// dlogits = (softmax(logits) - onehot(target)) * gradientScale in the same pass (`dlogits` may
-    /// alias `logits`). A target of -1 is ignored: loss 0 and zero gradient for that row.
+    /// alias `logits`). A target of -1 is ignored: loss 0 and zero gradient for that row. A target
+    /// outside -1..<V throws `invalidArgument` where the backend can check cheaply (CPU backends);
+    /// GPU backends give that row a NaN loss instead of a device round trip per step (the model
+    /// validates targets on the host before they are uploaded).
     func crossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
                              targets: BufferView, rows: Int, vocabulary: Int,
                              gradientScale: Float) throws

@@ -1,6 +1,6 @@
 // Counter-based random numbers: a pure function of (seed, index), so every backend (Swift loops,
 // OpenCL work-items in any order) draws the identical dropout mask. 32-bit integer ops only, so the
-// OpenCL kernels (Kernels/dropout.cl) mirror it exactly; keep the two in step.
+// OpenCL kernel (activations_dropout in Kernels/activations.cl) mirrors it exactly; keep the two in step.
 
 #if canImport(Glibc)
 import Glibc
