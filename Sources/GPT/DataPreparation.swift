@@ -93,6 +93,7 @@ public enum DataPreparation {
         let split = try characterBoundary(near: Int((Double(totalBytes) * (1 - options.validationFraction)).rounded()),
                                           inputs: options.inputs, sizes: sizes)
         var fileStart = 0, done = 0
+        progress(PreparationProgress(phase: "encoding", bytesDone: 0, bytesTotal: totalBytes))
         for (path, size) in zip(options.inputs, sizes) {
             let parts = [(fileStart ..< min(fileStart + size, split), train),
                          (max(fileStart, split) ..< fileStart + size, validation)]
@@ -149,6 +150,7 @@ public enum DataPreparation {
         var seen = [Bool](repeating: false, count: options.tokenizerKind == "char" ? 0x110000 : 0)
         var counts = PieceCounts()
         var done = 0
+        progress(PreparationProgress(phase: "reading", bytesDone: 0, bytesTotal: totalBytes))
         for (path, size) in zip(options.inputs, sizes) {
             var hash = SHA256()
             var hashed = 0

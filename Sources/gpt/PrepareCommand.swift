@@ -68,7 +68,9 @@ let prepareCommand = Command(
     }
     if !phase.isEmpty { phaseTimes.append("\(phase) \(Format.duration(seconds(since: phaseStart)))") }
     if Console.stdoutIsTerminal { Console.clearLine() }
-    print("prepared \(options.outputDirectory): \(dataset.tokenizer) tokenizer, vocabulary \(dataset.vocabSize), "
+    let short = vocabularySize.map { dataset.vocabSize < $0 } ?? false
+    print("prepared \(options.outputDirectory): \(dataset.tokenizer) tokenizer, vocabulary \(dataset.vocabSize)"
+          + (short ? " (fewer than the \(vocabularySize!) asked for: the corpus has no more to merge)" : "") + ", "
           + "\(Format.grouped(dataset.trainTokens)) train + \(Format.grouped(dataset.validationTokens)) validation tokens "
           + "(\(dataset.dtype.rawValue)) from \(Format.megabytes(dataset.sources.map(\.bytes).reduce(0, +))) "
           + "in \(Format.duration(seconds(since: start))) (\(phaseTimes.joined(separator: ", ")))")
