@@ -53,6 +53,19 @@ import Testing
         }
     }
 
+    @Test(arguments: ["char", "word", "bpe"])
+    func everyKindRoundTripsRandomUnicodeItWasBuiltFrom(kind: String) throws {
+        let texts = RandomText.strings(count: 150, seed: 31)
+        var counts = PieceCounts()
+        for text in texts { counts.merge(PieceCounts.count(text)) }
+        let tokenizer: any Tokenizer = switch kind {
+        case "char": try CharTokenizer(corpus: texts.joined())
+        case "word": try WordTokenizer(counts: counts)
+        default: try BPETrainer.train(counts: counts, vocabularySize: 700)
+        }
+        for text in texts { #expect(tokenizer.decode(try tokenizer.encode(text)) == text) }
+    }
+
     @Test func arbitraryBytesRoundTrip() {
         let tokenizer = Self.trained
         for seed in 0..<20 as Range<UInt64> {
