@@ -25,7 +25,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(path): the file is empty"
         case let .tooShort(train, validation, context):
             return "text too short for context length \(context): \(train + validation) tokens give "
-                + "\(train) for training and \(validation) for validation (the last 10%), but each split "
+                + "\(train) for training and \(validation) for validation, but each split "
                 + "needs more than \(context + 1)"
         case let .invalidArgument(reason):
             return reason
