@@ -37,7 +37,7 @@ public final class AdamW {
         try backend.fill(secondMoment.all, with: 0)
         // Merge neighbouring trainable entries with the same decay flag: fewer launches, same math.
         var groups: [(offset: Int, count: Int, decay: Bool)] = []
-        for entry in layout.entries where entry.trainable {
+        for entry in layout.entries.sorted(by: { $0.offset < $1.offset }) where entry.trainable {
             if let lastGroup = groups.last, lastGroup.decay == entry.weightDecay,
                lastGroup.offset + lastGroup.count == entry.offset {
                 groups[groups.count - 1].count += entry.count
@@ -46,6 +46,15 @@ public final class AdamW {
             }
         }
         self.groups = groups
+    }
+
+    /// Puts the optimizer back where a saved run left it: `step` updates taken and both moments
+    /// (each `layout.count` floats), so the next update is the one the saved run would have made.
+    public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float]) throws {
+        guard step >= 0 else { throw ModelError.shape("optimizer step must be >= 0, got \(step)") }
+        try backend.upload(m, to: firstMoment.all)
+        try backend.upload(v, to: secondMoment.all)
+        self.step = step
     }
 
     /// One update of `parameters` from `gradients` (scaled by `gradientScale`, e.g. for clipping).

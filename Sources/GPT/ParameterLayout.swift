@@ -11,6 +11,10 @@
 // Fused ops need adjacency, which the layout guarantees: q, k, v projections form one (3C, C)
 // matrix (Llama's q_proj, k_proj, v_proj are placed back to back), and SwiGLU's gate and up
 // projections one (2F, C) matrix, gate first.
+//
+// `entries` keep the Hugging Face order; offsets do not follow it. All trainable 2-D weights come
+// first, then the 1-D tensors (norm gains, biases), then fixed tables, so AdamW updates the flat
+// buffer in two launches (decayed, not decayed) instead of one per tensor.
 
 public struct ParameterEntry: Equatable, Sendable {
     /// Hugging Face tensor name.
@@ -54,6 +58,14 @@ public struct ParameterLayout: Sendable {
     public let usesLlamaNames: Bool
 
     public init(_ config: ModelConfig) {
+        // A first pass sizes the three regions; the second lays the tensors out in them.
+        let sizes = ParameterLayout(config, regionStarts: [.matrices: 0, .vectors: 0, .fixed: 0]).nextOffset
+        self.init(config, regionStarts: [.matrices: 0, .vectors: sizes[.matrices]!,
+                                         .fixed: sizes[.matrices]! + sizes[.vectors]!])
+    }
+
+    private init(_ config: ModelConfig, regionStarts: [Region: Int]) {
+        nextOffset = regionStarts
         usesLlamaNames = config.positions == .rope
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
         let up = config.activation == .swiglu ? 2 * f : f
@@ -116,18 +128,29 @@ public struct ParameterLayout: Sendable {
         finalNormWeight = add(finalNorm + ".weight", [c])
         if config.norm == .layer && config.bias { finalNormBias = add(finalNorm + ".bias", [c]) }
         outputHead = config.tiedEmbeddings ? tokenEmbedding : add("lm_head.weight", [v, c])
+        count = entries.reduce(0) { $0 + $1.count }
     }
 
     /// The entry with this Hugging Face name.
     public func entry(named name: String) -> ParameterEntry? { entries.first { $0.name == name } }
 
+    /// Offsets of each region's next tensor, filled in by `init` before any `add`.
+    private var nextOffset: [Region: Int] = [:]
+
+    private enum Region: CaseIterable { case matrices, vectors, fixed }
+
+    private static func region(shape: [Int], trainable: Bool) -> Region {
+        trainable ? (shape.count == 2 ? .matrices : .vectors) : .fixed
+    }
+
     @discardableResult
     private mutating func add(_ name: String, _ shape: [Int], trainable: Bool = true,
                               transposed: Bool = false) -> Int {
-        let entry = ParameterEntry(name: name, shape: shape, offset: count, weightDecay: shape.count == 2,
+        let region = Self.region(shape: shape, trainable: trainable)
+        let entry = ParameterEntry(name: name, shape: shape, offset: nextOffset[region]!, weightDecay: shape.count == 2,
                                    trainable: trainable, huggingFaceTransposed: transposed)
         entries.append(entry)
-        count += entry.count
+        nextOffset[region]! += entry.count
         return entry.offset
     }
 }

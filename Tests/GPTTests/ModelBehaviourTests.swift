@@ -112,3 +112,31 @@ struct ModelBehaviourTests {
         #expect(gpt2.entries.filter(\.trainable).reduce(0) { $0 + $1.count } == 124_439_808)
     }
 }
+
+@Suite("Parameter layout")
+struct ParameterLayoutTests {
+    @Test("tensors tile the flat buffer exactly; fused matrices stay adjacent", arguments: Variant.all)
+    func tiling(variant: Variant) {
+        let layout = ParameterLayout(variant.config)
+        let sorted = layout.entries.sorted { $0.offset < $1.offset }
+        var next = 0
+        for entry in sorted {
+            #expect(entry.offset == next, "\(entry.name) starts at \(entry.offset), expected \(next)")
+            next = entry.offset + entry.count
+        }
+        #expect(next == layout.count)
+        // Decayed matrices first, then the other trainable tensors, then fixed tables: AdamW needs
+        // one launch per region.
+        let trainable = sorted.filter(\.trainable)
+        let firstVector = trainable.firstIndex { !$0.weightDecay } ?? trainable.count
+        #expect(trainable[firstVector...].allSatisfy { !$0.weightDecay })
+        #expect(sorted.drop { $0.trainable }.allSatisfy { !$0.trainable })
+        if variant.config.positions == .rope {
+            let q = layout.entry(named: "model.layers.0.self_attn.q_proj.weight")!
+            let k = layout.entry(named: "model.layers.0.self_attn.k_proj.weight")!
+            let vProj = layout.entry(named: "model.layers.0.self_attn.v_proj.weight")!
+            #expect(k.offset == q.offset + q.count && vProj.offset == k.offset + k.count)
+            #expect(layout.blocks[0].qkvWeight == q.offset)
+        }
+    }
+}
