@@ -87,6 +87,9 @@ public final class OpenCLBackend: Backend {
 
     public var deviceDescription: String { deviceInfo.summary }
 
+    /// CL_DEVICE_GLOBAL_MEM_SIZE of the chosen device.
+    public var memoryCapacity: Int? { deviceInfo.globalMemoryBytes }
+
     // MARK: - Views
 
     /// The `cl_mem` behind `view` and its element offset, after checking owner and dtype.

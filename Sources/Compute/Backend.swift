@@ -24,6 +24,9 @@ public protocol Backend: AnyObject {
     var profiler: Profiler? { get set }
     /// Whether `op` can run here; `.unsupported(reason)` feeds `gpt backends` and conformance.
     func supports(_ op: Op) -> Support
+    /// Bytes of memory the device can hold (optional: nil when unknown; the CLI then assumes the
+    /// host's physical RAM, which is exact for CPU backends). Used to refuse runs that cannot fit.
+    var memoryCapacity: Int? { get }
 
     // MARK: - Memory
 
@@ -199,6 +202,8 @@ public protocol Backend: AnyObject {
 // MARK: - Conveniences shared by all backends
 
 extension Backend {
+    public var memoryCapacity: Int? { nil }
+
     /// Unbatched matmul: C = alpha * op(A) * op(B) + beta * C.
     public func matmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
                        transposeA: Bool = false, transposeB: Bool = false,

@@ -28,11 +28,19 @@ public enum Checkpoint {
 
     /// Saves `model`'s parameters, config and `tokenizer` to the directory `directory`, replacing
     /// an existing checkpoint there. Refuses to replace a directory that is not a checkpoint.
-    public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String) throws {
+    ///
+    /// `extraFiles` are written beside the model files (e.g. the training state). `companions`
+    /// name entries of an existing `directory` that are not part of the checkpoint but live with it
+    /// (a training log, samples, the best checkpoint): they are moved into the new directory before
+    /// it is published, by rename, so open files keep writing to them, and a directory holding only
+    /// companions may be written into.
+    public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String,
+                            extraFiles: [(name: String, data: Data)] = [], companions: [String] = []) throws {
         let target = normalized(directory)
         if FileManager.default.fileExists(atPath: target) {
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-            guard FileIO.isDirectory(target), contents.isEmpty || contents.contains(configFileName) else {
+            let onlyCompanions = contents.allSatisfy { companions.contains($0) }
+            guard FileIO.isDirectory(target), onlyCompanions || contents.contains(configFileName) else {
                 throw CheckpointError(path: target, reason: "refusing to replace it: it exists and is not a checkpoint directory")
             }
         }
@@ -42,12 +50,21 @@ public enum Checkpoint {
         let temporary = target + ".saving-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        var moved: [String] = []
         do {
             try writeFiles(model, tokenizer: tokenizer, into: temporary)
+            for file in extraFiles { try FileIO.writeDurably(file.data, to: temporary + "/" + file.name) }
             FileIO.syncDirectory(temporary)
+            for name in companions where FileManager.default.fileExists(atPath: target + "/" + name) {
+                guard rename(target + "/" + name, temporary + "/" + name) == 0 else {
+                    throw FileIO.systemError(target + "/" + name, "cannot move into the new checkpoint")
+                }
+                moved.append(name)
+            }
             try publish(temporary, as: target)
             FileIO.syncDirectory(parent)
         } catch {
+            for name in moved { _ = rename(temporary + "/" + name, target + "/" + name) }
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
@@ -124,7 +141,7 @@ public enum Checkpoint {
     // MARK: - Paths
 
     /// `path` without trailing slashes ("/" stays "/").
-    static func normalized(_ path: String) -> String {
+    public static func normalized(_ path: String) -> String {
         var result = path
         while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
         return result

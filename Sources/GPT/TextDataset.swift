@@ -154,4 +154,10 @@ public struct RandomBatches: IteratorProtocol, Sequence {
         let starts = (0..<batchSize).map { _ in Int(generator.next().multipliedFullWidth(by: startCount).high) }
         return TextDataset.batch(from: tokens, starts: starts, length: length)
     }
+
+    /// Advances past `count` batches without building them (a resumed run continues the same
+    /// stream): each batch draws exactly `batchSize` numbers, so skipping costs B draws per batch.
+    public mutating func skip(batches count: Int) {
+        for _ in 0..<(Swift.max(0, count) * batchSize) { _ = generator.next() }
+    }
 }

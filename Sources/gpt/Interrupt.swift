@@ -1,0 +1,32 @@
+// Ctrl-C during training: the first SIGINT only raises a flag, so the loop finishes its step, saves
+// a resumable checkpoint and exits 0; a second SIGINT exits at once (status 130). The handler does
+// nothing that is unsafe in a signal handler: an atomic add and a write(2) of a static string.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+private let interruptCount = Atomic<Int>(0)
+
+private func handleInterrupt(_ signal: Int32) {
+    if interruptCount.add(1, ordering: .relaxed).oldValue > 0 { _exit(130) }
+    let message: StaticString = "\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again quits now)\n"
+    _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
+}
+
+enum Interrupt {
+    /// Routes SIGINT to the flag until `uninstall()`.
+    static func install() {
+        _ = signal(SIGINT, handleInterrupt)
+    }
+
+    static func uninstall() {
+        _ = signal(SIGINT, SIG_DFL)
+    }
+
+    /// Whether Ctrl-C was pressed since `install()`.
+    static var requested: Bool { interruptCount.load(ordering: .relaxed) > 0 }
+}
