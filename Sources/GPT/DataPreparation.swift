@@ -95,8 +95,9 @@ public enum DataPreparation {
         var fileStart = 0, done = 0
         progress(PreparationProgress(phase: "encoding", bytesDone: 0, bytesTotal: totalBytes))
         for (path, size) in zip(options.inputs, sizes) {
-            let parts = [(fileStart ..< min(fileStart + size, split), train),
-                         (max(fileStart, split) ..< fileStart + size, validation)]
+            // The split point may fall before, inside or after this file: clamp it into the file.
+            let cut = min(max(split, fileStart), fileStart + size)
+            let parts = [(fileStart ..< cut, train), (cut ..< fileStart + size, validation)]
             for (range, writer) in parts where !range.isEmpty {
                 let local = range.lowerBound - fileStart ..< range.upperBound - fileStart
                 try readChunks(path: path, range: local, chunkBytes: options.chunkBytes) { chunk, isFinal, offset in

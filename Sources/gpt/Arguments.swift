@@ -24,6 +24,8 @@ struct Flag {
     var required = false
     /// A switch takes no value: present means on (e.g. --interactive).
     var isSwitch = false
+    /// A list flag takes every value up to the next flag (`--input a.txt b.txt`) and may repeat.
+    var isList = false
 
     /// An on/off flag, off unless given.
     static func onOff(_ name: String, help: String) -> Flag {
@@ -90,6 +92,16 @@ struct Command {
             if flag.isSwitch {
                 guard value == nil else { throw UsageError(command: name, message: "--\(key) takes no value") }
                 value = "true"
+            } else if flag.isList {
+                var items = value.map { [$0] } ?? []
+                while index < arguments.count, !arguments[index].hasPrefix("--"), arguments[index] != "-h" {
+                    items.append(arguments[index])
+                    index += 1
+                }
+                guard !items.isEmpty else { throw UsageError(command: name, message: "missing value for --\(key)") }
+                let previous = values[key].map { [$0] } ?? []
+                values[key] = (previous + items).joined(separator: String(ParsedArguments.listSeparator))
+                continue
             } else if value == nil {
                 let next = index < arguments.count ? arguments[index] : nil
                 if let next, !isFlag(next) {
@@ -133,6 +145,14 @@ struct ParsedArguments {
 
     /// Whether an on/off flag was given.
     func isOn(_ name: String) -> Bool { values[name] == "true" }
+
+    /// Joins a list flag's values internally; NUL cannot occur in a command-line argument.
+    static let listSeparator: Character = "\u{0}"
+
+    /// Every value of a list flag, in order.
+    func strings(_ name: String) -> [String] {
+        values[name].map { $0.split(separator: Self.listSeparator, omittingEmptySubsequences: false).map(String.init) } ?? []
+    }
 
     func int(_ name: String, atLeast minimum: Int) throws -> Int? {
         guard let text = values[name] else { return nil }

@@ -8,8 +8,8 @@ let prepareCommand = Command(
     name: "prepare",
     summary: "tokenize text files into a prepared data directory for training",
     flags: [
-        Flag(name: "input", placeholder: "FILE[,FILE...]", defaultValue: nil,
-             help: "UTF-8 text files, comma-separated, in order", required: true),
+        Flag(name: "input", placeholder: "FILE...", defaultValue: nil,
+             help: "UTF-8 text files, in order (also comma-separated)", required: true, isList: true),
         Flag(name: "tokenizer", placeholder: "char|word|bpe", defaultValue: "bpe", help: "tokenizer to build"),
         Flag(name: "vocab-size", placeholder: "N", defaultValue: nil,
              help: "vocabulary size for word and bpe (default: 32000)"),
@@ -19,7 +19,8 @@ let prepareCommand = Command(
         Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "threads for counting (default: all CPUs)"),
     ]
 ) { arguments in
-    let inputs = arguments.string("input")!.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let inputs = arguments.strings("input").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        .map(String.init)
     guard !inputs.contains(where: \.isEmpty) else {
         throw UsageError(command: "prepare", message: "--input has an empty file name")
     }

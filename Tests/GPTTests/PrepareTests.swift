@@ -75,6 +75,28 @@ import Testing
         #expect(chunked.validation.allTokens == whole.validation.allTokens)
     }
 
+    /// With several inputs the split point can fall inside the first file, inside the second, or on
+    /// the boundary; every byte lands in exactly one split, in order.
+    @Test(arguments: [0.05, 0.3, 0.5, 0.7, 0.95])
+    func splitAcrossSeveralFiles(fraction: Double) throws {
+        let first = String(repeating: "alpha beta\n", count: 50), second = String(repeating: "gamma delta\n", count: 50)
+        let inputs = [try Self.write(first), try Self.write(second)]
+        let output = RandomText.temporaryPath("prepared")
+        defer { Self.remove(inputs + [output]) }
+        try DataPreparation.prepare(PreparationOptions(inputs: inputs, tokenizerKind: "char",
+                                                       validationFraction: fraction, outputDirectory: output))
+        let dataset = try PreparedDataset(directory: output, contextLength: 4)
+        func text(_ split: any TokenStorage) -> String {
+            var tokens: [Int32] = []
+            split.appendTokens(from: 0, count: split.count, to: &tokens)
+            return dataset.tokenizer.decode(tokens)
+        }
+        let train = text(dataset.train), validation = text(dataset.validation)
+        #expect(train + validation == first + second)
+        let expected = Double((first + second).utf8.count) * (1 - fraction)
+        #expect(abs(Double(train.utf8.count) - expected) <= 1)
+    }
+
     @Test func vocabularyAboveSixtyFiveThousandFiveHundredThirtyFiveWritesUInt32() throws {
         let text = (0..<70_000).map { "w\($0)" }.joined(separator: " ")
         let (dataset, paths) = try Self.prepareAndLoad(text, kind: "word", vocabularySize: 100_000)
