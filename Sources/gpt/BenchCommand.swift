@@ -5,6 +5,8 @@
 // Ratios from one run are what to compare on a shared, noisy machine. `--compare NAME` repeats
 // everything on a second backend and prints both side by side.
 //
+// `--op NAME --shape ...` times one kernel instead (KernelBench.swift).
+//
 // Also home of the synthetic workload `gpt profile` trains on, and the plain-text table both print.
 
 import Compute
@@ -31,8 +33,19 @@ let benchCommand = Command(
         Flag(name: "compare", placeholder: "NAME", defaultValue: nil, help: "also bench this backend, side by side"),
         Flag(name: "seed", placeholder: "S", defaultValue: "1337", help: "seed for init and the random tokens"),
         Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "CPU threads for CPU backends (default: all)"),
+        Flag(name: "op", placeholder: "matmul|attention|attention-backward", defaultValue: nil,
+             help: "time one kernel instead of training (see KernelBench.swift); needs --shape"),
+        Flag(name: "shape", placeholder: "M,N,K|B,NH,T,hs", defaultValue: nil, help: "the kernel's size, for --op"),
+        Flag(name: "repeat", placeholder: "N", defaultValue: "10", help: "timed calls, for --op"),
     ]
 ) { arguments in
+    if let op = arguments.string("op") {
+        try benchKernel(op: op, arguments: arguments)
+        return
+    }
+    guard arguments.string("shape") == nil else {
+        throw UsageError(command: "bench", message: "--shape needs --op")
+    }
     let steps = try arguments.int("steps", atLeast: 1)!
     let warmup = try arguments.int("warmup-steps", atLeast: 0)!
     let batch = try arguments.int("batch-size", atLeast: 1)!

@@ -1,0 +1,182 @@
+// `gpt bench --op matmul|attention|attention-backward --shape ...`: the speed of ONE kernel on one
+// backend, for the GPU suite's targets (SGEMM 4096³, fused causal attention at 8,12,1024,64).
+// One warm-up call (kernel build, first-touch allocation), then N timed calls, each followed by
+// synchronize() before the clock is read: best and median wall time per call, turned into FLOP/s.
+// Then the same N calls with a Profiler attached: on OpenCL its events give device-side kernel time,
+// printed beside the wall figure (CPU backends' events are wall time too). Inputs are random, never
+// zeros, and a sample of the outputs is checked against Double arithmetic on the host, so a broken
+// kernel cannot report a fast time. The last line is `result key=value ...` for scripts.
+
+import Compute
+import GPT
+
+/// Which kernel and at what size. Dimension letters as in Compute/Backend.swift.
+struct KernelBenchSpec: Equatable {
+    enum Op: String, CaseIterable {
+        case matmul
+        case attention
+        case attentionBackward = "attention-backward"
+
+        /// The letters `--shape` lists, in order.
+        var dimensionNames: [String] {
+            self == .matmul ? ["M", "N", "K"] : ["B", "NH", "T", "hs"]
+        }
+    }
+
+    let op: Op
+    let dimensions: [Int]
+
+    /// Parses `--op` and `--shape` ("4096,4096,4096" or "8,12,1024,64"); mistakes are usage errors.
+    init(op: String, shape: String?) throws {
+        func fail(_ message: String) -> UsageError { UsageError(command: "bench", message: message) }
+        guard let parsed = Op(rawValue: op) else {
+            throw fail("--op expects \(Op.allCases.map(\.rawValue).joined(separator: ", ")), got '\(op)'")
+        }
+        let names = parsed.dimensionNames.joined(separator: ",")
+        guard let shape else { throw fail("--op \(op) needs --shape \(names)") }
+        let parts = shape.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int(String($0)) }
+        guard parts.count == parsed.dimensionNames.count, values.count == parts.count else {
+            throw fail("--shape for --op \(op) expects \(names) (integers), got '\(shape)'")
+        }
+        guard values.allSatisfy({ $0 >= 1 }) else { throw fail("--shape values must be at least 1, got '\(shape)'") }
+        self.op = parsed
+        dimensions = values
+    }
+
+    /// "M=4096 N=4096 K=4096".
+    var shapeDescription: String {
+        zip(op.dimensionNames, dimensions).map { "\($0)=\($1)" }.joined(separator: " ")
+    }
+
+    /// Floating-point operations of one call:
+    ///   matmul: 2·M·N·K;  attention forward: 4·B·NH·T²·hs / 2 (QKᵀ and PV, causal half);
+    ///   attention backward: 2.5 × the forward (dV, dP, dS→dQ, dK: five T×T×hs products, halved).
+    var flopsPerCall: Double {
+        let d = dimensions.map(Double.init)
+        switch op {
+        case .matmul: return 2 * d[0] * d[1] * d[2]
+        case .attention: return 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
+        case .attentionBackward: return 2.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
+        }
+    }
+
+    var flopsFormula: String {
+        switch op {
+        case .matmul: return "2*M*N*K"
+        case .attention: return "4*B*NH*T^2*hs/2 (causal)"
+        case .attentionBackward: return "2.5 * 4*B*NH*T^2*hs/2 (causal)"
+        }
+    }
+}
+
+/// What one kernel bench measured.
+struct KernelBenchResult {
+    let spec: KernelBenchSpec
+    /// Wall seconds of each timed call (call + synchronize), no profiler attached.
+    let wallSeconds: [Double]
+    /// Per timed call, the sum of the profiler events it recorded (device time on OpenCL); empty
+    /// when the backend recorded none.
+    let eventSeconds: [Double]
+    /// ‖out − ref‖ / ‖ref‖ over the sampled outputs, and how many were sampled.
+    let checkError: Double
+    let checkedValues: Int
+}
+
+/// Relative error a float32 kernel must stay under (TF32 or BF16 arithmetic would not).
+let kernelBenchErrorLimit = 1e-4
+
+/// Runs `--op` on `backend`: warm-up, `repeats` timed calls, `repeats` profiled calls, the check.
+func runKernelBench(_ spec: KernelBenchSpec, backend: any Backend, repeats: Int, seed: UInt64) throws
+    -> KernelBenchResult {
+    let rig = try KernelBenchRig(spec: spec, backend: backend, seed: seed)
+    try rig.call()
+    try backend.synchronize()
+    var wall: [Double] = []
+    for _ in 0..<repeats {
+        let start = ContinuousClock.now
+        try rig.call()
+        try backend.synchronize()
+        wall.append(seconds(since: start))
+    }
+    let profiler = Profiler()
+    backend.profiler = profiler
+    defer { backend.profiler = nil }
+    var events: [Double] = []
+    for _ in 0..<repeats {
+        profiler.reset()
+        try rig.call()
+        try backend.synchronize()
+        if !profiler.events.isEmpty { events.append(profiler.events.reduce(0) { $0 + $1.seconds }) }
+    }
+    backend.profiler = nil
+    let (error, count) = try rig.check()
+    return KernelBenchResult(spec: spec, wallSeconds: wall, eventSeconds: events, checkError: error,
+                             checkedValues: count)
+}
+
+/// The fastest and the median of `values` (sorted copy; the upper middle for an even count is
+/// averaged with the lower one).
+func bestAndMedian(_ values: [Double]) -> (best: Double, median: Double) {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    return (sorted[0], median)
+}
+
+/// "35.1 TFLOP/s" at or above 1000 GFLOP/s, else "812 GFLOP/s".
+func flopRate(_ flopsPerSecond: Double) -> String {
+    flopsPerSecond >= 1e12 ? significant(flopsPerSecond / 1e12) + " TFLOP/s" : significant(flopsPerSecond / 1e9) + " GFLOP/s"
+}
+
+/// The report: header, wall and device lines, the check, and the `result` line.
+func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool {
+    let spec = result.spec, flops = spec.flopsPerCall
+    let wall = bestAndMedian(result.wallSeconds)
+    print("op: \(spec.op.rawValue)  shape: \(spec.shapeDescription)")
+    print("backend: \(backend.name) (\(backend.deviceDescription))")
+    print("FLOPs per call: \(spec.flopsFormula) = \(Format.grouped(Int(flops.rounded())))")
+    print("calls: 1 warm-up + \(result.wallSeconds.count) timed (wall clock, synchronize before reading it) "
+          + "+ \(result.wallSeconds.count) with the profiler attached")
+    func line(_ label: String, _ times: (best: Double, median: Double)) -> String {
+        "\(label)best \(Format.fixed(times.best * 1e3, 3)) ms = \(flopRate(flops / times.best)), "
+            + "median \(Format.fixed(times.median * 1e3, 3)) ms = \(flopRate(flops / times.median))"
+    }
+    print(line("wall:   ", wall))
+    var device: (best: Double, median: Double)?
+    if !result.eventSeconds.isEmpty {
+        let times = bestAndMedian(result.eventSeconds)
+        device = times
+        print(line("events: ", times) + " (sum of the profiler's events per call; device time on OpenCL)")
+    }
+    let passed = result.checkError.isFinite && result.checkError <= kernelBenchErrorLimit
+    print("check: \(result.checkedValues) sampled outputs vs Double on the host: relative error "
+          + "\(Format.scientific(result.checkError)) (limit \(Format.scientific(kernelBenchErrorLimit))) "
+          + (passed ? "ok" : "FAILED"))
+    var fields = ["op=\(spec.op.rawValue)", "shape=\(spec.dimensions.map(String.init).joined(separator: ","))",
+                  "backend=\(backend.name)",
+                  "best_gflops=\(Format.fixed(flops / wall.best / 1e9, 1))",
+                  "median_gflops=\(Format.fixed(flops / wall.median / 1e9, 1))",
+                  "best_ms=\(Format.fixed(wall.best * 1e3, 4))", "median_ms=\(Format.fixed(wall.median * 1e3, 4))"]
+    if let device { fields.append("event_best_ms=\(Format.fixed(device.best * 1e3, 4))") }
+    fields.append("check=\(passed ? "ok" : "failed")")
+    print("result " + fields.joined(separator: " "))
+    return passed
+}
+
+/// `gpt bench --op`: parses the kernel flags, runs, prints; a failed output check exits 1.
+func benchKernel(op: String, arguments: ParsedArguments) throws {
+    let spec = try KernelBenchSpec(op: op, shape: arguments.string("shape"))
+    guard arguments.string("compare") == nil else {
+        throw UsageError(command: "bench", message: "--compare does not apply to --op (run one backend at a time)")
+    }
+    let repeats = try arguments.int("repeat", atLeast: 1)!
+    let seed = try arguments.seed("seed")!
+    let options = BackendOptions(threads: try arguments.int("threads", atLeast: 1))
+    let backend = try backendRegistry.make(arguments.string("backend")!, options: options)
+    let result = try runKernelBench(spec, backend: backend, repeats: repeats, seed: seed)
+    guard printKernelBench(result, backend: backend) else {
+        throw RuntimeError("\(spec.op.rawValue) output check failed: relative error "
+                           + "\(Format.scientific(result.checkError)) > \(Format.scientific(kernelBenchErrorLimit))")
+    }
+}
