@@ -21,6 +21,12 @@ enum Interrupt {
     /// Routes SIGINT to the flag until `uninstall()`.
     static func install() {
         _ = signal(SIGINT, handleInterrupt)
+        // A parent may have spawned us from a thread that blocks SIGINT (Foundation's Process does);
+        // the mask is inherited, and a blocked Ctrl-C would wait forever.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static func uninstall() {
