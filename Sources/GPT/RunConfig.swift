@@ -120,18 +120,17 @@ public struct RunConfig: Equatable, Sendable {
                 guard case let .string(name) = preset else { throw RunConfigError("model.preset must be a string") }
                 model = try ModelConfig.preset(name)
             }
-            var merged = try encodeToObject(model)
-            try rejectUnknown(fields, known: Set(merged.keys).union(["preset"]), path: "model.")
-            for (key, value) in fields where key != "preset" { merged[key] = value }
-            model = try decode(ModelConfig.self, from: merged, section: "model")
+            let base = try encodeToObject(model)
+            try rejectUnknown(fields, known: Set(base.keys).union(["preset"]), path: "model.")
+            model = try decode(ModelConfig.self, base: base, overrides: fields.filter { $0.key != "preset" },
+                               section: "model")
         }
         var training = TrainingSettings()
         if let section = object["training"] {
             let fields = try Self.fields(section, path: "training.", what: "training")
-            var merged = try encodeToObject(training)
             try rejectUnknown(fields, known: Set(Self.trainingKeys), path: "training.")
-            for (key, value) in fields { merged[key] = value }
-            training = try decode(TrainingSettings.self, from: merged, section: "training")
+            training = try decode(TrainingSettings.self, base: try encodeToObject(training), overrides: fields,
+                                  section: "training")
         }
         do {
             try model.validate()
@@ -183,17 +182,34 @@ public struct RunConfig: Equatable, Sendable {
         try fields(try JSONParser.parse(Array(try JSONEncoder().encode(value))), path: "", what: "value")
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, from fields: [String: JSONValue], section: String) throws -> T {
-        let object = JSONValue.object(fields.map { ($0.key, $0.value) })
-        do {
+    /// Decodes `base` with `overrides` merged in. Errors name the key: when the decoder cannot say
+    /// which (a fraction in an integer field reports no path), the overrides are tried one by one.
+    private static func decode<T: Decodable>(_ type: T.Type, base: [String: JSONValue],
+                                             overrides: [String: JSONValue], section: String) throws -> T {
+        func attempt(_ fields: [String: JSONValue]) throws -> T {
+            let object = JSONValue.object(fields.map { ($0.key, $0.value) })
             return try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(object))
-        } catch let DecodingError.typeMismatch(expected, context) {
+        }
+        do {
+            return try attempt(base.merging(overrides) { $1 })
+        } catch let DecodingError.typeMismatch(expected, context) where !context.codingPath.isEmpty {
             throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected))")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw RunConfigError("\(section).\(keyPath(context)): \(context.debugDescription)")
-        } catch let DecodingError.valueNotFound(expected, context) {
+        } catch let DecodingError.valueNotFound(expected, context) where !context.codingPath.isEmpty {
             throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected)), not null")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw RunConfigError("\(section).\(keyPath(context)): \(context.debugDescription)")
         } catch {
+            for key in overrides.keys.sorted() {
+                guard (try? attempt(base.merging([key: overrides[key]!]) { $1 })) == nil else { continue }
+                let expected = base[key].map { value -> String in
+                    if case let .number(number) = value, number.rounded() == number,
+                       case let .number(given) = overrides[key]!, given.rounded() != given {
+                        return "an integer"
+                    }
+                    return "a value of the right type"
+                } ?? "a valid value"
+                throw RunConfigError("\(section).\(key) must be \(expected)")
+            }
             throw RunConfigError("\(section): \(error)")
         }
     }

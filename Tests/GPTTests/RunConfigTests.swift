@@ -57,6 +57,8 @@ struct RunConfigTests {
         #expect(message(#"{"optimizer": {}}"#) == "unknown key 'optimizer' (known: model, training)")
         #expect(message(#"{"training": {"batchSize": "big"}}"#) == "training.batchSize must be an integer")
         #expect(message(#"{"training": {"learningRate": true}}"#) == "training.learningRate must be a number")
+        #expect(message(#"{"model": {"layers": 1.5}}"#) == "model.layers must be an integer")
+        #expect(message(#"{"training": {"maxSteps": 10.5}}"#) == "training.maxSteps must be an integer")
         #expect(message(#"{"model": {"norm": "batch"}}"#).hasPrefix("model.norm: "))
         #expect(message(#"{"training": {"batchSize": 0}}"#) == "training.batchSize must be at least 1, got 0")
         #expect(message(#"{"model": {"preset": "tiny"}}"#).hasPrefix("unknown preset 'tiny'"))
