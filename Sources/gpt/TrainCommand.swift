@@ -2,7 +2,7 @@
 // their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
-// --resume DIR, from the checkpoint's run.json (only --steps may change). The loop itself is in
+// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change). The loop itself is in
 // TrainingRun.swift.
 
 import Compute
@@ -59,7 +59,7 @@ let trainCommand = Command(
              help: "a preset (\(ModelConfig.presetNames.joined(separator: ", "))), a ModelConfig JSON, "
                  + "or a run config JSON with \"model\"/\"training\" sections (default: char-baby)"),
         Flag(name: "resume", placeholder: "DIR", defaultValue: nil,
-             help: "continue the training checkpoint in DIR exactly (its run.json; only --steps may change)"),
+             help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)"),
     ] + settingFlags + [
         Flag(name: "out", placeholder: "DIR", defaultValue: nil,
              help: "checkpoint directory (default: the --resume DIR, else checkpoint); the best one goes to DIR/best"),
@@ -80,8 +80,12 @@ let trainCommand = Command(
         if arguments.string("config") != nil {
             throw UsageError(command: "train", message: "--config cannot be combined with --resume (the run config comes from the checkpoint)")
         }
-        if let flag = settingFlags.first(where: { $0.name != "steps" && arguments.string($0.name) != nil }) {
-            throw UsageError(command: "train", message: "--\(flag.name) cannot change on --resume; only --steps may")
+        // Where the run executes may change (a resumed run may move machines); what it computes may
+        // not, except how long it goes on. Bit-identical curves need the same backend.
+        let changeable: Set<String> = ["steps", "backend", "device"]
+        if let flag = settingFlags.first(where: { !changeable.contains($0.name) && arguments.string($0.name) != nil }) {
+            throw UsageError(command: "train",
+                             message: "--\(flag.name) cannot change on --resume; only --steps, --backend and --device may")
         }
         run = try RunConfig.load(path: Checkpoint.normalized(resumeDirectory) + "/" + Checkpoint.runConfigFileName)
     } else {
