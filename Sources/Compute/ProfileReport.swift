@@ -126,42 +126,23 @@ public struct ProfileReport: Sendable {
     public func chromeTrace(processName: String, markers: [ProfileEvent] = []) -> String {
         let pid = 1, opThread = 1, markerThread = 2
         var entries = [
-            #"{"name":"process_name","ph":"M","pid":\#(pid),"tid":\#(opThread),"args":{"name":\#(Self.jsonString(processName))}}"#,
+            #"{"name":"process_name","ph":"M","pid":\#(pid),"tid":\#(opThread),"args":{"name":\#(jsonQuoted(processName))}}"#,
             #"{"name":"thread_name","ph":"M","pid":\#(pid),"tid":\#(opThread),"args":{"name":"ops"}}"#,
         ]
         if !markers.isEmpty {
             entries.append(#"{"name":"thread_name","ph":"M","pid":\#(pid),"tid":\#(markerThread),"args":{"name":"steps"}}"#)
         }
         func complete(_ event: ProfileEvent, thread: Int, category: String) -> String {
-            var args = #""shape":\#(Self.jsonString(event.shape))"#
+            var args = #""shape":\#(jsonQuoted(event.shape))"#
             if event.flops > 0 { args += #","flops":\#(Self.jsonNumber(event.flops))"# }
             if event.bytes > 0 { args += #","bytes":\#(Self.jsonNumber(event.bytes))"# }
-            return #"{"name":\#(Self.jsonString(event.name)),"cat":"\#(category)","ph":"X","#
+            return #"{"name":\#(jsonQuoted(event.name)),"cat":"\#(category)","ph":"X","#
                 + #""ts":\#(Self.jsonNumber(event.start * 1e6)),"dur":\#(Self.jsonNumber(event.seconds * 1e6)),"#
                 + #""pid":\#(pid),"tid":\#(thread),"args":{\#(args)}}"#
         }
         entries += markers.map { complete($0, thread: markerThread, category: "step") }
         entries += events.map { complete($0, thread: opThread, category: Self.isMatmul($0.name) ? "matmul" : "op") }
         return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + entries.joined(separator: ",\n") + "\n]}\n"
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// A JSON number (JSON has no NaN or infinity: those become 0, which a trace viewer tolerates).

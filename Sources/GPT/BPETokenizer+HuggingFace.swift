@@ -3,6 +3,7 @@
 // added_tokens. The Python `tokenizers` library loads what we write and gives the same ids; we read
 // files it writes, GPT-2's included (merges as strings or as [left, right] pairs).
 
+import Compute
 import FoundationEssentials
 
 extension BPETokenizer {
@@ -12,7 +13,7 @@ extension BPETokenizer {
         var json = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         for (index, special) in specialTokens.sorted(by: { $0.id < $1.id }).enumerated() {
             json += index == 0 ? "\n" : ",\n"
-            json += "    {\"id\": \(special.id), \"content\": \(Self.quoted(special.content)), \"single_word\": false, "
+            json += "    {\"id\": \(special.id), \"content\": \(jsonQuoted(special.content)), \"single_word\": false, "
                 + "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
         }
         json += specialTokens.isEmpty ? "],\n" : "\n  ],\n"
@@ -27,34 +28,15 @@ extension BPETokenizer {
         let specialIDs = Set(specialTokens.map(\.id))
         for (id, bytes) in tokenBytes.enumerated() {
             let text = specialIDs.contains(Int32(id)) ? String(decoding: bytes, as: UTF8.self) : ByteLevel.encode(bytes)
-            json += (id == 0 ? "\n      " : ",\n      ") + Self.quoted(text) + ": \(id)"
+            json += (id == 0 ? "\n      " : ",\n      ") + jsonQuoted(text) + ": \(id)"
         }
         json += "\n    },\n    \"merges\": ["
         for (rank, merge) in merges.enumerated() {
             let pair = ByteLevel.encode(tokenBytes[Int(merge.left)]) + " " + ByteLevel.encode(tokenBytes[Int(merge.right)])
-            json += (rank == 0 ? "\n      " : ",\n      ") + Self.quoted(pair)
+            json += (rank == 0 ? "\n      " : ",\n      ") + jsonQuoted(pair)
         }
         json += merges.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
         return Data(json.utf8)
-    }
-
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     // MARK: - Reading

@@ -7,6 +7,7 @@
 // and refuses the file with one line naming the file and the tensor; data is bulk-copied.
 // Assumes a little-endian host (x86-64, arm64), as the format does.
 
+import Compute
 import FoundationEssentials
 
 /// One named float32 tensor, row-major.

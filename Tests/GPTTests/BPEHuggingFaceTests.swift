@@ -36,9 +36,9 @@ import Testing
                       ("e", "r"), ("Ġ", "s"), ("a", "t")]
         for (index, merge) in merges.enumerated() { vocab.append((merge.0 + merge.1, 256 + index)) }
         vocab.append(("<|endoftext|>", 266))
-        let vocabJSON = vocab.map { "\(BPETokenizer.quoted($0.0)): \($0.1)" }.joined(separator: ", ")
+        let vocabJSON = vocab.map { "\(jsonQuoted($0.0)): \($0.1)" }.joined(separator: ", ")
         let mergesJSON = merges.map {
-            mergesAsPairs ? "[\(BPETokenizer.quoted($0.0)), \(BPETokenizer.quoted($0.1))]" : BPETokenizer.quoted($0.0 + " " + $0.1)
+            mergesAsPairs ? "[\(jsonQuoted($0.0)), \(jsonQuoted($0.1))]" : jsonQuoted($0.0 + " " + $0.1)
         }.joined(separator: ", ")
         return """
             {"version": "1.0", "truncation": null, "padding": null,

@@ -1,0 +1,21 @@
+// Writing JSON by hand: files whose key order matters (safetensors headers, tokenizer.json, Chrome
+// traces) are assembled as text, and every string in them goes through this one quoting function.
+
+/// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+public func jsonQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
