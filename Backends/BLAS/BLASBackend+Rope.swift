@@ -64,18 +64,8 @@ extension BLASBackend {
     ///   x_i' = x_i cos - direction x_{i+h} sin,  x_{i+h}' = x_{i+h} cos + direction x_i sin.
     private func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                       heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Float) throws {
-        try Check.positive(op, ["rows": rows, "sequenceLength": sequenceLength, "rowStride": rowStride,
-                                "heads": heads, "headDim": headDim])
-        guard headDim % 2 == 0 else {
-            throw BackendError.invalidArgument(op: op, reason: "headDim must be even, got \(headDim)")
-        }
-        guard heads * headDim <= rowStride else {
-            throw BackendError.invalidArgument(
-                op: op, reason: "heads * headDim (\(heads * headDim)) exceeds rowStride \(rowStride)")
-        }
-        guard positionOffset >= 0, theta > 0 else {
-            throw BackendError.invalidArgument(op: op, reason: "positionOffset must be >= 0 and theta > 0")
-        }
+        try Check.rope(op, view, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
+                       heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset)
         let px = try floats(op, "x", view)
         try Check.count(op, "x", view, rows * rowStride)
         if ropeTable?.matches(sequenceLength: sequenceLength, positionOffset: positionOffset,

@@ -18,20 +18,8 @@ extension OpenCLBackend {
 
     private func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                       heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Float) throws {
-        try Check.positive(op, ["rows": rows, "sequenceLength": sequenceLength, "rowStride": rowStride,
-                                "heads": heads, "headDim": headDim])
-        guard headDim % 2 == 0 else {
-            throw BackendError.invalidArgument(op: op, reason: "headDim must be even, got \(headDim)")
-        }
-        guard heads * headDim <= rowStride else {
-            throw BackendError.shapeMismatch(op: op, expected: "heads*headDim <= rowStride \(rowStride)",
-                                             got: "\(heads)*\(headDim)")
-        }
-        guard positionOffset >= 0, theta > 0 else {
-            throw BackendError.invalidArgument(
-                op: op, reason: "positionOffset must be >= 0 and theta > 0, got \(positionOffset), \(theta)")
-        }
-        try Check.atLeast(op, "x", view, (rows - 1) * rowStride + heads * headDim)
+        try Check.rope(op, view, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
+                       heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset)
         _ = try memory(op, "x", view)
         let pairs = heads * headDim / 2
         let local = 64  // a typical hs/2 = 32..64 pairs per head: two warps cover a head or two

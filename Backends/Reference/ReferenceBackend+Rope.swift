@@ -30,20 +30,8 @@ extension ReferenceBackend {
                       heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Double) throws {
         try Profiler.measure(profiler, op, shape: "rows=\(rows) T=\(sequenceLength) heads=\(heads) hs=\(headDim)",
                              flops: 6 * Double(rows * heads * headDim), bytes: 8 * Double(rows * heads * headDim)) {
-            try Check.positive(op, ["rows": rows, "sequenceLength": sequenceLength, "rowStride": rowStride,
-                                    "heads": heads, "headDim": headDim])
-            guard headDim % 2 == 0 else {
-                throw BackendError.invalidArgument(op: op, reason: "headDim must be even, got \(headDim)")
-            }
-            guard heads * headDim <= rowStride else {
-                throw BackendError.shapeMismatch(op: op, expected: "heads*headDim <= rowStride \(rowStride)",
-                                                 got: "\(heads)*\(headDim)")
-            }
-            guard positionOffset >= 0, theta > 0 else {
-                throw BackendError.invalidArgument(
-                    op: op, reason: "positionOffset must be >= 0 and theta > 0, got \(positionOffset), \(theta)")
-            }
-            try Check.atLeast(op, "x", view, (rows - 1) * rowStride + heads * headDim)
+            try Check.rope(op, view, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
+                           heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset)
             let x = try floats(op, "x", view)
             let half = headDim / 2
             // inverseFrequency[i] = theta^(-2i/hs), shared by every row and head.

@@ -66,6 +66,27 @@ public enum Check {
         }
     }
 
+    /// The argument contract of `ropeForward`/`ropeBackward`: positive sizes, an even head size,
+    /// the rotated heads inside each row, a valid position offset and base, and a view long enough
+    /// for the last rotated row.
+    public static func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                            heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
+        try positive(op, ["rows": rows, "sequenceLength": sequenceLength, "rowStride": rowStride,
+                          "heads": heads, "headDim": headDim])
+        guard headDim % 2 == 0 else {
+            throw BackendError.invalidArgument(op: op, reason: "headDim must be even, got \(headDim)")
+        }
+        guard heads * headDim <= rowStride else {
+            throw BackendError.shapeMismatch(op: op, expected: "heads*headDim <= rowStride \(rowStride)",
+                                             got: "\(heads)*\(headDim)")
+        }
+        guard positionOffset >= 0, theta > 0 else {
+            throw BackendError.invalidArgument(
+                op: op, reason: "positionOffset must be >= 0 and theta > 0, got \(positionOffset), \(theta)")
+        }
+        try atLeast(op, "x", view, (rows - 1) * rowStride + heads * headDim)
+    }
+
     /// Throws unless the view holds `dtype`.
     public static func dtype(_ op: String, _ what: String, _ view: BufferView, _ dtype: DType) throws {
         guard view.dtype == dtype else {
