@@ -90,19 +90,31 @@ extension GPTModel {
         try backend.add(out: xMid, a: x, b: scratch)
 
         // FFN sub-block: x_next = x_mid + dropout(down(act(up(norm2(x_mid))))).
-        try norm(out: norm2, mean: acts.norm2Mean.layer(l, stride: cap, count: n),
-                 rstd: acts.norm2Rstd.layer(l, stride: cap, count: n), input: xMid,
-                 weight: p.norm2Weight, bias: p.norm2Bias, rows: n)
-        try linear(out: ffnPre, input: norm2, weight: p.ffnUpWeight, bias: p.ffnUpBias, rows: n, inDim: c, outDim: up)
-        switch config.activation {
-        case .gelu: try backend.geluForward(out: ffnAct, input: ffnPre)
-        case .relu: try backend.reluForward(out: ffnAct, input: ffnPre)
-        case .swiglu: try backend.swigluForward(out: ffnAct, input: ffnPre, rows: n, hidden: f)
-        }
-        try linear(out: scratch, input: ffnAct, weight: p.ffnDownWeight, bias: p.ffnDownBias,
-                   rows: n, inDim: f, outDim: c)
+        try feedForward(p, input: xMid, normed: norm2, mean: acts.norm2Mean.layer(l, stride: cap, count: n),
+                        rstd: acts.norm2Rstd.layer(l, stride: cap, count: n), pre: ffnPre, act: ffnAct,
+                        out: scratch, rows: n)
         try dropout(scratch, seed: dropSeed, site: 2 + 2 * l)
         try backend.add(out: xNext, a: xMid, b: scratch)
+    }
+
+    /// out = down(act(up(norm2(input)))) for one block, saving the norm, pre-activation and
+    /// activation where the caller says (the training forward keeps them for backward; the KV-cache
+    /// step reuses scratch).
+    func feedForward(_ block: BlockOffsets, input: BufferView, normed: BufferView, mean: BufferView,
+                     rstd: BufferView, pre: BufferView, act: BufferView, out: BufferView, rows n: Int) throws {
+        let c = config.embeddingDim, f = config.ffnDim
+        let up = config.activation == .swiglu ? 2 * f : f
+        try norm(out: normed, mean: mean, rstd: rstd, input: input, weight: block.norm2Weight,
+                 bias: block.norm2Bias, rows: n)
+        try linear(out: pre, input: normed, weight: block.ffnUpWeight, bias: block.ffnUpBias,
+                   rows: n, inDim: c, outDim: up)
+        switch config.activation {
+        case .gelu: try backend.geluForward(out: act, input: pre)
+        case .relu: try backend.reluForward(out: act, input: pre)
+        case .swiglu: try backend.swigluForward(out: act, input: pre, rows: n, hidden: f)
+        }
+        try linear(out: out, input: act, weight: block.ffnDownWeight, bias: block.ffnDownBias,
+                   rows: n, inDim: f, outDim: c)
     }
 
     // MARK: - Building blocks shared with the backward pass

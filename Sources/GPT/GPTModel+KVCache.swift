@@ -94,17 +94,8 @@ extension GPTModel {
                        bias: block.attentionProjBias, rows: n, inDim: c, outDim: c)
             try backend.add(out: x, a: x, b: projection)
 
-            try norm(out: normed, mean: mean, rstd: rstd, input: x, weight: block.norm2Weight,
-                     bias: block.norm2Bias, rows: n)
-            try linear(out: ffnPre, input: normed, weight: block.ffnUpWeight, bias: block.ffnUpBias,
-                       rows: n, inDim: c, outDim: up)
-            switch config.activation {
-            case .gelu: try backend.geluForward(out: ffnAct, input: ffnPre)
-            case .relu: try backend.reluForward(out: ffnAct, input: ffnPre)
-            case .swiglu: try backend.swigluForward(out: ffnAct, input: ffnPre, rows: n, hidden: f)
-            }
-            try linear(out: projection, input: ffnAct, weight: block.ffnDownWeight, bias: block.ffnDownBias,
-                       rows: n, inDim: f, outDim: c)
+            try feedForward(block, input: x, normed: normed, mean: mean, rstd: rstd, pre: ffnPre, act: ffnAct,
+                            out: projection, rows: n)
             try backend.add(out: x, a: x, b: projection)
         }
         // Only the last row's logits are needed to sample the next token.
