@@ -15,15 +15,14 @@ let package = Package(
         .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
         // Backends: each depends on Compute only and exports one plugin value.
         .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
-        .systemLibrary(
-            name: "CBLAS", path: "Backends/BLAS/CBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        // System libraries are bound at run time (dlopen), never linked: the binary starts on a
+        // machine without them. The C targets hold the loaders (and CPUID for OpenBLAS's kernels).
+        .target(name: "COpenBLAS", path: "Backends/BLAS/COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(
-            name: "BLASBackend", dependencies: ["Compute", "CBLAS"], path: "Backends/BLAS",
-            exclude: ["CBLAS"]),
-        .systemLibrary(
-            name: "COpenCL", path: "Backends/OpenCL/COpenCL", pkgConfig: "OpenCL",
-            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+            name: "BLASBackend", dependencies: ["Compute", "COpenBLAS"], path: "Backends/BLAS",
+            exclude: ["COpenBLAS"]),
+        // Needs OpenCL's headers to build (Debian: opencl-headers), not its library.
+        .target(name: "COpenCL", path: "Backends/OpenCL/COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "OpenCLBackend", dependencies: ["Compute", "COpenCL"], path: "Backends/OpenCL",
             exclude: ["COpenCL"], plugins: ["EmbedKernels"]),
@@ -52,6 +51,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
             path: "Tests/ConformanceTests"),
+        .testTarget(name: "BLASBackendTests", dependencies: ["BLASBackend"], path: "Tests/BLASBackendTests"),
         .testTarget(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),

@@ -2,7 +2,7 @@
 // batch is one sgemm call per batch item: OpenBLAS threads each call itself, and the model's
 // batched products (per layer, per head) are large enough that the loop overhead is negligible.
 
-import CBLAS
+import COpenBLAS
 import Compute
 
 extension BLASBackend {

@@ -5,11 +5,11 @@
 // This file holds the buffer type, the backend class with its memory ops, a reusable scratch arena
 // and the plugin value. Each op family lives in its own `BLASBackend+Family.swift`.
 //
-// OpenBLAS is linked at build time (system-library target CBLAS, pkg-config `openblas`, Debian
-// package libopenblas-dev). A binary built with it needs libopenblas.so.0 at run time; the probe
-// below therefore only fails if the library reports no configuration at all.
+// OpenBLAS is not linked: OpenBLASLibrary.swift opens libopenblas.so.0 on first use, after choosing
+// its kernel family for this CPU (OpenBLASKernelFamily.swift), so a machine without it still runs
+// the other backends.
 
-import CBLAS
+import COpenBLAS
 import Compute
 import Dispatch
 
@@ -40,6 +40,8 @@ public final class BLASBackend: Backend {
     /// Pieces a parallel loop is split into at most (1: everything on the calling thread).
     public let threadCount: Int
     public var profiler: Profiler?
+    /// The loaded OpenBLAS: version and kernel family.
+    public let openBLAS: OpenBLASStatus
 
     /// Reusable Float scratch for ops that need temporaries (per-thread partial sums, attention
     /// tiles, RoPE tables). Grown on demand, never shrunk: no allocation in steady-state training.
@@ -50,26 +52,19 @@ public final class BLASBackend: Backend {
     var ropeTable: RopeTable?
 
     /// `threads`: nil uses every online core. OpenBLAS is told the same count, so its own worker
-    /// threads never outnumber the cores the Swift loops use.
-    public init(threads: Int? = nil) {
+    /// threads never outnumber the cores the Swift loops use. Throws `.unavailable` when OpenBLAS
+    /// cannot be loaded.
+    public init(threads: Int? = nil) throws {
+        openBLAS = try OpenBLASLibrary.require()
         threadCount = max(1, threads ?? BLASBackend.onlineCores)
         openblas_set_num_threads(Int32(threadCount))
     }
 
     deinit { scratchBase?.deallocate() }
 
-    public var deviceDescription: String {
-        "CPU, \(threadCount) threads, \(BLASBackend.openBLASConfiguration)"
-    }
+    public var deviceDescription: String { "CPU, \(threadCount) threads, \(openBLAS.summary)" }
 
     static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
-    /// OpenBLAS's own description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".
-    static var openBLASConfiguration: String {
-        guard let config = openblas_get_config() else { return "OpenBLAS" }
-        let text = String(cString: config).trimmingSpaces()
-        return text.isEmpty ? "OpenBLAS" : text
-    }
 
     /// `count` Floats of scratch, valid until the next call to `scratch` (ops call it once, on the
     /// issuing thread, before any parallel region, and carve the region up themselves).
@@ -189,38 +184,37 @@ public final class BLASBackend: Backend {
 // MARK: - Plugin
 
 extension BLASBackend {
-    /// Registration for `gpt backends` and `--backend blas`.
-    ///
-    /// OpenBLAS is a link-time dependency: where libopenblas is missing the build (or the dynamic
-    /// loader) fails before this probe can run, with the hint from Package.swift's provider
-    /// (`apt-get install libopenblas-dev`). The probe still guards against a library that answers
-    /// without a configuration string.
+    /// Registration for `gpt backends` and `--backend blas`. Probing loads OpenBLAS (once per
+    /// process), so the probe's answer is the real one: where libopenblas.so.0 is missing the
+    /// backend is unavailable and says which package to install.
     public static let plugin = BackendPlugin(
         name: "blas",
         summary: "CPU: OpenBLAS cblas_sgemm for matmuls, vectorised multi-threaded Swift for the rest",
         priority: 10,
         probe: {
-            guard openblas_get_config() != nil else {
-                return .unavailable(reason: "OpenBLAS not found: apt-get install libopenblas-dev")
+            switch OpenBLASLibrary.loaded {
+            case let .success(status):
+                return .available(devices: ["CPU, \(BLASBackend.onlineCores) threads, \(status.summary)"])
+            case let .failure(error):
+                if case let .unavailable(_, reason) = error { return .unavailable(reason: reason) }
+                return .unavailable(reason: error.description)
             }
-            return .available(devices: [
-                "CPU, \(BLASBackend.onlineCores) threads, \(BLASBackend.openBLASConfiguration)",
-            ])
         },
         make: { options in
             if let threads = options.threads, threads < 1 {
                 throw BackendError.invalidArgument(op: "blas", reason: "threads must be at least 1, got \(threads)")
             }
-            return BLASBackend(threads: options.threads)
-        })
-}
+            return try BLASBackend(threads: options.threads)
+        },
+        notes: { overrideNote() })
 
-extension String {
-    /// The string without leading and trailing spaces and newlines (no Foundation needed).
-    fileprivate func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }),
-              let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
+    /// One line when the kernel family differs from what OpenBLAS would have chosen by itself.
+    static func overrideNote() -> [String] {
+        guard case let .success(status) = OpenBLASLibrary.loaded, case .chosen = status.selection,
+              let own = OpenBLASOwnChoice.family(libraryPath: status.path),
+              own.lowercased() != status.kernelFamily.lowercased() else { return [] }
+        return ["OpenBLAS \(status.version) alone would run its \(own) kernels on this CPU "
+                + "(\(CPUFeatures.current)); the backend set OPENBLAS_CORETYPE=\(status.kernelFamily) "
+                + "while loading it (set OPENBLAS_CORETYPE yourself to choose another)"]
     }
 }

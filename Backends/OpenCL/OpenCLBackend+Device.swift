@@ -53,6 +53,7 @@ enum OpenCLDiscovery {
 
     /// Every device of every platform, platforms in ICD order, devices in platform order.
     static func devices() throws -> [OpenCLDeviceHandle] {
+        try OpenCLLibrary.require()
         var platformCount: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &platformCount)
         // The ICD loader answers CL_PLATFORM_NOT_FOUND_KHR (-1001) when no vendor is installed.

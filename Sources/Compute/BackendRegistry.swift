@@ -19,7 +19,7 @@ public struct BackendOptions: Sendable {
 public enum Availability: Sendable {
     /// Usable; `devices` describes what it would run on.
     case available(devices: [String])
-    /// Not usable, and why (e.g. "libopenblas not installed: apt-get install libopenblas-dev").
+    /// Not usable, and why (e.g. "libopenblas.so.0: cannot open shared object file: ...: apt-get install libopenblas0").
     case unavailable(reason: String)
 
     public var isAvailable: Bool {
@@ -37,15 +37,20 @@ public struct BackendPlugin: Sendable {
     public let priority: Int
     public let probe: @Sendable () -> Availability
     public let make: @Sendable (BackendOptions) throws -> any Backend
+    /// Extra lines for `gpt backends` only (e.g. a library setting the backend overrode); may cost
+    /// more than a probe, so nothing else asks.
+    public let notes: @Sendable () -> [String]
 
     public init(name: String, summary: String, priority: Int,
                 probe: @escaping @Sendable () -> Availability,
-                make: @escaping @Sendable (BackendOptions) throws -> any Backend) {
+                make: @escaping @Sendable (BackendOptions) throws -> any Backend,
+                notes: @escaping @Sendable () -> [String] = { [] }) {
         self.name = name
         self.summary = summary
         self.priority = priority
         self.probe = probe
         self.make = make
+        self.notes = notes
     }
 }
 

@@ -16,6 +16,7 @@ let backendsCommand = Command(
         case let .available(devices):
             print(name + "available    " + plugin.summary)
             for device in devices { print(String(repeating: " ", count: width) + "  device: " + device) }
+            for note in plugin.notes() { print(String(repeating: " ", count: width) + "  note: " + note) }
         case let .unavailable(reason):
             print(name + "unavailable  " + plugin.summary)
             print(String(repeating: " ", count: width) + "  why not: " + reason)

@@ -20,8 +20,9 @@ enum CLI {
     }()
 
     /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
-    /// buffers to fill up).
-    static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory()) throws -> Run {
+    /// buffers to fill up). `environment` entries are added to (or replace) the test's own.
+    static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
+                    environment: [String: String] = [:]) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -30,6 +31,9 @@ enum CLI {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))

