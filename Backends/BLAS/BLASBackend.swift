@@ -84,101 +84,61 @@ public final class BLASBackend: Backend {
         return scratchBase!
     }
 
-    // MARK: - Views to pointers
+    // MARK: - Views to pointers (the contract has checked owner and dtype)
 
-    /// The float32 storage behind `view`, after checking that it is ours and holds float32.
-    func floats(_ op: String, _ what: String, _ view: BufferView) throws -> UnsafeMutablePointer<Float> {
-        let buffer = try owned(op, what, view)
-        try Check.dtype(op, what, view, .float32)
-        return buffer.storage.assumingMemoryBound(to: Float.self) + view.offset
+    /// The float32 storage behind `view`.
+    func floats(_ view: BufferView) -> UnsafeMutablePointer<Float> {
+        unsafeDowncast(view.buffer, to: BLASBuffer.self).storage.assumingMemoryBound(to: Float.self) + view.offset
     }
 
-    /// The int32 storage behind `view`, after checking that it is ours and holds int32.
-    func int32s(_ op: String, _ what: String, _ view: BufferView) throws -> UnsafeMutablePointer<Int32> {
-        let buffer = try owned(op, what, view)
-        try Check.dtype(op, what, view, .int32)
-        return buffer.storage.assumingMemoryBound(to: Int32.self) + view.offset
-    }
-
-    private func owned(_ op: String, _ what: String, _ view: BufferView) throws -> BLASBuffer {
-        guard let buffer = view.buffer as? BLASBuffer else {
-            throw BackendError.wrongBuffer(
-                op: op, reason: "\(what) belongs to backend '\(view.buffer.backendName)', not 'blas'")
-        }
-        return buffer
+    /// The int32 storage behind `view`.
+    func int32s(_ view: BufferView) -> UnsafeMutablePointer<Int32> {
+        unsafeDowncast(view.buffer, to: BLASBuffer.self).storage.assumingMemoryBound(to: Int32.self) + view.offset
     }
 
     // MARK: - Memory
 
-    public func allocate(_ count: Int, _ dtype: DType) throws -> Buffer {
-        guard count >= 0 else {
-            throw BackendError.invalidArgument(op: "allocate", reason: "count must not be negative, got \(count)")
-        }
-        return BLASBuffer(count: count, dtype: dtype)
+    public func owns(_ buffer: Buffer) -> Bool { buffer is BLASBuffer }
+
+    public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? {
+        UnsafeBufferPointer(start: int32s(view), count: view.count)
     }
 
-    public func upload(_ values: [Float], to view: BufferView) throws {
-        try Profiler.measure(profiler, "upload", shape: "n=\(view.count)", bytes: Double(4 * view.count)) {
-            let destination = try floats("upload", "destination", view)
-            try Check.count("upload", "destination", view, values.count)
-            values.withUnsafeBufferPointer { source in
-                if let base = source.baseAddress { destination.update(from: base, count: values.count) }
-            }
-        }
+    public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
+        BLASBuffer(count: count, dtype: dtype)
     }
 
-    public func upload(_ values: [Int32], to view: BufferView) throws {
-        try Profiler.measure(profiler, "upload", shape: "n=\(view.count) int32", bytes: Double(4 * view.count)) {
-            let destination = try int32s("upload", "destination", view)
-            try Check.count("upload", "destination", view, values.count)
-            values.withUnsafeBufferPointer { source in
-                if let base = source.baseAddress { destination.update(from: base, count: values.count) }
-            }
+    public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { floats(view).update(from: base, count: values.count) }
         }
     }
 
-    public func download(_ view: BufferView) throws -> [Float] {
-        try Profiler.measure(profiler, "download", shape: "n=\(view.count)", bytes: Double(4 * view.count)) {
-            let source = try floats("download", "source", view)
-            return Array(UnsafeBufferPointer(start: source, count: view.count))
+    public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { int32s(view).update(from: base, count: values.count) }
         }
     }
 
-    public func downloadInt32(_ view: BufferView) throws -> [Int32] {
-        try Profiler.measure(profiler, "download", shape: "n=\(view.count) int32", bytes: Double(4 * view.count)) {
-            let source = try int32s("download", "source", view)
-            return Array(UnsafeBufferPointer(start: source, count: view.count))
-        }
+    public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
+        Array(UnsafeBufferPointer(start: floats(view), count: view.count))
     }
 
-    public func copy(from source: BufferView, to destination: BufferView) throws {
-        try Profiler.measure(profiler, "copy", shape: "n=\(source.count)", bytes: Double(8 * source.count)) {
-            guard let from = source.buffer as? BLASBuffer, let to = destination.buffer as? BLASBuffer else {
-                let other = source.buffer is BLASBuffer ? destination.buffer : source.buffer
-                throw BackendError.wrongBuffer(
-                    op: "copy", reason: "view belongs to backend '\(other.backendName)', not 'blas'")
-            }
-            guard source.dtype == destination.dtype else {
-                throw BackendError.wrongBuffer(
-                    op: "copy",
-                    reason: "source is \(source.dtype.rawValue) but destination is \(destination.dtype.rawValue)")
-            }
-            try Check.count("copy", "destination", destination, source.count)
-            guard !source.overlaps(destination) else {
-                throw BackendError.invalidArgument(op: "copy", reason: "source and destination overlap")
-            }
-            let size = source.dtype.byteSize
-            (to.storage + destination.offset * size)
-                .copyMemory(from: from.storage + source.offset * size, byteCount: source.count * size)
-        }
+    public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
+        Array(UnsafeBufferPointer(start: int32s(view), count: view.count))
     }
 
-    public func fill(_ view: BufferView, with value: Float) throws {
-        try Profiler.measure(profiler, "fill", shape: "n=\(view.count)", bytes: Double(4 * view.count)) {
-            let destination = try floats("fill", "view", view)
-            parallelFor(view.count, grain: BLASBackend.elementGrain) { range in
-                (destination + range.lowerBound).update(repeating: value, count: range.count)
-            }
+    public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
+        let size = source.dtype.byteSize
+        let from = unsafeDowncast(source.buffer, to: BLASBuffer.self).storage + source.offset * size
+        let to = unsafeDowncast(destination.buffer, to: BLASBuffer.self).storage + destination.offset * size
+        to.copyMemory(from: from, byteCount: source.count * size)
+    }
+
+    public func uncheckedFill(_ view: BufferView, with value: Float) throws {
+        let destination = floats(view)
+        parallelFor(view.count, grain: BLASBackend.elementGrain) { range in
+            (destination + range.lowerBound).update(repeating: value, count: range.count)
         }
     }
 
