@@ -13,13 +13,14 @@ let package = Package(
         .target(name: "Compute", path: "Sources/Compute"),
         // Model graph, optimizer, schedule, tokenizer, checkpoints: written once against Compute.
         .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
-        // Backends: each depends on Compute only and exports one plugin value.
-        .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
+        // Backends: each depends on Compute (the CPU ones also on HostMemory) and exports one plugin value.
+        .target(name: "HostMemory", dependencies: ["Compute"], path: "Backends/Host"),
+        .target(name: "ReferenceBackend", dependencies: ["Compute", "HostMemory"], path: "Backends/Reference"),
         .systemLibrary(
             name: "CBLAS", path: "Backends/BLAS/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(
-            name: "BLASBackend", dependencies: ["Compute", "CBLAS"], path: "Backends/BLAS",
+            name: "BLASBackend", dependencies: ["Compute", "HostMemory", "CBLAS"], path: "Backends/BLAS",
             exclude: ["CBLAS"]),
         .systemLibrary(
             name: "COpenCL", path: "Backends/OpenCL/COpenCL", pkgConfig: "OpenCL",

@@ -10,6 +10,7 @@
 // call per 8 elements).
 
 import Compute
+import HostMemory
 
 /// One elementwise op: `apply(at: i, count: n)` computes elements i ..< i + n (n in 1...8).
 protocol ElementwiseKernel {
@@ -100,29 +101,29 @@ private struct Dropout: ElementwiseKernel {
 
 extension BLASBackend {
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
-        let po = floats(out), px = floats(input)
+        let po = out.hostFloats, px = input.hostFloats
         elementwise(count: input.count, GELUForward(input: px, out: po))
     }
 
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let pdx = floats(dinput), pdy = floats(dout)
-        let px = floats(input)
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
         elementwise(count: input.count, GELUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
-        let po = floats(out), px = floats(input)
+        let po = out.hostFloats, px = input.hostFloats
         elementwise(count: input.count, ReLUForward(input: px, out: po))
     }
 
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let pdx = floats(dinput), pdy = floats(dout)
-        let px = floats(input)
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
         elementwise(count: input.count, ReLUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
-        let po = floats(out), px = floats(input)
+        let po = out.hostFloats, px = input.hostFloats
         parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
             for row in range {
                 let gate = px + row * 2 * hidden, up = gate + hidden, y = po + row * hidden
@@ -143,8 +144,8 @@ extension BLASBackend {
     /// s = sigmoid(g): dg = dout u s (1 + g (1 - s)), du = dout g s.
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
-        let pdx = floats(dinput), pdy = floats(dout)
-        let px = floats(input)
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
         parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
             for row in range {
                 let gate = px + row * 2 * hidden, up = gate + hidden, dy = pdy + row * hidden
@@ -169,7 +170,7 @@ extension BLASBackend {
 
     /// The mask depends only on seed and index, so forward and backward are this one map.
     public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
-        let po = floats(out), px = floats(input)
+        let po = out.hostFloats, px = input.hostFloats
         if probability == 0 {
             if po != px { po.update(from: px, count: input.count) }
             return

@@ -9,6 +9,7 @@
 // rows of out and logsumexp, so workers never share an output.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -88,8 +89,8 @@ extension BLASBackend {
     public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
                                           batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
-        let po = floats(out), plse = floats(logsumexp)
-        let pqkv = floats(qkv)
+        let po = out.hostFloats, plse = logsumexp.hostFloats
+        let pqkv = qkv.hostFloats
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
         let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: S/P tile, O accumulator, running max and running sum.

@@ -8,6 +8,7 @@
 // dv rows, so pairs run on different workers without races; dqkv is zeroed first (OVERWRITES).
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -20,9 +21,9 @@ extension BLASBackend {
                                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
                                            heads: Int, headDim: Int) throws {
         let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
-        let pdqkv = floats(dqkv), pdout = floats(dout)
-        let pqkv = floats(qkv), pout = floats(out)
-        let plse = floats(logsumexp)
+        let pdqkv = dqkv.hostFloats, pdout = dout.hostFloats
+        let pqkv = qkv.hostFloats, pout = out.hostFloats
+        let plse = logsumexp.hostFloats
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
         let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: P tile, dP/dS tile, D for every query of the pair.

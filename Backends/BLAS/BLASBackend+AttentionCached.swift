@@ -4,6 +4,7 @@
 // are independent, so (query, head) pairs run in parallel.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ extension BLASBackend {
                                                 heads: Int, headDim: Int) throws {
         let (NH, hs) = (heads, headDim)
         let C = NH * hs, rows = start + queries
-        let x = floats(qkv), y = floats(out)
+        let x = qkv.hostFloats, y = out.hostFloats
         let scale = 1 / Float(hs).squareRoot()
 
         parallelFor(queries * NH) { items in

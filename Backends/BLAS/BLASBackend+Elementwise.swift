@@ -2,10 +2,11 @@
 // contiguous chunk per thread once a view is large enough to pay for the wake-up.
 
 import Compute
+import HostMemory
 
 extension BLASBackend {
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
-        let po = floats(out), pa = floats(a), pb = floats(b)
+        let po = out.hostFloats, pa = a.hostFloats, pb = b.hostFloats
         let count = a.count
         parallelFor(count, grain: BLASBackend.elementGrain) { range in
             var i = range.lowerBound
@@ -21,7 +22,7 @@ extension BLASBackend {
     }
 
     public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
-        let py = floats(y), px = floats(x)
+        let py = y.hostFloats, px = x.hostFloats
         let count = y.count
         parallelFor(count, grain: BLASBackend.elementGrain) { range in
             var i = range.lowerBound
@@ -37,7 +38,7 @@ extension BLASBackend {
     }
 
     public func uncheckedScale(_ x: BufferView, by alpha: Float) throws {
-        let px = floats(x)
+        let px = x.hostFloats
         let count = x.count
         parallelFor(count, grain: BLASBackend.elementGrain) { range in
             var i = range.lowerBound
@@ -53,7 +54,7 @@ extension BLASBackend {
     }
 
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
-        let po = floats(out), pbias = floats(bias)
+        let po = out.hostFloats, pbias = bias.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for row in range {
                 let line = po + row * cols
@@ -75,7 +76,7 @@ extension BLASBackend {
     /// accurate), and the partials are added to dbias in chunk order afterwards: deterministic for
     /// a given thread count, no atomics, and cache-friendly for N×C activations of any width.
     public func uncheckedBiasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
-        let pd = floats(dbias), pout = floats(dout)
+        let pd = dbias.hostFloats, pout = dout.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         // Per chunk: the chunk's total and the current block's sum.

@@ -4,12 +4,13 @@
 // the documented order without float atomics, whatever the thread count.
 
 import Compute
+import HostMemory
 
 extension BLASBackend {
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
-        let po = floats(out), ptable = floats(table)
-        let ptokens = int32s(tokens)
+        let po = out.hostFloats, ptable = table.hostFloats
+        let ptokens = tokens.hostInt32s
         parallelFor(count, grain: rowGrain(dim)) { range in
             for i in range {
                 (po + i * dim).update(from: ptable + Int(ptokens[i]) * dim, count: dim)
@@ -19,8 +20,8 @@ extension BLASBackend {
 
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
-        let pd = floats(dtable), pout = floats(dout)
-        let ptokens = int32s(tokens)
+        let pd = dtable.hostFloats, pout = dout.hostFloats
+        let ptokens = tokens.hostInt32s
         // Column chunks in whole SIMD vectors, so no two threads touch the same vector.
         let vectors = (dim + 7) / 8
         parallelFor(vectors, grain: max(1, BLASBackend.elementGrain / (8 * count))) { range in

@@ -4,6 +4,7 @@
 
 import CBLAS
 import Compute
+import HostMemory
 
 extension BLASBackend {
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
@@ -11,9 +12,9 @@ extension BLASBackend {
                                 transposeA: Bool, transposeB: Bool,
                                 alpha: Float, beta: Float,
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
-        let pa = floats(a)
-        let pb = floats(b)
-        let pc = floats(c)
+        let pa = a.hostFloats
+        let pb = b.hostFloats
+        let pc = c.hostFloats
         for item in 0..<batch {
             BLASBackend.sgemm(c: pc + item * strideC, a: pa + item * strideA, b: pb + item * strideB,
                               m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,

@@ -3,6 +3,7 @@
 // they are deterministic for a given thread count and need no atomics.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -14,10 +15,10 @@ extension BLASBackend {
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
-        let po = floats(out), pmean = floats(mean)
-        let prstd = floats(rstd), px = floats(input)
-        let pw = floats(weight)
-        let pb = bias.map { floats($0) }
+        let po = out.hostFloats, pmean = mean.hostFloats
+        let prstd = rstd.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats
+        let pb = bias.map { $0.hostFloats }
         let inverseCols = 1 / Float(cols)
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for row in range {
@@ -67,11 +68,11 @@ extension BLASBackend {
     public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
                                            dout: BufferView, input: BufferView, weight: BufferView,
                                            mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
-        let pdx = floats(dinput), pdw = floats(dweight)
-        let pdb = dbias.map { floats($0) }
-        let pdy = floats(dout), px = floats(input)
-        let pw = floats(weight), pmean = floats(mean)
-        let prstd = floats(rstd)
+        let pdx = dinput.hostFloats, pdw = dweight.hostFloats
+        let pdb = dbias.map { $0.hostFloats }
+        let pdy = dout.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats, pmean = mean.hostFloats
+        let prstd = rstd.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         let partials = scratch(chunks * 2 * cols)
@@ -128,8 +129,8 @@ extension BLASBackend {
 
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
-        let po = floats(out), prstd = floats(rstd)
-        let px = floats(input), pw = floats(weight)
+        let po = out.hostFloats, prstd = rstd.hostFloats
+        let px = input.hostFloats, pw = weight.hostFloats
         let inverseCols = 1 / Float(cols)
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for row in range {
@@ -164,9 +165,9 @@ extension BLASBackend {
     public func uncheckedRMSNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
                                          input: BufferView, weight: BufferView, rstd: BufferView,
                                          rows: Int, cols: Int) throws {
-        let pdx = floats(dinput), pdw = floats(dweight)
-        let pdy = floats(dout), px = floats(input)
-        let pw = floats(weight), prstd = floats(rstd)
+        let pdx = dinput.hostFloats, pdw = dweight.hostFloats
+        let pdy = dout.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats, prstd = rstd.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         let partials = scratch(chunks * cols)

@@ -2,6 +2,7 @@
 // BLAS backend: one pass over memory each, SIMD8, one contiguous chunk per thread.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +14,8 @@ extension BLASBackend {
     public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
-        let pp = floats(parameters), pg = floats(gradients)
-        let pm = floats(firstMoment), pv = floats(secondMoment)
+        let pp = parameters.hostFloats, pg = gradients.hostFloats
+        let pm = firstMoment.hostFloats, pv = secondMoment.hostFloats
         // Bias corrections once, in Double (beta^t for large t), folded into two Float factors.
         let firstCorrection = Float(1 / (1 - pow(Double(beta1), Double(step))))
         let secondCorrection = Float(1 / (1 - pow(Double(beta2), Double(step))))
@@ -54,7 +55,7 @@ extension BLASBackend {
     /// Per-chunk sums (SIMD Float within 4K-element blocks, blocks added in Double), then the
     /// chunks added in order: deterministic for a given thread count.
     public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
-        let pr = floats(result), px = floats(input)
+        let pr = result.hostFloats, px = input.hostFloats
         let count = input.count
         let grain = 4 * BLASBackend.elementGrain
         let chunks = chunkCount(count, grain: grain)

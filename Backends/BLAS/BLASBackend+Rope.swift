@@ -4,6 +4,7 @@
 // kept until the arguments change; each call is then a row-parallel SIMD8 rotation.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -53,7 +54,7 @@ extension BLASBackend {
     public func uncheckedRope(_ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                               heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
         let direction: Float = inverse ? -1 : 1
-        let px = floats(view)
+        let px = view.hostFloats
         if ropeTable?.matches(sequenceLength: sequenceLength, positionOffset: positionOffset,
                               headDim: headDim, theta: theta) != true {
             ropeTable = RopeTable(sequenceLength: sequenceLength, positionOffset: positionOffset,

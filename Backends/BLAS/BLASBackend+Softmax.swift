@@ -3,6 +3,7 @@
 // the same pass that sums it, then scales: one exp per logit even for a 50K vocabulary.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Darwin
 
 extension BLASBackend {
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
-        let po = floats(out), px = floats(input)
+        let po = out.hostFloats, px = input.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for row in range {
                 let x = px + row * cols, y = po + row * cols
@@ -24,8 +25,8 @@ extension BLASBackend {
 
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
-        let pdx = floats(dinput), pdy = floats(dout)
-        let py = floats(out)
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let py = out.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for row in range {
                 let dy = pdy + row * cols, y = py + row * cols, dx = pdx + row * cols
@@ -56,9 +57,9 @@ extension BLASBackend {
     public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
                                              targets: BufferView, rows: Int, vocabulary: Int,
                                              gradientScale: Float) throws {
-        let ploss = floats(losses), px = floats(logits)
-        let pd = dlogits.map { floats($0) }
-        let ptargets = int32s(targets)
+        let ploss = losses.hostFloats, px = logits.hostFloats
+        let pd = dlogits.map { $0.hostFloats }
+        let ptargets = targets.hostInt32s
         parallelFor(rows, grain: rowGrain(vocabulary)) { range in
             for row in range {
                 let x = px + row * vocabulary

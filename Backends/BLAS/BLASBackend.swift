@@ -2,8 +2,9 @@
 // (SIMD8<Float>), row-parallel Swift. Float32 storage and Float32 accumulation; the conformance
 // suite checks it against the Double-accumulating reference backend within stated tolerances.
 //
-// This file holds the buffer type, the backend class with its memory ops, a reusable scratch arena
-// and the plugin value. Each op family lives in its own `BLASBackend+Family.swift`.
+// This file holds the backend class, a reusable scratch arena and the plugin value; buffers, memory
+// ops and parallel loops come from HostMemory (shared with the reference backend). Each op family
+// lives in its own `BLASBackend+Family.swift`.
 //
 // OpenBLAS is linked at build time (system-library target CBLAS, pkg-config `openblas`, Debian
 // package libopenblas-dev). A binary built with it needs libopenblas.so.0 at run time; the probe
@@ -11,31 +12,9 @@
 
 import CBLAS
 import Compute
-import Dispatch
+import HostMemory
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Host memory owned by the BLAS backend: one 64-byte-aligned allocation (a cache line, and the
-/// alignment AVX-512 loads like), zeroed so runs are reproducible, freed on deinit.
-public final class BLASBuffer: Buffer {
-    /// Start of the allocation (at least 4 bytes, so a 0-element buffer still has a valid pointer).
-    let storage: UnsafeMutableRawPointer
-
-    init(count: Int, dtype: DType) {
-        let bytes = max(count, 1) * dtype.byteSize
-        storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        super.init(count: count, dtype: dtype, backendName: "blas")
-    }
-
-    deinit { storage.deallocate() }
-}
-
-public final class BLASBackend: Backend {
+public final class BLASBackend: HostBackend {
     public let name = "blas"
     /// Pieces a parallel loop is split into at most (1: everything on the calling thread).
     public let threadCount: Int
@@ -62,8 +41,6 @@ public final class BLASBackend: Backend {
         "CPU, \(threadCount) threads, \(BLASBackend.openBLASConfiguration)"
     }
 
-    static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
     /// OpenBLAS's own description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".
     static var openBLASConfiguration: String {
         guard let config = openblas_get_config() else { return "OpenBLAS" }
@@ -83,67 +60,6 @@ public final class BLASBackend: Backend {
         }
         return scratchBase!
     }
-
-    // MARK: - Views to pointers (the contract has checked owner and dtype)
-
-    /// The float32 storage behind `view`.
-    func floats(_ view: BufferView) -> UnsafeMutablePointer<Float> {
-        unsafeDowncast(view.buffer, to: BLASBuffer.self).storage.assumingMemoryBound(to: Float.self) + view.offset
-    }
-
-    /// The int32 storage behind `view`.
-    func int32s(_ view: BufferView) -> UnsafeMutablePointer<Int32> {
-        unsafeDowncast(view.buffer, to: BLASBuffer.self).storage.assumingMemoryBound(to: Int32.self) + view.offset
-    }
-
-    // MARK: - Memory
-
-    public func owns(_ buffer: Buffer) -> Bool { buffer is BLASBuffer }
-
-    public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? {
-        UnsafeBufferPointer(start: int32s(view), count: view.count)
-    }
-
-    public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
-        BLASBuffer(count: count, dtype: dtype)
-    }
-
-    public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
-        values.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { floats(view).update(from: base, count: values.count) }
-        }
-    }
-
-    public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
-        values.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { int32s(view).update(from: base, count: values.count) }
-        }
-    }
-
-    public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
-        Array(UnsafeBufferPointer(start: floats(view), count: view.count))
-    }
-
-    public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
-        Array(UnsafeBufferPointer(start: int32s(view), count: view.count))
-    }
-
-    public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
-        let size = source.dtype.byteSize
-        let from = unsafeDowncast(source.buffer, to: BLASBuffer.self).storage + source.offset * size
-        let to = unsafeDowncast(destination.buffer, to: BLASBuffer.self).storage + destination.offset * size
-        to.copyMemory(from: from, byteCount: source.count * size)
-    }
-
-    public func uncheckedFill(_ view: BufferView, with value: Float) throws {
-        let destination = floats(view)
-        parallelFor(view.count, grain: BLASBackend.elementGrain) { range in
-            (destination + range.lowerBound).update(repeating: value, count: range.count)
-        }
-    }
-
-    /// Every op runs to completion before it returns.
-    public func synchronize() throws {}
 }
 
 // MARK: - Plugin

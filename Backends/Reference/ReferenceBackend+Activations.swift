@@ -3,6 +3,7 @@
 // element before writing the same index, which is what makes the documented aliasing safe.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ extension ReferenceBackend {
     private static let geluCubic = 0.044715
 
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
-        let x = floats(input), y = floats(out)
+        let x = input.hostFloats, y = out.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
             for i in range {
                 let v = Double(x[i])
@@ -28,7 +29,7 @@ extension ReferenceBackend {
     /// gelu'(x) = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2),
     /// u = sqrt(2/pi) (x + 0.044715 x^3).
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let x = floats(input), dy = floats(dout), dx = floats(dinput)
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
             for i in range {
                 let v = Double(x[i])
@@ -41,21 +42,21 @@ extension ReferenceBackend {
     }
 
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
-        let x = floats(input), y = floats(out)
+        let x = input.hostFloats, y = out.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
             for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
         }
     }
 
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let x = floats(input), dy = floats(dout), dx = floats(dinput)
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
             for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
         }
     }
 
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
-        let x = floats(input), y = floats(out)
+        let x = input.hostFloats, y = out.hostFloats
         parallelFor(rows, grain: rowGrain(hidden)) { range in
             for r in range {
                 let gate = x + r * 2 * hidden, up = gate + hidden, outRow = y + r * hidden
@@ -70,7 +71,7 @@ extension ReferenceBackend {
     /// With s = sigmoid(g): silu'(g) = s (1 + g (1 - s)); dg = dout * u * silu'(g), du = dout * silu(g).
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
-        let x = floats(input), dy = floats(dout), dx = floats(dinput)
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
         parallelFor(rows, grain: rowGrain(hidden)) { range in
             for r in range {
                 let gate = x + r * 2 * hidden, up = gate + hidden, gradient = dy + r * hidden
@@ -88,7 +89,7 @@ extension ReferenceBackend {
     /// keep(i) = uniform(seed, i) >= p, kept elements scaled by 1 / (1 - p); p == 0 copies.
     public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
         let count = input.count
-        let x = floats(input), y = floats(out)
+        let x = input.hostFloats, y = out.hostFloats
         if probability == 0 {
             if x != y { y.update(from: x, count: count) }
             return

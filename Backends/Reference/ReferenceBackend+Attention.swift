@@ -7,6 +7,7 @@
 // Layout: qkv is (B, T, 3, NH, hs); out and dout are (B, T, C); logsumexp is (B, NH, T).
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ extension ReferenceBackend {
                                           batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
         let C = NH * hs
-        let x = floats(qkv), y = floats(out), lse = floats(logsumexp)
+        let x = qkv.hostFloats, y = out.hostFloats, lse = logsumexp.hostFloats
         let scale = 1 / Double(hs).squareRoot()
 
         parallelFor(B * NH) { pairs in
@@ -63,7 +64,7 @@ extension ReferenceBackend {
                                            heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
         let C = NH * hs
-        let x = floats(qkv), dx = floats(dqkv), y = floats(out), dy = floats(dout), lse = floats(logsumexp)
+        let x = qkv.hostFloats, dx = dqkv.hostFloats, y = out.hostFloats, dy = dout.hostFloats, lse = logsumexp.hostFloats
         let scale = 1 / Double(hs).squareRoot()
 
         parallelFor(B * NH) { pairs in

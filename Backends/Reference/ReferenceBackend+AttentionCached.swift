@@ -2,6 +2,7 @@
 // (Double scores, max-subtracted softmax, weighted sum of values), for the new rows only.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ extension ReferenceBackend {
                                                 heads: Int, headDim: Int) throws {
         let (NH, hs) = (heads, headDim)
         let C = NH * hs, rows = start + queries
-        let x = floats(qkv), y = floats(out)
+        let x = qkv.hostFloats, y = out.hostFloats
         let scale = 1 / Double(hs).squareRoot()
 
         parallelFor(queries * NH) { items in

@@ -3,14 +3,18 @@
 // accumulates in Double, parallel over column ranges so every sum has one owner and a fixed order.
 
 import Compute
+import HostMemory
 
 extension ReferenceBackend {
     /// Elements per parallel chunk for cheap elementwise loops.
     var elementGrain: Int { 32_768 }
 
+    /// A grain for rows of `width` elements: about 16K element-operations per chunk.
+    func rowGrain(_ width: Int) -> Int { max(1, 16_384 / max(width, 1)) }
+
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         let count = out.count
-        let y = floats(out), x1 = floats(a), x2 = floats(b)
+        let y = out.hostFloats, x1 = a.hostFloats, x2 = b.hostFloats
         // Each element reads its inputs before writing its output, so aliasing is harmless.
         parallelFor(count, grain: elementGrain) { range in
             for i in range { y[i] = Float(Double(x1[i]) + Double(x2[i])) }
@@ -19,7 +23,7 @@ extension ReferenceBackend {
 
     public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
         let count = y.count
-        let target = floats(y), source = floats(x)
+        let target = y.hostFloats, source = x.hostFloats
         let alpha = Double(alpha)
         parallelFor(count, grain: elementGrain) { range in
             for i in range { target[i] = Float(Double(target[i]) + alpha * Double(source[i])) }
@@ -28,14 +32,14 @@ extension ReferenceBackend {
 
     public func uncheckedScale(_ x: BufferView, by alpha: Float) throws {
         let count = x.count
-        let values = floats(x)
+        let values = x.hostFloats
         parallelFor(count, grain: elementGrain) { range in
             for i in range { values[i] *= alpha }
         }
     }
 
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
-        let y = floats(out), b = floats(bias)
+        let y = out.hostFloats, b = bias.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {
                 let row = y + r * cols
@@ -45,7 +49,7 @@ extension ReferenceBackend {
     }
 
     public func uncheckedBiasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
-        let gradient = floats(dout), result = floats(dbias)
+        let gradient = dout.hostFloats, result = dbias.hostFloats
         Self.accumulateColumnSums(into: result, rows: rows, cols: cols, backend: self) { r, c in
             Double(gradient[r * cols + c])
         }

@@ -3,11 +3,12 @@
 // then sums each token's rows in Double in parallel over tokens: one owner per dtable row, no atomics.
 
 import Compute
+import HostMemory
 
 extension ReferenceBackend {
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
-        let ids = int32s(tokens), rows = floats(out), weights = floats(table)
+        let ids = tokens.hostInt32s, rows = out.hostFloats, weights = table.hostFloats
         parallelFor(count, grain: rowGrain(dim)) { range in
             for i in range {
                 (rows + i * dim).update(from: weights + Int(ids[i]) * dim, count: dim)
@@ -17,7 +18,7 @@ extension ReferenceBackend {
 
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
-        let ids = int32s(tokens), gradient = floats(dout), result = floats(dtable)
+        let ids = tokens.hostInt32s, gradient = dout.hostFloats, result = dtable.hostFloats
         let vocabulary = dtable.count / dim
 
         // Stable counting sort of positions by token: positions[start[v] ..< start[v + 1]]

@@ -9,6 +9,7 @@
 // from a naive loop (the error is ~1e-16 relative, far below Float's 6e-8). Row blocks run in parallel.
 
 import Compute
+import HostMemory
 
 extension ReferenceBackend {
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
@@ -16,9 +17,9 @@ extension ReferenceBackend {
                                 transposeA: Bool, transposeB: Bool,
                                 alpha: Float, beta: Float,
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
-        let aBase = floats(a)
-        let bBase = floats(b)
-        let cBase = floats(c)
+        let aBase = a.hostFloats
+        let bBase = b.hostFloats
+        let cBase = c.hostFloats
 
         // Packed operands: row i of op(A_bi) at packedA[(bi*m + i) * kPadded], column j of
         // op(B_bi) at packedB[(bi*n + j) * kPadded].

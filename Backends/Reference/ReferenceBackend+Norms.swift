@@ -4,15 +4,16 @@
 // dweight/dbias (sums over rows), so no two threads ever add into the same gradient element.
 
 import Compute
+import HostMemory
 
 extension ReferenceBackend {
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
-        let x = floats(input), y = floats(out)
-        let means = floats(mean), rstds = floats(rstd)
-        let w = floats(weight)
-        let b = bias.map { floats($0) }
+        let x = input.hostFloats, y = out.hostFloats
+        let means = mean.hostFloats, rstds = rstd.hostFloats
+        let w = weight.hostFloats
+        let b = bias.map { $0.hostFloats }
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {
                 let row = x + r * cols, outRow = y + r * cols
@@ -40,11 +41,11 @@ extension ReferenceBackend {
     public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
                                            dout: BufferView, input: BufferView, weight: BufferView,
                                            mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
-        let dx = floats(dinput), dw = floats(dweight)
-        let db = dbias.map { floats($0) }
-        let dy = floats(dout), x = floats(input)
-        let w = floats(weight)
-        let means = floats(mean), rstds = floats(rstd)
+        let dx = dinput.hostFloats, dw = dweight.hostFloats
+        let db = dbias.map { $0.hostFloats }
+        let dy = dout.hostFloats, x = input.hostFloats
+        let w = weight.hostFloats
+        let means = mean.hostFloats, rstds = rstd.hostFloats
         @inline(__always) func normalized(_ r: Int, _ c: Int) -> Double {
             (Double(x[r * cols + c]) - Double(means[r])) * Double(rstds[r])
         }
@@ -79,8 +80,8 @@ extension ReferenceBackend {
 
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
-        let x = floats(input), y = floats(out)
-        let rstds = floats(rstd), w = floats(weight)
+        let x = input.hostFloats, y = out.hostFloats
+        let rstds = rstd.hostFloats, w = weight.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {
                 let row = x + r * cols, outRow = y + r * cols
@@ -97,9 +98,9 @@ extension ReferenceBackend {
     public func uncheckedRMSNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
                                          input: BufferView, weight: BufferView, rstd: BufferView,
                                          rows: Int, cols: Int) throws {
-        let dx = floats(dinput), dw = floats(dweight)
-        let dy = floats(dout), x = floats(input)
-        let w = floats(weight), rstds = floats(rstd)
+        let dx = dinput.hostFloats, dw = dweight.hostFloats
+        let dy = dout.hostFloats, x = input.hostFloats
+        let w = weight.hostFloats, rstds = rstd.hostFloats
 
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {

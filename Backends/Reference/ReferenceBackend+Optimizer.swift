@@ -3,6 +3,7 @@
 // adds the chunk sums in order, so the result does not depend on the thread count.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -15,8 +16,8 @@ extension ReferenceBackend {
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
         let count = parameters.count
-        let p = floats(parameters), g = floats(gradients)
-        let m = floats(firstMoment), v = floats(secondMoment)
+        let p = parameters.hostFloats, g = gradients.hostFloats
+        let m = firstMoment.hostFloats, v = secondMoment.hostFloats
         let (lr, b1, b2) = (Double(learningRate), Double(beta1), Double(beta2))
         let (eps, decay, gScale) = (Double(epsilon), Double(weightDecay), Double(gradientScale))
         let correction1 = 1 - pow(b1, Double(step)), correction2 = 1 - pow(b2, Double(step))
@@ -36,7 +37,7 @@ extension ReferenceBackend {
 
     public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
         let count = input.count
-        let x = floats(input), out = floats(result)
+        let x = input.hostFloats, out = result.hostFloats
         let chunkSize = 65_536
         let chunks = (count + chunkSize - 1) / chunkSize
         var partial = [Double](repeating: 0, count: chunks)

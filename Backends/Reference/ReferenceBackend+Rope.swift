@@ -4,6 +4,7 @@
 // is both the gradient and the inverse.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,7 @@ extension ReferenceBackend {
     public func uncheckedRope(_ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                               heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
         let direction: Double = inverse ? -1 : 1
-        let x = floats(view)
+        let x = view.hostFloats
         let half = headDim / 2
         // inverseFrequency[i] = theta^(-2i/hs), shared by every row and head.
         let inverseFrequency = (0..<half).map { pow(Double(theta), -2 * Double($0) / Double(headDim)) }

@@ -2,6 +2,7 @@
 // Max-subtracted, with sums and logsumexp in Double; rows run in parallel.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ import Darwin
 
 extension ReferenceBackend {
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
-        let x = floats(input), y = floats(out)
+        let x = input.hostFloats, y = out.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {
                 let lse = Self.logSumExp(x + r * cols, cols)
@@ -22,8 +23,8 @@ extension ReferenceBackend {
 
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
-        let dx = floats(dinput), dy = floats(dout)
-        let y = floats(out)
+        let dx = dinput.hostFloats, dy = dout.hostFloats
+        let y = out.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
             for r in range {
                 var dot = 0.0
@@ -40,9 +41,9 @@ extension ReferenceBackend {
                                              targets: BufferView, rows: Int, vocabulary: Int,
                                              gradientScale: Float) throws {
         let V = vocabulary
-        let x = floats(logits), loss = floats(losses)
-        let target = int32s(targets)
-        let dx = dlogits.map { floats($0) }
+        let x = logits.hostFloats, loss = losses.hostFloats
+        let target = targets.hostInt32s
+        let dx = dlogits.map { $0.hostFloats }
         let gradientScale = Double(gradientScale)
         parallelFor(rows, grain: rowGrain(V)) { range in
             for r in range {
