@@ -4,7 +4,7 @@
 // clock around the call, `Backend.timeOp`) is exact; the OpenCL backend reads event timestamps
 // instead and lists the kernels the op launched.
 
-/// What the contract knows about one call of an op before it runs.
+/// What the contract knows about one call of an op before it runs (only the contract makes them).
 public struct OpRecord: Sendable, Equatable {
     public let op: Op
     /// Shape summary in the op's one format, e.g. "m=768 n=512 k=128 batch=1 tB".
@@ -13,13 +13,6 @@ public struct OpRecord: Sendable, Equatable {
     public let flops: Double
     /// Bytes the op's math reads plus writes, each element counted once (an estimate, for GB/s).
     public let bytes: Double
-
-    public init(op: Op, shape: String, flops: Double, bytes: Double) {
-        self.op = op
-        self.shape = shape
-        self.flops = flops
-        self.bytes = bytes
-    }
 }
 
 /// One device command an op ran (an OpenCL kernel or transfer), with device times.

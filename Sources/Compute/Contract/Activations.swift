@@ -28,36 +28,28 @@ extension Backend {
     /// GELU, tanh approximation (GPT-2's "gelu_new"):
     ///   0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). OVERWRITES out (may alias input).
     public func geluForward(out: BufferView, input: BufferView) throws {
-        let check = try OpCheck(.geluForward, on: self)
-        try check.pointwise(out: ("out", out), input: ("input", input))
-        try check.run(check.pointwiseRecord(input.count, flops: 8, bytes: 8)) {
+        try pointwise(.geluForward, out: out, input: input, flops: 8) {
             try uncheckedGeluForward(out: out, input: input)
         }
     }
 
     /// dinput = dout * gelu'(input). OVERWRITES dinput (may alias dout).
     public func geluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let check = try OpCheck(.geluBackward, on: self)
-        try check.pointwiseBackward(dinput: dinput, dout: dout, input: input)
-        try check.run(check.pointwiseRecord(input.count, flops: 14, bytes: 12)) {
+        try pointwiseBackward(.geluBackward, dinput: dinput, dout: dout, input: input, flops: 14) {
             try uncheckedGeluBackward(dinput: dinput, dout: dout, input: input)
         }
     }
 
     /// out = max(x, 0) (NaN gives 0). OVERWRITES (may alias input).
     public func reluForward(out: BufferView, input: BufferView) throws {
-        let check = try OpCheck(.reluForward, on: self)
-        try check.pointwise(out: ("out", out), input: ("input", input))
-        try check.run(check.pointwiseRecord(input.count, flops: 1, bytes: 8)) {
+        try pointwise(.reluForward, out: out, input: input, flops: 1) {
             try uncheckedReluForward(out: out, input: input)
         }
     }
 
     /// dinput = dout where input > 0, else 0. OVERWRITES (may alias dout).
     public func reluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let check = try OpCheck(.reluBackward, on: self)
-        try check.pointwiseBackward(dinput: dinput, dout: dout, input: input)
-        try check.run(check.pointwiseRecord(input.count, flops: 1, bytes: 12)) {
+        try pointwiseBackward(.reluBackward, dinput: dinput, dout: dout, input: input, flops: 1) {
             try uncheckedReluBackward(dinput: dinput, dout: dout, input: input)
         }
     }
@@ -117,6 +109,28 @@ extension Backend {
             try uncheckedDropout(out: out.view, input: input.view, probability: probability, seed: seed)
         }
     }
+
+    /// A one-to-one forward map of `flops` per element: reads and writes 4 bytes per element each.
+    private func pointwise(_ op: Op, out: BufferView, input: BufferView, flops: Double,
+                           _ body: () throws -> Void) throws {
+        let check = try OpCheck(op, on: self)
+        try check.pointwise(out: ("out", out), input: ("input", input))
+        let n = Double(input.count)
+        try check.run(check.record("n=\(input.count)", flops: flops * n, bytes: 8 * n), body)
+    }
+
+    /// Its backward: dinput = dout * f'(input), reading two views and writing one.
+    private func pointwiseBackward(_ op: Op, dinput: BufferView, dout: BufferView, input: BufferView, flops: Double,
+                                   _ body: () throws -> Void) throws {
+        let check = try OpCheck(op, on: self)
+        try check.floats(["dinput": dinput, "dout": dout, "input": input])
+        try check.count("dout", dout, input.count)
+        try check.count("dinput", dinput, input.count)
+        try check.aliasOrSeparate(("dinput", dinput), ("dout", dout))
+        try check.separate(("dinput", dinput), from: [("input", input)])
+        let n = Double(input.count)
+        try check.run(check.record("n=\(input.count)", flops: flops * n, bytes: 12 * n), body)
+    }
 }
 
 extension OpCheck {
@@ -125,20 +139,6 @@ extension OpCheck {
         try floats([out.name: out.view, input.name: input.view])
         try count(out.name, out.view, input.view.count)
         try aliasOrSeparate(out, input)
-    }
-
-    /// A pointwise backward: dinput may be dout's range, never overlaps input.
-    fileprivate func pointwiseBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        try floats(["dinput": dinput, "dout": dout, "input": input])
-        try count("dout", dout, input.count)
-        try count("dinput", dinput, input.count)
-        try aliasOrSeparate(("dinput", dinput), ("dout", dout))
-        try separate(("dinput", dinput), from: [("input", input)])
-    }
-
-    /// "n=COUNT" with per-element FLOPs and bytes.
-    fileprivate func pointwiseRecord(_ count: Int, flops: Double, bytes: Double) -> OpRecord {
-        record("n=\(count)", flops: flops * Double(count), bytes: bytes * Double(count))
     }
 }
 
