@@ -24,14 +24,14 @@ extension OpenCLBackend {
     }
 
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
-        try launch("activations_swiglu_forward", program: "activations",
+        try launch("activations_swiglu_forward", program: .activations,
                    global: [roundUp(hidden, Self.pointwiseLocalSize), rows], local: [Self.pointwiseLocalSize, 1],
                    [.view(out), .view(input), .int(rows), .int(hidden)])
     }
 
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
-        try launch("activations_swiglu_backward", program: "activations",
+        try launch("activations_swiglu_backward", program: .activations,
                    global: [roundUp(hidden, Self.pointwiseLocalSize), rows], local: [Self.pointwiseLocalSize, 1],
                    [.view(dinput), .view(dout), .view(input), .int(rows), .int(hidden)])
     }
@@ -41,7 +41,7 @@ extension OpenCLBackend {
     public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
         let kernel = "activations_dropout", count = input.count
         try checkElementCount(kernel, count)
-        try launch(kernel, program: "activations",
+        try launch(kernel, program: .activations,
                    global: [roundUp(count, Self.pointwiseLocalSize)], local: [Self.pointwiseLocalSize], [
                        .view(out), .view(input), .int(count), .float(probability), .float(1 / (1 - probability)),
                        .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(truncatingIfNeeded: seed >> 32)),
@@ -53,7 +53,7 @@ extension OpenCLBackend {
     private func pointwise(_ kernel: String, _ views: [BufferView]) throws {
         let count = views.last?.count ?? 0
         try checkElementCount(kernel, count)
-        try launch(kernel, program: "activations",
+        try launch(kernel, program: .activations,
                    global: [roundUp(count, Self.pointwiseLocalSize)], local: [Self.pointwiseLocalSize],
                    views.map { KernelArgument.view($0) } + [.int(count)])
     }

@@ -35,7 +35,7 @@ extension OpenCLBackend {
                                           batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
         let tiles = try attentionTiles(Op.attentionForward.rawValue, headDim: hs)
-        try launch("attention_forward", program: "attention", defines: tiles.defines(headDim: hs),
+        try launch("attention_forward", program: .attention, defines: tiles.defines(headDim: hs),
                    global: [roundUp(T, tiles.blockM), NH, B], local: [tiles.blockM, 1, 1], [
                        .view(out), .view(logsumexp), .view(qkv), .int(T), .int(NH),
                        .float(Self.log2e / Float(hs).squareRoot()), .int(0), .int(1),
@@ -49,7 +49,7 @@ extension OpenCLBackend {
         let tiles = try attentionTiles(Op.attentionCachedForward.rawValue, headDim: hs)
         // One sequence of `rows` tokens whose query window starts at `start`; no logsumexp is kept
         // (has_lse = 0), so `out` stands in for the unused logsumexp argument.
-        try launch("attention_forward", program: "attention", defines: tiles.defines(headDim: hs),
+        try launch("attention_forward", program: .attention, defines: tiles.defines(headDim: hs),
                    global: [roundUp(queries, tiles.blockM), NH, 1], local: [tiles.blockM, 1, 1], [
                        .view(out), .view(out), .view(qkv), .int(rows), .int(NH),
                        .float(Self.log2e / Float(hs).squareRoot()), .int(start), .int(0),
@@ -67,9 +67,9 @@ extension OpenCLBackend {
             .float(Self.log2e / Float(hs).squareRoot()), .float(1 / Float(hs).squareRoot()),
         ]
         // dK/dV: s, dP, dv, dk per (query, key, d); dQ: s, dP, dq (s and dP are recomputed in both).
-        try launch("attention_backward_dkdv", program: "attention", defines: defines,
+        try launch("attention_backward_dkdv", program: .attention, defines: defines,
                    global: [roundUp(T, tiles.backwardKeys), NH, B], local: [tiles.backwardKeys, 1, 1], arguments)
-        try launch("attention_backward_dq", program: "attention", defines: defines,
+        try launch("attention_backward_dq", program: .attention, defines: defines,
                    global: [roundUp(T, tiles.dqRows), NH, B], local: [tiles.dqRows, 1, 1], arguments)
     }
 

@@ -22,7 +22,7 @@ extension OpenCLBackend {
 
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
         let local = [min(64, elementThreads), 1]
-        try launch("elementwise_add_bias", program: "elementwise", global: [roundUp(cols, local[0]), rows],
+        try launch("elementwise_add_bias", program: .elementwise, global: [roundUp(cols, local[0]), rows],
                    local: local, [.view(out), .view(bias), .int(rows), .int(cols)])
     }
 
@@ -30,7 +30,7 @@ extension OpenCLBackend {
         let (blocks, rowsPerBlock) = columnBlocks(rows: rows, cols: cols)
         let partials = try scratch(blocks * cols)
         let local = [min(64, elementThreads), 1]
-        try launch("reduce_column_partials", program: "reduce", global: [roundUp(cols, local[0]), blocks],
+        try launch("reduce_column_partials", program: .reduce, global: [roundUp(cols, local[0]), blocks],
                    local: local, [.view(partials), .view(dout), .int(rows), .int(cols), .int(rowsPerBlock)])
         try addColumns(into: dbias, partials: partials, cols: cols, blocks: blocks)
     }
@@ -38,13 +38,13 @@ extension OpenCLBackend {
     /// out[c] += sum over b of partials[b * cols + c] (second pass of every column reduction).
     func addColumns(into out: BufferView, partials: BufferView, cols: Int, blocks: Int) throws {
         let local = min(64, elementThreads)
-        try launch("reduce_columns", program: "reduce", global: [roundUp(cols, local)], local: [local],
+        try launch("reduce_columns", program: .reduce, global: [roundUp(cols, local)], local: [local],
                    [.view(out), .view(partials), .int(cols), .int(blocks)])
     }
 
     /// One work-item per element.
     private func launchElementwise(_ kernel: String, count: Int, _ arguments: [KernelArgument]) throws {
         let local = elementThreads
-        try launch(kernel, program: "elementwise", global: [roundUp(count, local)], local: [local], arguments)
+        try launch(kernel, program: .elementwise, global: [roundUp(count, local)], local: [local], arguments)
     }
 }

@@ -7,7 +7,7 @@ extension OpenCLBackend {
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
         let local = [min(64, elementThreads), 1]
-        try launch("embedding_forward", program: "embedding", global: [roundUp(dim, local[0]), count], local: local,
+        try launch("embedding_forward", program: .embedding, global: [roundUp(dim, local[0]), count], local: local,
                    [.view(out), .view(table), .view(tokens), .int(count), .int(dim), .int(table.count / dim)])
     }
 
@@ -15,10 +15,10 @@ extension OpenCLBackend {
                                            count: Int, dim: Int) throws {
         let chain = try scratch(2 * count, .int32)
         let tile = min(256, deviceInfo.maxWorkGroupSize)
-        try launch("embedding_chain", program: "embedding", defines: ["CHAIN_TILE": "\(tile)"],
+        try launch("embedding_chain", program: .embedding, defines: ["CHAIN_TILE": "\(tile)"],
                    global: [roundUp(count, tile)], local: [tile], [.view(chain), .view(tokens), .int(count)])
         let local = [min(64, elementThreads), 1]
-        try launch("embedding_backward", program: "embedding", defines: ["CHAIN_TILE": "\(tile)"],
+        try launch("embedding_backward", program: .embedding, defines: ["CHAIN_TILE": "\(tile)"],
                    global: [roundUp(dim, local[0]), count], local: local, [
                        .view(dtable), .view(dout), .view(tokens), .view(chain), .int(count), .int(dim),
                        .int(dtable.count / dim),

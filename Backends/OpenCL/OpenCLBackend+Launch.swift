@@ -45,9 +45,9 @@ struct PendingOp {
 }
 
 extension OpenCLBackend {
-    /// Enqueues `kernel` from Kernels/`program`.cl built with `defines` (`-D KEY=VALUE`).
+    /// Enqueues `kernel` from `program` (Kernels/<program>.cl) built with `defines` (`-D KEY=VALUE`).
     /// `global` and `local` have 1 to 3 dimensions; a zero-sized global range launches nothing.
-    func launch(_ kernel: String, program: String, defines: [String: String] = [:],
+    func launch(_ kernel: String, program: KernelProgram, defines: [String: String] = [:],
                 global: [Int], local: [Int]?, _ arguments: [KernelArgument]) throws {
         guard !global.contains(0) else { return }
         if let local {

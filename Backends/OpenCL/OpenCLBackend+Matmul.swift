@@ -54,7 +54,7 @@ extension OpenCLBackend {
         var defines = tiles.defines
         defines["TRANS_A"] = transposeA ? "1" : "0"
         defines["TRANS_B"] = transposeB ? "1" : "0"
-        try launch(tiles.kernel, program: "matmul", defines: defines, global: tiles.globalSize(m: m, n: n, batch: batch),
+        try launch(tiles.kernel, program: .matmul, defines: defines, global: tiles.globalSize(m: m, n: n, batch: batch),
                    local: tiles.localSize, [
             .view(c), .view(a), .view(b), .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .int(strideA), .int(strideB), .int(strideC),

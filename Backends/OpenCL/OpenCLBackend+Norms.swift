@@ -8,7 +8,7 @@ extension OpenCLBackend {
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
         let threads = reductionThreads
-        try launch("norm_layer_forward", program: "norm", defines: ["THREADS": "\(threads)"],
+        try launch("norm_layer_forward", program: .norm, defines: ["THREADS": "\(threads)"],
                    global: [rows * threads], local: [threads], [
                        .view(out), .view(mean), .view(rstd), .view(input), .view(weight), .view(bias ?? weight),
                        .int(bias == nil ? 0 : 1), .int(rows), .int(cols), .float(epsilon),
@@ -25,7 +25,7 @@ extension OpenCLBackend {
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
         let threads = reductionThreads
-        try launch("norm_rms_forward", program: "norm", defines: ["THREADS": "\(threads)"],
+        try launch("norm_rms_forward", program: .norm, defines: ["THREADS": "\(threads)"],
                    global: [rows * threads], local: [threads], [
                        .view(out), .view(rstd), .view(input), .view(weight), .int(rows), .int(cols), .float(epsilon),
                    ])
@@ -44,7 +44,7 @@ extension OpenCLBackend {
                               input: BufferView, weight: BufferView, mean: BufferView, rstd: BufferView,
                               rows: Int, cols: Int, isRMS: Bool) throws {
         let threads = reductionThreads
-        try launch("norm_backward_input", program: "norm", defines: ["THREADS": "\(threads)"],
+        try launch("norm_backward_input", program: .norm, defines: ["THREADS": "\(threads)"],
                    global: [rows * threads], local: [threads], [
                        .view(dinput), .view(dout), .view(input), .view(weight), .view(mean), .view(rstd),
                        .int(rows), .int(cols), .int(isRMS ? 1 : 0),
@@ -52,7 +52,7 @@ extension OpenCLBackend {
         let (blocks, rowsPerBlock) = columnBlocks(rows: rows, cols: cols)
         let partials = try scratch((dbias == nil ? 1 : 2) * blocks * cols)
         let local = [min(64, elementThreads), 1]
-        try launch("norm_weight_partials", program: "norm", defines: ["THREADS": "\(threads)"],
+        try launch("norm_weight_partials", program: .norm, defines: ["THREADS": "\(threads)"],
                    global: [roundUp(cols, local[0]), blocks], local: local, [
                        .view(partials), .view(dout), .view(input), .view(mean), .view(rstd), .int(rows), .int(cols),
                        .int(rowsPerBlock), .int(isRMS ? 1 : 0), .int(dbias == nil ? 0 : 1),

@@ -16,7 +16,7 @@ extension OpenCLBackend {
         let correction1 = Float(1 - pow(Double(beta1), Double(step)))
         let correction2 = Float(1 - pow(Double(beta2), Double(step)))
         let local = elementThreads
-        try launch("optimizer_adamw", program: "optimizer", global: [roundUp(n, local)], local: [local], [
+        try launch("optimizer_adamw", program: .optimizer, global: [roundUp(n, local)], local: [local], [
             .view(parameters), .view(gradients), .view(firstMoment), .view(secondMoment), .int(n),
             .float(learningRate), .float(beta1), .float(beta2), .float(epsilon), .float(weightDecay),
             .float(gradientScale), .float(correction1), .float(correction2),
@@ -29,9 +29,9 @@ extension OpenCLBackend {
         let groups = max(1, min(groupLimit, (input.count + threads - 1) / threads))
         let partials = try scratch(groups)
         let defines = ["THREADS": "\(threads)"]
-        try launch("reduce_squares_partial", program: "reduce", defines: defines, global: [groups * threads],
+        try launch("reduce_squares_partial", program: .reduce, defines: defines, global: [groups * threads],
                    local: [threads], [.view(partials), .view(input), .int(input.count)])
-        try launch("reduce_sum_final", program: "reduce", defines: defines, global: [threads], local: [threads],
+        try launch("reduce_sum_final", program: .reduce, defines: defines, global: [threads], local: [threads],
                    [.view(result), .view(partials), .int(groups)])
     }
 }

@@ -15,14 +15,14 @@ extension OpenCLBackend {
 
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let local = softmaxLocalSize
-        try launch("softmax_forward", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
+        try launch("softmax_forward", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
                    global: [rows * local], local: [local], [.view(out), .view(input), .int(cols)])
     }
 
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
         let local = softmaxLocalSize
-        try launch("softmax_backward", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
+        try launch("softmax_backward", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
                    global: [rows * local], local: [local], [.view(dinput), .view(dout), .view(out), .int(cols)])
     }
 
@@ -34,7 +34,7 @@ extension OpenCLBackend {
         let V = vocabulary
         let local = softmaxLocalSize
         // Without dlogits the kernel never touches its dlogits argument; `logits` fills the slot.
-        try launch("softmax_cross_entropy", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
+        try launch("softmax_cross_entropy", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
                    global: [rows * local], local: [local], [
                        .view(losses), .view(dlogits ?? logits), .view(logits), .view(targets), .int(V),
                        .float(gradientScale), .int(dlogits == nil ? 0 : 1),

@@ -1,10 +1,11 @@
 // The OpenCL backend: one device, one context, one in-order command queue with profiling enabled,
 // buffers as `cl_mem`, and hand-written kernels from Kernels/*.cl (embedded at build time by the
-// EmbedKernels plugin, or read from $GPT_KERNELS_DIR).
+// EmbedKernels plugin with the common header Kernels/common.clh, or read from $GPT_KERNELS_DIR).
 //
 // This file holds the buffer type, the backend class with its memory ops, and the plugin value.
-// Discovery is in +Device, the launch API and program cache in +Launch and +ProgramCache, and each
-// op family in its own `OpenCLBackend+Family.swift` beside its `Kernels/family.cl`.
+// Discovery is in +Device, the launch API in +Launch, kernel sources and the program cache in
+// +KernelSource and +ProgramCache, and each op family in its own `OpenCLBackend+Family.swift`
+// beside its `Kernels/family.cl`.
 //
 // Ops are asynchronous: they enqueue and return; `download` and `synchronize` wait. Because the
 // queue is in-order, every kernel sees the results of everything enqueued before it.
@@ -51,9 +52,13 @@ public final class OpenCLBackend: Backend {
     /// The same for int32 scratch (embedding backward's occurrence chains).
     var intScratchBuffer: OpenCLBuffer?
 
-    /// Where Kernels/<program>.cl are read from instead of the embedded copies (default:
-    /// $GPT_KERNELS_DIR). Set it before the first op: built programs are cached per backend.
+    /// Where Kernels/<program>.cl and the header are read from instead of the embedded copies
+    /// (default: $GPT_KERNELS_DIR). It must hold every file of Kernels/ (checked at start-up, or
+    /// when a folder set later is first used). Set it before the first op: built programs are
+    /// cached per backend.
     public var kernelDirectory: String? = OpenCLBackend.environment("GPT_KERNELS_DIR")
+    /// The kernel directory last found complete (see +KernelSource).
+    var checkedKernelDirectory: String?
     /// The on-disk program cache folder (nil: no disk cache). Default: see `defaultCacheDirectory`.
     public var programCacheDirectory: String? = OpenCLBackend.defaultCacheDirectory()
     /// Forces one matmul tile configuration (default: $GPT_MATMUL_TILES = large|medium|small, else
@@ -78,6 +83,18 @@ public final class OpenCLBackend: Backend {
             throw OpenCLStatus.error(status, call: "clCreateCommandQueue", context: handle.info.name)
         }
         self.queue = queue
+        try checkKernelDirectoryAtStartUp()
+    }
+
+    /// A $GPT_KERNELS_DIR that lacks a kernel file makes the backend unavailable, in one line that
+    /// names every missing file, before any op runs.
+    private func checkKernelDirectoryAtStartUp() throws {
+        guard let directory = kernelDirectory, !directory.isEmpty else { return }
+        let missing = Self.missingKernelFiles(in: directory)
+        guard missing.isEmpty else {
+            throw BackendError.unavailable(backend: name, reason: Self.describeMissing(missing, in: directory))
+        }
+        checkedKernelDirectory = directory
     }
 
     deinit {
