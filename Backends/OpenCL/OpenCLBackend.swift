@@ -99,6 +99,7 @@ public final class OpenCLBackend: Backend {
 
     deinit {
         clFinish(queue)
+        for op in pendingOps { for command in op.commands { clReleaseEvent(command.event) } }
         for kernel in kernels.values { clReleaseKernel(kernel) }
         for program in programs.values { clReleaseProgram(program) }
         scratchBuffer = nil
