@@ -13,13 +13,14 @@ let package = Package(
         .target(name: "Compute", path: "Sources/Compute"),
         // Model graph, optimizer, schedule, tokenizer, checkpoints: written once against Compute.
         .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
-        // Backends: each depends on Compute only and exports one plugin value.
-        .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
+        // Backends: each depends on Compute (the CPU ones also on HostMemory) and exports one plugin value.
+        .target(name: "HostMemory", dependencies: ["Compute"], path: "Backends/Host"),
+        .target(name: "ReferenceBackend", dependencies: ["Compute", "HostMemory"], path: "Backends/Reference"),
         // System libraries are bound at run time (dlopen), never linked: the binary starts on a
         // machine without them. The C targets hold the loaders (and CPUID for OpenBLAS's kernels).
         .target(name: "COpenBLAS", path: "Backends/BLAS/COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(
-            name: "BLASBackend", dependencies: ["Compute", "COpenBLAS"], path: "Backends/BLAS",
+            name: "BLASBackend", dependencies: ["Compute", "HostMemory", "COpenBLAS"], path: "Backends/BLAS",
             exclude: ["COpenBLAS"]),
         // Needs OpenCL's headers to build (Debian: opencl-headers), not its library.
         .target(name: "COpenCL", path: "Backends/OpenCL/COpenCL", linkerSettings: [.linkedLibrary("dl")]),

@@ -1,9 +1,9 @@
 // LayerNorm and RMSNorm over the last dimension of an N×C input, forward and backward.
 //
 // Forward and the dinput part of backward: one work-group per row; THREADS work-items stride over
-// the row's columns (coalesced) and reduce in local memory with a fixed tree (deterministic). The
-// LayerNorm variance is two-pass (mean first, then squared deviations), which stays accurate for
-// rows with a large mean.
+// the row's columns (coalesced) and reduce in local memory with common.clh's fixed-tree `group_sum`
+// (deterministic). The LayerNorm variance is two-pass (mean first, then squared deviations), which
+// stays accurate for rows with a large mean.
 // Weight (and bias) gradients: `norm_weight_partials` gives each work-item one column of one block
 // of rows (summed in increasing row order into partials[block][c]); reduce.cl's `reduce_columns`
 // then adds the blocks in order. No float atomics anywhere.
@@ -15,19 +15,6 @@
 #ifndef THREADS
 #define THREADS 256 // work-items per row (a power of two)
 #endif
-
-inline float group_sum(float value, __local float* scratch) {
-    const int lid = get_local_id(0);
-    scratch[lid] = value;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int stride = THREADS / 2; stride > 0; stride >>= 1) {
-        if (lid < stride) scratch[lid] += scratch[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
 
 /// out = (x - mean) * rstd * weight (+ bias when has_bias); writes mean[row], rstd[row].
 __kernel void norm_layer_forward(__global float* out, const int out_off,
@@ -43,13 +30,13 @@ __kernel void norm_layer_forward(__global float* out, const int out_off,
     __global float* y = out + out_off + (long)row * cols;
     float sum = 0.0f;
     for (int c = lid; c < cols; c += THREADS) sum += x[c];
-    const float mu = group_sum(sum, scratch) / cols;
+    const float mu = group_sum(sum, scratch, THREADS) / cols;
     float squares = 0.0f;
     for (int c = lid; c < cols; c += THREADS) {
         const float d = x[c] - mu;
         squares = fma(d, d, squares);
     }
-    const float r = 1.0f / sqrt(group_sum(squares, scratch) / cols + epsilon);
+    const float r = 1.0f / sqrt(group_sum(squares, scratch, THREADS) / cols + epsilon);
     for (int c = lid; c < cols; c += THREADS) {
         const float normalized = (x[c] - mu) * r * weight[weight_off + c];
         y[c] = has_bias ? normalized + bias[bias_off + c] : normalized;
@@ -72,7 +59,7 @@ __kernel void norm_rms_forward(__global float* out, const int out_off,
     __global float* y = out + out_off + (long)row * cols;
     float squares = 0.0f;
     for (int c = lid; c < cols; c += THREADS) squares = fma(x[c], x[c], squares);
-    const float r = 1.0f / sqrt(group_sum(squares, scratch) / cols + epsilon);
+    const float r = 1.0f / sqrt(group_sum(squares, scratch, THREADS) / cols + epsilon);
     for (int c = lid; c < cols; c += THREADS) y[c] = x[c] * r * weight[weight_off + c];
     if (lid == 0) rstd[rstd_off + row] = r;
 }
@@ -99,8 +86,8 @@ __kernel void norm_backward_input(__global float* dinput, const int dinput_off,
         dn_sum += dn;
         dn_xhat_sum = fma(dn, xhat, dn_xhat_sum);
     }
-    const float dn_mean = is_rms ? 0.0f : group_sum(dn_sum, scratch) / cols;
-    const float dn_xhat_mean = group_sum(dn_xhat_sum, scratch) / cols;
+    const float dn_mean = is_rms ? 0.0f : group_sum(dn_sum, scratch, THREADS) / cols;
+    const float dn_xhat_mean = group_sum(dn_xhat_sum, scratch, THREADS) / cols;
     for (int c = lid; c < cols; c += THREADS) {
         const float dn = weight[weight_off + c] * dout[dout_off + base + c];
         const float xhat = (input[input_off + base + c] - mu) * r;

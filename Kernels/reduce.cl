@@ -9,26 +9,13 @@
 // (and the result) is fixed for a given device and shape.
 //
 // The sum of squares is also two-pass: `reduce_squares_partial` runs GROUPS work-groups, each
-// striding over the input in a fixed pattern and reducing in local memory with a fixed tree, then
-// `reduce_sum_final` (one work-group) sums the group results the same way.
+// striding over the input in a fixed pattern and reducing in local memory with a fixed tree
+// (common.clh's `group_sum`), then `reduce_sum_final` (one work-group) sums the group results the
+// same way.
 
 #ifndef THREADS
 #define THREADS 256 // work-items per work-group for tree reductions (a power of two)
 #endif
-
-/// The sum of `value` over the work-group, in a fixed tree order. Every work-item gets it.
-inline float group_sum(float value, __local float* scratch) {
-    const int lid = get_local_id(0);
-    scratch[lid] = value;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int stride = THREADS / 2; stride > 0; stride >>= 1) {
-        if (lid < stride) scratch[lid] += scratch[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
 
 /// partials[block * cols + c] = sum over rows [block * rows_per_block, next block) of x[row, c].
 /// Dimension 0: column; dimension 1: block.
@@ -66,7 +53,7 @@ __kernel void reduce_squares_partial(__global float* partials, const int partial
         const float v = x[x_off + i];
         sum = fma(v, v, sum);
     }
-    const float total = group_sum(sum, scratch);
+    const float total = group_sum(sum, scratch, THREADS);
     if (get_local_id(0) == 0) partials[partials_off + get_group_id(0)] = total;
 }
 
@@ -76,6 +63,6 @@ __kernel void reduce_sum_final(__global float* result, const int result_off,
     __local float scratch[THREADS];
     float sum = 0.0f;
     for (int i = get_local_id(0); i < count; i += THREADS) sum += partials[partials_off + i];
-    const float total = group_sum(sum, scratch);
+    const float total = group_sum(sum, scratch, THREADS);
     if (get_local_id(0) == 0) result[result_off] = total;
 }

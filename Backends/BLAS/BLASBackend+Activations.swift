@@ -7,9 +7,10 @@
 //
 // Each elementwise op is a small kernel struct run by the generic `elementwise` loop: the loop is
 // specialised per kernel, so the per-vector call is inlined (a closure here would be an indirect
-// call per 8 elements, because Profiler.measure's body is opaque across modules).
+// call per 8 elements).
 
 import Compute
+import HostMemory
 
 /// One elementwise op: `apply(at: i, count: n)` computes elements i ..< i + n (n in 1...8).
 protocol ElementwiseKernel {
@@ -99,138 +100,92 @@ private struct Dropout: ElementwiseKernel {
 }
 
 extension BLASBackend {
-    public func geluForward(out: BufferView, input: BufferView) throws {
-        let op = "geluForward"
-        let po = try floats(op, "out", out), px = try floats(op, "input", input)
-        try Check.count(op, "out", out, input.count)
-        elementwise(op, count: input.count, flops: 14, GELUForward(input: px, out: po))
+    public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
+        let po = out.hostFloats, px = input.hostFloats
+        elementwise(count: input.count, GELUForward(input: px, out: po))
     }
 
-    public func geluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let op = "geluBackward"
-        let pdx = try floats(op, "dinput", dinput), pdy = try floats(op, "dout", dout)
-        let px = try floats(op, "input", input)
-        try Check.count(op, "dout", dout, input.count)
-        try Check.count(op, "dinput", dinput, input.count)
-        elementwise(op, count: input.count, flops: 22, GELUBackward(input: px, dout: pdy, dinput: pdx))
+    public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
+        elementwise(count: input.count, GELUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
-    public func reluForward(out: BufferView, input: BufferView) throws {
-        let op = "reluForward"
-        let po = try floats(op, "out", out), px = try floats(op, "input", input)
-        try Check.count(op, "out", out, input.count)
-        elementwise(op, count: input.count, flops: 1, ReLUForward(input: px, out: po))
+    public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
+        let po = out.hostFloats, px = input.hostFloats
+        elementwise(count: input.count, ReLUForward(input: px, out: po))
     }
 
-    public func reluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let op = "reluBackward"
-        let pdx = try floats(op, "dinput", dinput), pdy = try floats(op, "dout", dout)
-        let px = try floats(op, "input", input)
-        try Check.count(op, "dout", dout, input.count)
-        try Check.count(op, "dinput", dinput, input.count)
-        elementwise(op, count: input.count, flops: 1, ReLUBackward(input: px, dout: pdy, dinput: pdx))
+    public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
+        elementwise(count: input.count, ReLUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
-    public func swigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
-        let op = "swigluForward"
-        try Check.positive(op, ["rows": rows, "hidden": hidden])
-        let po = try floats(op, "out", out), px = try floats(op, "input", input)
-        try Check.count(op, "input", input, rows * 2 * hidden)
-        try Check.count(op, "out", out, rows * hidden)
-        Profiler.measure(profiler, op, shape: "N=\(rows) F=\(hidden)", flops: 8.0 * Double(rows * hidden),
-                         bytes: 12.0 * Double(rows * hidden)) {
-            parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
-                for row in range {
-                    let gate = px + row * 2 * hidden, up = gate + hidden, y = po + row * hidden
-                    @inline(__always) func columns(_ j: Int, _ n: Int) {
-                        let g = VectorMath.load(gate + j, upTo: n)
-                        VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j, upTo: n), y + j, upTo: n)
-                    }
-                    var j = 0
-                    while j + 8 <= hidden {
-                        columns(j, 8)
-                        j += 8
-                    }
-                    if j < hidden { columns(j, hidden - j) }
+    public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
+        let po = out.hostFloats, px = input.hostFloats
+        parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
+            for row in range {
+                let gate = px + row * 2 * hidden, up = gate + hidden, y = po + row * hidden
+                @inline(__always) func columns(_ j: Int, _ n: Int) {
+                    let g = VectorMath.load(gate + j, upTo: n)
+                    VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j, upTo: n), y + j, upTo: n)
                 }
+                var j = 0
+                while j + 8 <= hidden {
+                    columns(j, 8)
+                    j += 8
+                }
+                if j < hidden { columns(j, hidden - j) }
             }
         }
     }
 
     /// s = sigmoid(g): dg = dout u s (1 + g (1 - s)), du = dout g s.
-    public func swigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
-                               rows: Int, hidden: Int) throws {
-        let op = "swigluBackward"
-        try Check.positive(op, ["rows": rows, "hidden": hidden])
-        let pdx = try floats(op, "dinput", dinput), pdy = try floats(op, "dout", dout)
-        let px = try floats(op, "input", input)
-        try Check.count(op, "input", input, rows * 2 * hidden)
-        try Check.count(op, "dinput", dinput, rows * 2 * hidden)
-        try Check.count(op, "dout", dout, rows * hidden)
-        Profiler.measure(profiler, op, shape: "N=\(rows) F=\(hidden)", flops: 12.0 * Double(rows * hidden),
-                         bytes: 20.0 * Double(rows * hidden)) {
-            parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
-                for row in range {
-                    let gate = px + row * 2 * hidden, up = gate + hidden, dy = pdy + row * hidden
-                    let dgate = pdx + row * 2 * hidden, dup = dgate + hidden
-                    @inline(__always) func columns(_ j: Int, _ n: Int) {
-                        let g = VectorMath.load(gate + j, upTo: n)
-                        let u = VectorMath.load(up + j, upTo: n)
-                        let d = VectorMath.load(dy + j, upTo: n)
-                        let s = VectorMath.sigmoid(g)
-                        VectorMath.store(d * u * s * (1 + g * (1 - s)), dgate + j, upTo: n)
-                        VectorMath.store(d * g * s, dup + j, upTo: n)
-                    }
-                    var j = 0
-                    while j + 8 <= hidden {
-                        columns(j, 8)
-                        j += 8
-                    }
-                    if j < hidden { columns(j, hidden - j) }
+    public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
+                                        rows: Int, hidden: Int) throws {
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let px = input.hostFloats
+        parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
+            for row in range {
+                let gate = px + row * 2 * hidden, up = gate + hidden, dy = pdy + row * hidden
+                let dgate = pdx + row * 2 * hidden, dup = dgate + hidden
+                @inline(__always) func columns(_ j: Int, _ n: Int) {
+                    let g = VectorMath.load(gate + j, upTo: n)
+                    let u = VectorMath.load(up + j, upTo: n)
+                    let d = VectorMath.load(dy + j, upTo: n)
+                    let s = VectorMath.sigmoid(g)
+                    VectorMath.store(d * u * s * (1 + g * (1 - s)), dgate + j, upTo: n)
+                    VectorMath.store(d * g * s, dup + j, upTo: n)
                 }
+                var j = 0
+                while j + 8 <= hidden {
+                    columns(j, 8)
+                    j += 8
+                }
+                if j < hidden { columns(j, hidden - j) }
             }
         }
     }
 
-    public func dropoutForward(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
-        try dropout("dropoutForward", out: out, input: input, probability: probability, seed: seed)
-    }
-
-    public func dropoutBackward(dinput: BufferView, dout: BufferView, probability: Float, seed: UInt64) throws {
-        try dropout("dropoutBackward", out: dinput, input: dout, probability: probability, seed: seed)
-    }
-
-    /// Forward and backward are the same map (the mask depends only on seed and index).
-    private func dropout(_ op: String, out: BufferView, input: BufferView, probability: Float,
-                         seed: UInt64) throws {
-        let po = try floats(op, "out", out), px = try floats(op, "input", input)
-        try Check.count(op, "out", out, input.count)
-        guard probability >= 0, probability < 1 else {
-            throw BackendError.invalidArgument(op: op, reason: "probability must be in [0, 1), got \(probability)")
-        }
+    /// The mask depends only on seed and index, so forward and backward are this one map.
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+        let po = out.hostFloats, px = input.hostFloats
         if probability == 0 {
-            if po != px {
-                Profiler.measure(profiler, op, shape: "n=\(input.count) p=0", bytes: 8.0 * Double(input.count)) {
-                    po.update(from: px, count: input.count)
-                }
-            }
+            if po != px { po.update(from: px, count: input.count) }
             return
         }
-        elementwise(op, count: input.count, flops: 14,
-                    Dropout(input: px, out: po, probability: probability, seed: seed))
+        elementwise(count: input.count, Dropout(input: px, out: po, probability: probability, seed: seed))
     }
 
     /// Runs `kernel` over `count` elements in vectors of 8, one contiguous chunk per thread, and
     /// the partial last vector on the calling thread.
-    func elementwise<Kernel: ElementwiseKernel>(_ op: String, count: Int, flops: Double, _ kernel: Kernel) {
-        Profiler.measure(profiler, op, shape: "n=\(count)", flops: flops * Double(count),
-                         bytes: 8.0 * Double(count)) {
-            // Full vectors with a constant count (the partial-load branch folds away), then the tail.
-            let vectors = count / 8
-            parallelFor(vectors, grain: BLASBackend.elementGrain / 8) { range in
-                for vector in range { kernel.apply(at: vector * 8, count: 8) }
-            }
-            if count % 8 != 0 { kernel.apply(at: vectors * 8, count: count % 8) }
+    func elementwise<Kernel: ElementwiseKernel>(count: Int, _ kernel: Kernel) {
+        // Full vectors with a constant count (the partial-load branch folds away), then the tail.
+        let vectors = count / 8
+        parallelFor(vectors, grain: BLASBackend.elementGrain / 8) { range in
+            for vector in range { kernel.apply(at: vector * 8, count: 8) }
         }
+        if count % 8 != 0 { kernel.apply(at: vectors * 8, count: count % 8) }
     }
 }

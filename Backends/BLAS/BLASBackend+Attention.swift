@@ -9,6 +9,7 @@
 // rows of out and logsumexp, so workers never share an output.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -76,55 +77,35 @@ extension BLASBackend {
         return sum.sum()
     }
 
-    /// Checked pointers and sizes shared by the attention forward and backward.
+    /// Sizes shared by the attention forward and backward.
     struct AttentionShape {
         let batch: Int, sequenceLength: Int, heads: Int, headDim: Int
         var channels: Int { heads * headDim }
         var rowStride: Int { 3 * heads * headDim }
         var pairs: Int { batch * heads }
         var scale: Float { 1 / Float(headDim).squareRoot() }
-        /// Multiply-adds of one causal Q K^T (or P V) over all pairs, times two for FLOPs.
-        var causalProductFlops: Double {
-            2 * Double(pairs) * Double(sequenceLength * (sequenceLength + 1) / 2) * Double(headDim)
-        }
-        var description: String { "B=\(batch) T=\(sequenceLength) NH=\(heads) hs=\(headDim)" }
     }
 
-    func attentionShape(_ op: String, qkv: BufferView, batch: Int, sequenceLength: Int,
-                        heads: Int, headDim: Int) throws -> AttentionShape {
-        try Check.positive(op, ["batch": batch, "sequenceLength": sequenceLength, "heads": heads, "headDim": headDim])
+    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                          batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
-        try Check.count(op, "qkv", qkv, batch * sequenceLength * shape.rowStride)
-        return shape
-    }
-
-    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
-                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
-        let op = "attentionForward"
-        let shape = try attentionShape(op, qkv: qkv, batch: batch, sequenceLength: sequenceLength,
-                                       heads: heads, headDim: headDim)
-        let po = try floats(op, "out", out), plse = try floats(op, "logsumexp", logsumexp)
-        let pqkv = try floats(op, "qkv", qkv)
-        try Check.count(op, "out", out, batch * sequenceLength * shape.channels)
-        try Check.count(op, "logsumexp", logsumexp, batch * heads * sequenceLength)
+        let po = out.hostFloats, plse = logsumexp.hostFloats
+        let pqkv = qkv.hostFloats
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
         let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: S/P tile, O accumulator, running max and running sum.
         let perWorker = tileSize + tile * headDim + 2 * tile
         let workspace = scratch(perWorker * threadCount)
-        Profiler.measure(profiler, op, shape: shape.description, flops: 2 * shape.causalProductFlops,
-                         bytes: 4.0 * Double(qkv.count + out.count + logsumexp.count)) {
-            parallelWorkers(shape.pairs) { worker, workers in
-                let space = workspace + worker * perWorker
-                var pair = worker
-                while pair < shape.pairs {
-                    BLASBackend.attentionForwardPair(
-                        pair, shape: shape, tile: tile, qkv: pqkv, out: po, logsumexp: plse,
-                        scores: space, accumulator: space + tileSize,
-                        runningMax: space + tileSize + tile * headDim,
-                        runningSum: space + tileSize + tile * headDim + tile)
-                    pair += workers
-                }
+        parallelWorkers(shape.pairs) { worker, workers in
+            let space = workspace + worker * perWorker
+            var pair = worker
+            while pair < shape.pairs {
+                BLASBackend.attentionForwardPair(
+                    pair, shape: shape, tile: tile, qkv: pqkv, out: po, logsumexp: plse,
+                    scores: space, accumulator: space + tileSize,
+                    runningMax: space + tileSize + tile * headDim,
+                    runningSum: space + tileSize + tile * headDim + tile)
+                pair += workers
             }
         }
     }

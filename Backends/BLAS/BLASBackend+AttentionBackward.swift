@@ -8,6 +8,7 @@
 // dv rows, so pairs run on different workers without races; dqkv is zeroed first (OVERWRITES).
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -16,36 +17,27 @@ import Darwin
 #endif
 
 extension BLASBackend {
-    public func attentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
-                                  logsumexp: BufferView, batch: Int, sequenceLength: Int,
-                                  heads: Int, headDim: Int) throws {
-        let op = "attentionBackward"
-        let shape = try attentionShape(op, qkv: qkv, batch: batch, sequenceLength: sequenceLength,
-                                       heads: heads, headDim: headDim)
-        let pdqkv = try floats(op, "dqkv", dqkv), pdout = try floats(op, "dout", dout)
-        let pqkv = try floats(op, "qkv", qkv), pout = try floats(op, "out", out)
-        let plse = try floats(op, "logsumexp", logsumexp)
-        try Check.count(op, "dqkv", dqkv, qkv.count)
-        try Check.count(op, "dout", dout, batch * sequenceLength * shape.channels)
-        try Check.count(op, "out", out, batch * sequenceLength * shape.channels)
-        try Check.count(op, "logsumexp", logsumexp, batch * heads * sequenceLength)
+    public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
+                                           logsumexp: BufferView, batch: Int, sequenceLength: Int,
+                                           heads: Int, headDim: Int) throws {
+        let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
+        let pdqkv = dqkv.hostFloats, pdout = dout.hostFloats
+        let pqkv = qkv.hostFloats, pout = out.hostFloats
+        let plse = logsumexp.hostFloats
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
         let tileSize = tile * BLASBackend.tileStride(tile)
         // Per worker: P tile, dP/dS tile, D for every query of the pair.
         let perWorker = 2 * tileSize + sequenceLength
         let workspace = scratch(perWorker * threadCount)
-        Profiler.measure(profiler, op, shape: shape.description, flops: 5 * shape.causalProductFlops,
-                         bytes: 4.0 * Double(2 * qkv.count + 2 * out.count + logsumexp.count)) {
-            parallelWorkers(shape.pairs) { worker, workers in
-                let space = workspace + worker * perWorker
-                var pair = worker
-                while pair < shape.pairs {
-                    BLASBackend.attentionBackwardPair(
-                        pair, shape: shape, tile: tile, dqkv: pdqkv, dout: pdout, qkv: pqkv, out: pout,
-                        logsumexp: plse, probabilities: space, gradients: space + tileSize,
-                        rowDots: space + 2 * tileSize)
-                    pair += workers
-                }
+        parallelWorkers(shape.pairs) { worker, workers in
+            let space = workspace + worker * perWorker
+            var pair = worker
+            while pair < shape.pairs {
+                BLASBackend.attentionBackwardPair(
+                    pair, shape: shape, tile: tile, dqkv: pdqkv, dout: pdout, qkv: pqkv, out: pout,
+                    logsumexp: plse, probabilities: space, gradients: space + tileSize,
+                    rowDots: space + 2 * tileSize)
+                pair += workers
             }
         }
     }

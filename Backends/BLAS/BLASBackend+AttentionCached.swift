@@ -4,6 +4,7 @@
 // are independent, so (query, head) pairs run in parallel.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -12,47 +13,39 @@ import Darwin
 #endif
 
 extension BLASBackend {
-    public func attentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
-                                       heads: Int, headDim: Int) throws {
-        let op = "attentionCachedForward"
+    public func uncheckedAttentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
+                                                heads: Int, headDim: Int) throws {
         let (NH, hs) = (heads, headDim)
         let C = NH * hs, rows = start + queries
-        try Profiler.measure(profiler, op, shape: "start=\(start) queries=\(queries) NH=\(NH) hs=\(hs)",
-                             flops: 4 * Double(NH * hs * queries * rows), bytes: 4 * Double(rows * 3 * C)) {
-            try Check.positive(op, ["queries": queries, "heads": NH, "headDim": hs])
-            guard start >= 0 else { throw BackendError.invalidArgument(op: op, reason: "start must be >= 0, got \(start)") }
-            try Check.count(op, "qkv", qkv, rows * 3 * C)
-            try Check.count(op, "out", out, queries * C)
-            let x = try floats(op, "qkv", qkv), y = try floats(op, "out", out)
-            let scale = 1 / Float(hs).squareRoot()
+        let x = qkv.hostFloats, y = out.hostFloats
+        let scale = 1 / Float(hs).squareRoot()
 
-            parallelFor(queries * NH) { items in
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows)
-                defer { scores.deallocate() }
-                for item in items {
-                    let (i, h) = item.quotientAndRemainder(dividingBy: NH)
-                    let t = start + i
-                    let q = x + t * 3 * C + h * hs
-                    var maximum = -Float.infinity
-                    for j in 0...t {
-                        let k = x + j * 3 * C + C + h * hs
-                        var dot: Float = 0
-                        for d in 0..<hs { dot += q[d] * k[d] }
-                        scores[j] = dot * scale
-                        maximum = max(maximum, scores[j])
-                    }
-                    var total: Float = 0
-                    for j in 0...t {
-                        scores[j] = expf(scores[j] - maximum)
-                        total += scores[j]
-                    }
-                    let outRow = y + i * C + h * hs
-                    for d in 0..<hs { outRow[d] = 0 }
-                    let norm = 1 / total
-                    for j in 0...t {
-                        let p = scores[j] * norm, v = x + j * 3 * C + 2 * C + h * hs
-                        for d in 0..<hs { outRow[d] += p * v[d] }
-                    }
+        parallelFor(queries * NH) { items in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+            defer { scores.deallocate() }
+            for item in items {
+                let (i, h) = item.quotientAndRemainder(dividingBy: NH)
+                let t = start + i
+                let q = x + t * 3 * C + h * hs
+                var maximum = -Float.infinity
+                for j in 0...t {
+                    let k = x + j * 3 * C + C + h * hs
+                    var dot: Float = 0
+                    for d in 0..<hs { dot += q[d] * k[d] }
+                    scores[j] = dot * scale
+                    maximum = max(maximum, scores[j])
+                }
+                var total: Float = 0
+                for j in 0...t {
+                    scores[j] = expf(scores[j] - maximum)
+                    total += scores[j]
+                }
+                let outRow = y + i * C + h * hs
+                for d in 0..<hs { outRow[d] = 0 }
+                let norm = 1 / total
+                for j in 0...t {
+                    let p = scores[j] * norm, v = x + j * 3 * C + 2 * C + h * hs
+                    for d in 0..<hs { outRow[d] += p * v[d] }
                 }
             }
         }

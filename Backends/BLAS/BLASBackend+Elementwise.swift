@@ -2,88 +2,70 @@
 // contiguous chunk per thread once a view is large enough to pay for the wake-up.
 
 import Compute
+import HostMemory
 
 extension BLASBackend {
-    public func add(out: BufferView, a: BufferView, b: BufferView) throws {
-        let op = "add"
-        let po = try floats(op, "out", out), pa = try floats(op, "a", a), pb = try floats(op, "b", b)
-        try Check.count(op, "b", b, a.count)
-        try Check.count(op, "out", out, a.count)
+    public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
+        let po = out.hostFloats, pa = a.hostFloats, pb = b.hostFloats
         let count = a.count
-        Profiler.measure(profiler, op, shape: "n=\(count)", flops: Double(count), bytes: 12.0 * Double(count)) {
-            parallelFor(count, grain: BLASBackend.elementGrain) { range in
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    VectorMath.store(VectorMath.load(pa + i) + VectorMath.load(pb + i), po + i)
-                    i += 8
-                }
-                while i < range.upperBound {
-                    po[i] = pa[i] + pb[i]
-                    i += 1
-                }
+        parallelFor(count, grain: BLASBackend.elementGrain) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store(VectorMath.load(pa + i) + VectorMath.load(pb + i), po + i)
+                i += 8
+            }
+            while i < range.upperBound {
+                po[i] = pa[i] + pb[i]
+                i += 1
             }
         }
     }
 
-    public func addScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
-        let op = "addScaled"
-        let py = try floats(op, "y", y), px = try floats(op, "x", x)
-        try Check.count(op, "x", x, y.count)
+    public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
+        let py = y.hostFloats, px = x.hostFloats
         let count = y.count
-        Profiler.measure(profiler, op, shape: "n=\(count)", flops: 2.0 * Double(count), bytes: 12.0 * Double(count)) {
-            parallelFor(count, grain: BLASBackend.elementGrain) { range in
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    VectorMath.store(VectorMath.load(py + i) + VectorMath.load(px + i) * alpha, py + i)
-                    i += 8
-                }
-                while i < range.upperBound {
-                    py[i] += px[i] * alpha
-                    i += 1
-                }
+        parallelFor(count, grain: BLASBackend.elementGrain) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store(VectorMath.load(py + i) + VectorMath.load(px + i) * alpha, py + i)
+                i += 8
+            }
+            while i < range.upperBound {
+                py[i] += px[i] * alpha
+                i += 1
             }
         }
     }
 
-    public func scale(_ x: BufferView, by alpha: Float) throws {
-        let op = "scale"
-        let px = try floats(op, "x", x)
+    public func uncheckedScale(_ x: BufferView, by alpha: Float) throws {
+        let px = x.hostFloats
         let count = x.count
-        Profiler.measure(profiler, op, shape: "n=\(count)", flops: Double(count), bytes: 8.0 * Double(count)) {
-            parallelFor(count, grain: BLASBackend.elementGrain) { range in
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    VectorMath.store(VectorMath.load(px + i) * alpha, px + i)
-                    i += 8
-                }
-                while i < range.upperBound {
-                    px[i] *= alpha
-                    i += 1
-                }
+        parallelFor(count, grain: BLASBackend.elementGrain) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                VectorMath.store(VectorMath.load(px + i) * alpha, px + i)
+                i += 8
+            }
+            while i < range.upperBound {
+                px[i] *= alpha
+                i += 1
             }
         }
     }
 
-    public func addBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
-        let op = "addBias"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let po = try floats(op, "out", out), pbias = try floats(op, "bias", bias)
-        try Check.count(op, "out", out, rows * cols)
-        try Check.count(op, "bias", bias, cols)
-        Profiler.measure(profiler, op, shape: "rows=\(rows) cols=\(cols)", flops: Double(rows * cols),
-                         bytes: 8.0 * Double(rows * cols)) {
-            parallelFor(rows, grain: rowGrain(cols)) { range in
-                for row in range {
-                    let line = po + row * cols
-                    var j = 0
-                    while j + 8 <= cols {
-                        VectorMath.store(VectorMath.load(line + j) + VectorMath.load(pbias + j), line + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        line[j] += pbias[j]
-                        j += 1
-                    }
+    public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
+        let po = out.hostFloats, pbias = bias.hostFloats
+        parallelFor(rows, grain: rowGrain(cols)) { range in
+            for row in range {
+                let line = po + row * cols
+                var j = 0
+                while j + 8 <= cols {
+                    VectorMath.store(VectorMath.load(line + j) + VectorMath.load(pbias + j), line + j)
+                    j += 8
+                }
+                while j < cols {
+                    line[j] += pbias[j]
+                    j += 1
                 }
             }
         }
@@ -93,34 +75,27 @@ extension BLASBackend {
     /// partial row (blocks of 256 rows summed first, then added to the partial, to keep long sums
     /// accurate), and the partials are added to dbias in chunk order afterwards: deterministic for
     /// a given thread count, no atomics, and cache-friendly for N×C activations of any width.
-    public func biasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
-        let op = "biasBackward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let pd = try floats(op, "dbias", dbias), pout = try floats(op, "dout", dout)
-        try Check.count(op, "dout", dout, rows * cols)
-        try Check.count(op, "dbias", dbias, cols)
+    public func uncheckedBiasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
+        let pd = dbias.hostFloats, pout = dout.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         // Per chunk: the chunk's total and the current block's sum.
         let partials = scratch(chunks * 2 * cols)
         partials.update(repeating: 0, count: chunks * 2 * cols)
-        Profiler.measure(profiler, op, shape: "rows=\(rows) cols=\(cols)", flops: Double(rows * cols),
-                         bytes: 4.0 * Double(rows * cols + 2 * cols)) {
-            parallelChunks(rows, grain: grain) { chunk, range in
-                let total = partials + chunk * 2 * cols, block = total + cols
-                var blockStart = range.lowerBound
-                while blockStart < range.upperBound {
-                    let blockEnd = min(blockStart + 256, range.upperBound)
-                    block.update(repeating: 0, count: cols)
-                    for row in blockStart..<blockEnd {
-                        BLASBackend.accumulate(block, pout + row * cols, cols)
-                    }
-                    BLASBackend.accumulate(total, block, cols)
-                    blockStart = blockEnd
+        parallelChunks(rows, grain: grain) { chunk, range in
+            let total = partials + chunk * 2 * cols, block = total + cols
+            var blockStart = range.lowerBound
+            while blockStart < range.upperBound {
+                let blockEnd = min(blockStart + 256, range.upperBound)
+                block.update(repeating: 0, count: cols)
+                for row in blockStart..<blockEnd {
+                    BLASBackend.accumulate(block, pout + row * cols, cols)
                 }
+                BLASBackend.accumulate(total, block, cols)
+                blockStart = blockEnd
             }
-            for chunk in 0..<chunks { BLASBackend.accumulate(pd, partials + chunk * 2 * cols, cols) }
         }
+        for chunk in 0..<chunks { BLASBackend.accumulate(pd, partials + chunk * 2 * cols, cols) }
     }
 
     /// y[j] += x[j] for j < count.

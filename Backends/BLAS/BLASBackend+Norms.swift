@@ -3,6 +3,7 @@
 // they are deterministic for a given thread count and need no atomics.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -11,62 +12,51 @@ import Darwin
 #endif
 
 extension BLASBackend {
-    public func layerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
-                                 input: BufferView, weight: BufferView, bias: BufferView?,
-                                 rows: Int, cols: Int, epsilon: Float) throws {
-        let op = "layerNormForward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let po = try floats(op, "out", out), pmean = try floats(op, "mean", mean)
-        let prstd = try floats(op, "rstd", rstd), px = try floats(op, "input", input)
-        let pw = try floats(op, "weight", weight)
-        let pb = try bias.map { try floats(op, "bias", $0) }
-        try Check.count(op, "input", input, rows * cols)
-        try Check.count(op, "out", out, rows * cols)
-        try Check.count(op, "mean", mean, rows)
-        try Check.count(op, "rstd", rstd, rows)
-        try Check.count(op, "weight", weight, cols)
-        if let bias { try Check.count(op, "bias", bias, cols) }
+    public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
+                                          input: BufferView, weight: BufferView, bias: BufferView?,
+                                          rows: Int, cols: Int, epsilon: Float) throws {
+        let po = out.hostFloats, pmean = mean.hostFloats
+        let prstd = rstd.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats
+        let pb = bias.map { $0.hostFloats }
         let inverseCols = 1 / Float(cols)
-        Profiler.measure(profiler, op, shape: "N=\(rows) C=\(cols)", flops: 8.0 * Double(rows * cols),
-                         bytes: 8.0 * Double(rows * cols)) {
-            parallelFor(rows, grain: rowGrain(cols)) { range in
-                for row in range {
-                    let x = px + row * cols, y = po + row * cols
-                    let m = BLASBackend.rowSum(x, cols) * inverseCols
-                    var squares = Float8(), tail: Float = 0
-                    var j = 0
+        parallelFor(rows, grain: rowGrain(cols)) { range in
+            for row in range {
+                let x = px + row * cols, y = po + row * cols
+                let m = BLASBackend.rowSum(x, cols) * inverseCols
+                var squares = Float8(), tail: Float = 0
+                var j = 0
+                while j + 8 <= cols {
+                    let d = VectorMath.load(x + j) - m
+                    squares += d * d
+                    j += 8
+                }
+                while j < cols {
+                    tail += (x[j] - m) * (x[j] - m)
+                    j += 1
+                }
+                let s = 1 / sqrtf((squares.sum() + tail) * inverseCols + epsilon)
+                pmean[row] = m
+                prstd[row] = s
+                j = 0
+                if let pb {
                     while j + 8 <= cols {
-                        let d = VectorMath.load(x + j) - m
-                        squares += d * d
+                        let normalized = (VectorMath.load(x + j) - m) * s
+                        VectorMath.store(normalized * VectorMath.load(pw + j) + VectorMath.load(pb + j), y + j)
                         j += 8
                     }
                     while j < cols {
-                        tail += (x[j] - m) * (x[j] - m)
+                        y[j] = (x[j] - m) * s * pw[j] + pb[j]
                         j += 1
                     }
-                    let s = 1 / sqrtf((squares.sum() + tail) * inverseCols + epsilon)
-                    pmean[row] = m
-                    prstd[row] = s
-                    j = 0
-                    if let pb {
-                        while j + 8 <= cols {
-                            let normalized = (VectorMath.load(x + j) - m) * s
-                            VectorMath.store(normalized * VectorMath.load(pw + j) + VectorMath.load(pb + j), y + j)
-                            j += 8
-                        }
-                        while j < cols {
-                            y[j] = (x[j] - m) * s * pw[j] + pb[j]
-                            j += 1
-                        }
-                    } else {
-                        while j + 8 <= cols {
-                            VectorMath.store((VectorMath.load(x + j) - m) * s * VectorMath.load(pw + j), y + j)
-                            j += 8
-                        }
-                        while j < cols {
-                            y[j] = (x[j] - m) * s * pw[j]
-                            j += 1
-                        }
+                } else {
+                    while j + 8 <= cols {
+                        VectorMath.store((VectorMath.load(x + j) - m) * s * VectorMath.load(pw + j), y + j)
+                        j += 8
+                    }
+                    while j < cols {
+                        y[j] = (x[j] - m) * s * pw[j]
+                        j += 1
                     }
                 }
             }
@@ -75,183 +65,150 @@ extension BLASBackend {
 
     /// xhat = (x - mean) rstd, g = dout * weight:
     ///   dinput += rstd (g - mean(g) - xhat mean(g xhat)),  dweight += dout xhat,  dbias += dout.
-    public func layerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
-                                  dout: BufferView, input: BufferView, weight: BufferView,
-                                  mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
-        let op = "layerNormBackward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let pdx = try floats(op, "dinput", dinput), pdw = try floats(op, "dweight", dweight)
-        let pdb = try dbias.map { try floats(op, "dbias", $0) }
-        let pdy = try floats(op, "dout", dout), px = try floats(op, "input", input)
-        let pw = try floats(op, "weight", weight), pmean = try floats(op, "mean", mean)
-        let prstd = try floats(op, "rstd", rstd)
-        for (view, what) in [(dinput, "dinput"), (dout, "dout"), (input, "input")] {
-            try Check.count(op, what, view, rows * cols)
-        }
-        try Check.count(op, "dweight", dweight, cols)
-        if let dbias { try Check.count(op, "dbias", dbias, cols) }
-        try Check.count(op, "weight", weight, cols)
-        try Check.count(op, "mean", mean, rows)
-        try Check.count(op, "rstd", rstd, rows)
+    public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
+                                           dout: BufferView, input: BufferView, weight: BufferView,
+                                           mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
+        let pdx = dinput.hostFloats, pdw = dweight.hostFloats
+        let pdb = dbias.map { $0.hostFloats }
+        let pdy = dout.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats, pmean = mean.hostFloats
+        let prstd = rstd.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         let partials = scratch(chunks * 2 * cols)
         partials.update(repeating: 0, count: chunks * 2 * cols)
         let inverseCols = 1 / Float(cols)
-        Profiler.measure(profiler, op, shape: "N=\(rows) C=\(cols)", flops: 14.0 * Double(rows * cols),
-                         bytes: 16.0 * Double(rows * cols)) {
-            parallelChunks(rows, grain: grain) { chunk, range in
-                let dw = partials + chunk * 2 * cols, db = dw + cols
-                for row in range {
-                    let x = px + row * cols, dy = pdy + row * cols, dx = pdx + row * cols
-                    let m = pmean[row], s = prstd[row]
-                    var sumG = Float8(), sumGX = Float8()
-                    var tailG: Float = 0, tailGX: Float = 0
-                    var j = 0
-                    while j + 8 <= cols {
-                        let g = VectorMath.load(dy + j) * VectorMath.load(pw + j)
-                        sumG += g
-                        sumGX += g * ((VectorMath.load(x + j) - m) * s)
-                        j += 8
-                    }
-                    while j < cols {
-                        let g = dy[j] * pw[j]
-                        tailG += g
-                        tailGX += g * ((x[j] - m) * s)
-                        j += 1
-                    }
-                    let meanG = (sumG.sum() + tailG) * inverseCols
-                    let meanGX = (sumGX.sum() + tailGX) * inverseCols
-                    j = 0
-                    while j + 8 <= cols {
-                        let d = VectorMath.load(dy + j)
-                        let xhat = (VectorMath.load(x + j) - m) * s
-                        let g = d * VectorMath.load(pw + j)
-                        VectorMath.store(VectorMath.load(dx + j) + (g - meanG - xhat * meanGX) * s, dx + j)
-                        VectorMath.store(VectorMath.load(dw + j) + d * xhat, dw + j)
-                        VectorMath.store(VectorMath.load(db + j) + d, db + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        let xhat = (x[j] - m) * s
-                        let g = dy[j] * pw[j]
-                        dx[j] += (g - meanG - xhat * meanGX) * s
-                        dw[j] += dy[j] * xhat
-                        db[j] += dy[j]
-                        j += 1
-                    }
+        parallelChunks(rows, grain: grain) { chunk, range in
+            let dw = partials + chunk * 2 * cols, db = dw + cols
+            for row in range {
+                let x = px + row * cols, dy = pdy + row * cols, dx = pdx + row * cols
+                let m = pmean[row], s = prstd[row]
+                var sumG = Float8(), sumGX = Float8()
+                var tailG: Float = 0, tailGX: Float = 0
+                var j = 0
+                while j + 8 <= cols {
+                    let g = VectorMath.load(dy + j) * VectorMath.load(pw + j)
+                    sumG += g
+                    sumGX += g * ((VectorMath.load(x + j) - m) * s)
+                    j += 8
+                }
+                while j < cols {
+                    let g = dy[j] * pw[j]
+                    tailG += g
+                    tailGX += g * ((x[j] - m) * s)
+                    j += 1
+                }
+                let meanG = (sumG.sum() + tailG) * inverseCols
+                let meanGX = (sumGX.sum() + tailGX) * inverseCols
+                j = 0
+                while j + 8 <= cols {
+                    let d = VectorMath.load(dy + j)
+                    let xhat = (VectorMath.load(x + j) - m) * s
+                    let g = d * VectorMath.load(pw + j)
+                    VectorMath.store(VectorMath.load(dx + j) + (g - meanG - xhat * meanGX) * s, dx + j)
+                    VectorMath.store(VectorMath.load(dw + j) + d * xhat, dw + j)
+                    VectorMath.store(VectorMath.load(db + j) + d, db + j)
+                    j += 8
+                }
+                while j < cols {
+                    let xhat = (x[j] - m) * s
+                    let g = dy[j] * pw[j]
+                    dx[j] += (g - meanG - xhat * meanGX) * s
+                    dw[j] += dy[j] * xhat
+                    db[j] += dy[j]
+                    j += 1
                 }
             }
-            for chunk in 0..<chunks {
-                let dw = partials + chunk * 2 * cols, db = dw + cols
-                for j in 0..<cols { pdw[j] += dw[j] }
-                if let pdb { for j in 0..<cols { pdb[j] += db[j] } }
-            }
+        }
+        for chunk in 0..<chunks {
+            let dw = partials + chunk * 2 * cols, db = dw + cols
+            for j in 0..<cols { pdw[j] += dw[j] }
+            if let pdb { for j in 0..<cols { pdb[j] += db[j] } }
         }
     }
 
-    public func rmsNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
-                               rows: Int, cols: Int, epsilon: Float) throws {
-        let op = "rmsNormForward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let po = try floats(op, "out", out), prstd = try floats(op, "rstd", rstd)
-        let px = try floats(op, "input", input), pw = try floats(op, "weight", weight)
-        try Check.count(op, "input", input, rows * cols)
-        try Check.count(op, "out", out, rows * cols)
-        try Check.count(op, "rstd", rstd, rows)
-        try Check.count(op, "weight", weight, cols)
+    public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
+                                        rows: Int, cols: Int, epsilon: Float) throws {
+        let po = out.hostFloats, prstd = rstd.hostFloats
+        let px = input.hostFloats, pw = weight.hostFloats
         let inverseCols = 1 / Float(cols)
-        Profiler.measure(profiler, op, shape: "N=\(rows) C=\(cols)", flops: 5.0 * Double(rows * cols),
-                         bytes: 8.0 * Double(rows * cols)) {
-            parallelFor(rows, grain: rowGrain(cols)) { range in
-                for row in range {
-                    let x = px + row * cols, y = po + row * cols
-                    var squares = Float8(), tail: Float = 0
-                    var j = 0
-                    while j + 8 <= cols {
-                        let v = VectorMath.load(x + j)
-                        squares += v * v
-                        j += 8
-                    }
-                    while j < cols {
-                        tail += x[j] * x[j]
-                        j += 1
-                    }
-                    let s = 1 / sqrtf((squares.sum() + tail) * inverseCols + epsilon)
-                    prstd[row] = s
-                    j = 0
-                    while j + 8 <= cols {
-                        VectorMath.store(VectorMath.load(x + j) * s * VectorMath.load(pw + j), y + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        y[j] = x[j] * s * pw[j]
-                        j += 1
-                    }
+        parallelFor(rows, grain: rowGrain(cols)) { range in
+            for row in range {
+                let x = px + row * cols, y = po + row * cols
+                var squares = Float8(), tail: Float = 0
+                var j = 0
+                while j + 8 <= cols {
+                    let v = VectorMath.load(x + j)
+                    squares += v * v
+                    j += 8
+                }
+                while j < cols {
+                    tail += x[j] * x[j]
+                    j += 1
+                }
+                let s = 1 / sqrtf((squares.sum() + tail) * inverseCols + epsilon)
+                prstd[row] = s
+                j = 0
+                while j + 8 <= cols {
+                    VectorMath.store(VectorMath.load(x + j) * s * VectorMath.load(pw + j), y + j)
+                    j += 8
+                }
+                while j < cols {
+                    y[j] = x[j] * s * pw[j]
+                    j += 1
                 }
             }
         }
     }
 
     /// xhat = x rstd, g = dout * weight: dinput += rstd (g - xhat mean(g xhat)), dweight += dout xhat.
-    public func rmsNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
-                                input: BufferView, weight: BufferView, rstd: BufferView,
-                                rows: Int, cols: Int) throws {
-        let op = "rmsNormBackward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let pdx = try floats(op, "dinput", dinput), pdw = try floats(op, "dweight", dweight)
-        let pdy = try floats(op, "dout", dout), px = try floats(op, "input", input)
-        let pw = try floats(op, "weight", weight), prstd = try floats(op, "rstd", rstd)
-        for (view, what) in [(dinput, "dinput"), (dout, "dout"), (input, "input")] {
-            try Check.count(op, what, view, rows * cols)
-        }
-        try Check.count(op, "dweight", dweight, cols)
-        try Check.count(op, "weight", weight, cols)
-        try Check.count(op, "rstd", rstd, rows)
+    public func uncheckedRMSNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
+                                         input: BufferView, weight: BufferView, rstd: BufferView,
+                                         rows: Int, cols: Int) throws {
+        let pdx = dinput.hostFloats, pdw = dweight.hostFloats
+        let pdy = dout.hostFloats, px = input.hostFloats
+        let pw = weight.hostFloats, prstd = rstd.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         let partials = scratch(chunks * cols)
         partials.update(repeating: 0, count: chunks * cols)
         let inverseCols = 1 / Float(cols)
-        Profiler.measure(profiler, op, shape: "N=\(rows) C=\(cols)", flops: 10.0 * Double(rows * cols),
-                         bytes: 16.0 * Double(rows * cols)) {
-            parallelChunks(rows, grain: grain) { chunk, range in
-                let dw = partials + chunk * cols
-                for row in range {
-                    let x = px + row * cols, dy = pdy + row * cols, dx = pdx + row * cols
-                    let s = prstd[row]
-                    var sumGX = Float8(), tail: Float = 0
-                    var j = 0
-                    while j + 8 <= cols {
-                        sumGX += VectorMath.load(dy + j) * VectorMath.load(pw + j) * (VectorMath.load(x + j) * s)
-                        j += 8
-                    }
-                    while j < cols {
-                        tail += dy[j] * pw[j] * (x[j] * s)
-                        j += 1
-                    }
-                    let meanGX = (sumGX.sum() + tail) * inverseCols
-                    j = 0
-                    while j + 8 <= cols {
-                        let d = VectorMath.load(dy + j)
-                        let xhat = VectorMath.load(x + j) * s
-                        let g = d * VectorMath.load(pw + j)
-                        VectorMath.store(VectorMath.load(dx + j) + (g - xhat * meanGX) * s, dx + j)
-                        VectorMath.store(VectorMath.load(dw + j) + d * xhat, dw + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        let xhat = x[j] * s
-                        dx[j] += (dy[j] * pw[j] - xhat * meanGX) * s
-                        dw[j] += dy[j] * xhat
-                        j += 1
-                    }
+        parallelChunks(rows, grain: grain) { chunk, range in
+            let dw = partials + chunk * cols
+            for row in range {
+                let x = px + row * cols, dy = pdy + row * cols, dx = pdx + row * cols
+                let s = prstd[row]
+                var sumGX = Float8(), tail: Float = 0
+                var j = 0
+                while j + 8 <= cols {
+                    sumGX += VectorMath.load(dy + j) * VectorMath.load(pw + j) * (VectorMath.load(x + j) * s)
+                    j += 8
+                }
+                while j < cols {
+                    tail += dy[j] * pw[j] * (x[j] * s)
+                    j += 1
+                }
+                let meanGX = (sumGX.sum() + tail) * inverseCols
+                j = 0
+                while j + 8 <= cols {
+                    let d = VectorMath.load(dy + j)
+                    let xhat = VectorMath.load(x + j) * s
+                    let g = d * VectorMath.load(pw + j)
+                    VectorMath.store(VectorMath.load(dx + j) + (g - xhat * meanGX) * s, dx + j)
+                    VectorMath.store(VectorMath.load(dw + j) + d * xhat, dw + j)
+                    j += 8
+                }
+                while j < cols {
+                    let xhat = x[j] * s
+                    dx[j] += (dy[j] * pw[j] - xhat * meanGX) * s
+                    dw[j] += dy[j] * xhat
+                    j += 1
                 }
             }
-            for chunk in 0..<chunks {
-                let dw = partials + chunk * cols
-                for j in 0..<cols { pdw[j] += dw[j] }
-            }
+        }
+        for chunk in 0..<chunks {
+            let dw = partials + chunk * cols
+            for j in 0..<cols { pdw[j] += dw[j] }
         }
     }
 

@@ -4,6 +4,7 @@
 // kept until the arguments change; each call is then a row-parallel SIMD8 rotation.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -48,26 +49,12 @@ struct RopeTable {
 }
 
 extension BLASBackend {
-    public func ropeForward(_ x: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                            heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
-        try rope("ropeForward", x, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: 1)
-    }
-
-    public func ropeBackward(_ dx: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                             heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
-        try rope("ropeBackward", dx, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: -1)
-    }
-
-    /// Rotates pairs (x_i, x_{i+hs/2}) by direction * angle:
+    /// Rotates pairs (x_i, x_{i+hs/2}) by direction * angle (direction -1 when `inverse`):
     ///   x_i' = x_i cos - direction x_{i+h} sin,  x_{i+h}' = x_{i+h} cos + direction x_i sin.
-    private func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                      heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Float) throws {
-        try Check.rope(op, view, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                       heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset)
-        let px = try floats(op, "x", view)
-        try Check.count(op, "x", view, rows * rowStride)
+    public func uncheckedRope(_ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                              heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
+        let direction: Float = inverse ? -1 : 1
+        let px = view.hostFloats
         if ropeTable?.matches(sequenceLength: sequenceLength, positionOffset: positionOffset,
                               headDim: headDim, theta: theta) != true {
             ropeTable = RopeTable(sequenceLength: sequenceLength, positionOffset: positionOffset,
@@ -75,32 +62,29 @@ extension BLASBackend {
         }
         let table = ropeTable!
         let half = headDim / 2
-        Profiler.measure(profiler, op, shape: "rows=\(rows) heads=\(heads) hs=\(headDim)",
-                         flops: 3.0 * Double(rows * heads * headDim), bytes: 8.0 * Double(rows * heads * headDim)) {
-            table.cosines.withUnsafeBufferPointer { cosines in
-                table.sines.withUnsafeBufferPointer { sines in
-                    let pcos = cosines.baseAddress!, psin = sines.baseAddress!
-                    parallelFor(rows, grain: rowGrain(heads * headDim)) { range in
-                        for row in range {
-                            let position = row % sequenceLength
-                            let c = pcos + position * half, s = psin + position * half
-                            for head in 0..<heads {
-                                let first = px + row * rowStride + head * headDim, second = first + half
-                                @inline(__always) func pairs(_ i: Int, _ n: Int) {
-                                    let cv = VectorMath.load(c + i, upTo: n)
-                                    let sv = VectorMath.load(s + i, upTo: n) * direction
-                                    let a = VectorMath.load(first + i, upTo: n)
-                                    let b = VectorMath.load(second + i, upTo: n)
-                                    VectorMath.store(a * cv - b * sv, first + i, upTo: n)
-                                    VectorMath.store(b * cv + a * sv, second + i, upTo: n)
-                                }
-                                var i = 0
-                                while i + 8 <= half {
-                                    pairs(i, 8)
-                                    i += 8
-                                }
-                                if i < half { pairs(i, half - i) }
+        table.cosines.withUnsafeBufferPointer { cosines in
+            table.sines.withUnsafeBufferPointer { sines in
+                let pcos = cosines.baseAddress!, psin = sines.baseAddress!
+                parallelFor(rows, grain: rowGrain(heads * headDim)) { range in
+                    for row in range {
+                        let position = row % sequenceLength
+                        let c = pcos + position * half, s = psin + position * half
+                        for head in 0..<heads {
+                            let first = px + row * rowStride + head * headDim, second = first + half
+                            @inline(__always) func pairs(_ i: Int, _ n: Int) {
+                                let cv = VectorMath.load(c + i, upTo: n)
+                                let sv = VectorMath.load(s + i, upTo: n) * direction
+                                let a = VectorMath.load(first + i, upTo: n)
+                                let b = VectorMath.load(second + i, upTo: n)
+                                VectorMath.store(a * cv - b * sv, first + i, upTo: n)
+                                VectorMath.store(b * cv + a * sv, second + i, upTo: n)
                             }
+                            var i = 0
+                            while i + 8 <= half {
+                                pairs(i, 8)
+                                i += 8
+                            }
+                            if i < half { pairs(i, half - i) }
                         }
                     }
                 }

@@ -3,6 +3,7 @@
 // the same pass that sums it, then scales: one exp per logit even for a 50K vocabulary.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -11,102 +12,74 @@ import Darwin
 #endif
 
 extension BLASBackend {
-    public func softmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
-        let op = "softmaxForward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let po = try floats(op, "out", out), px = try floats(op, "input", input)
-        try Check.count(op, "input", input, rows * cols)
-        try Check.count(op, "out", out, rows * cols)
-        Profiler.measure(profiler, op, shape: "N=\(rows) cols=\(cols)", flops: 5.0 * Double(rows * cols),
-                         bytes: 8.0 * Double(rows * cols)) {
-            parallelFor(rows, grain: rowGrain(cols)) { range in
-                for row in range {
-                    let x = px + row * cols, y = po + row * cols
-                    let sum = BLASBackend.exponentiate(y, x, cols, shift: BLASBackend.rowMax(x, cols))
-                    BLASBackend.scaleRow(y, cols, by: 1 / sum)
+    public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
+        let po = out.hostFloats, px = input.hostFloats
+        parallelFor(rows, grain: rowGrain(cols)) { range in
+            for row in range {
+                let x = px + row * cols, y = po + row * cols
+                let sum = BLASBackend.exponentiate(y, x, cols, shift: BLASBackend.rowMax(x, cols))
+                BLASBackend.scaleRow(y, cols, by: 1 / sum)
+            }
+        }
+    }
+
+    public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
+                                         rows: Int, cols: Int) throws {
+        let pdx = dinput.hostFloats, pdy = dout.hostFloats
+        let py = out.hostFloats
+        parallelFor(rows, grain: rowGrain(cols)) { range in
+            for row in range {
+                let dy = pdy + row * cols, y = py + row * cols, dx = pdx + row * cols
+                var dot = Float8(), tail: Float = 0
+                var j = 0
+                while j + 8 <= cols {
+                    dot += VectorMath.load(dy + j) * VectorMath.load(y + j)
+                    j += 8
+                }
+                while j < cols {
+                    tail += dy[j] * y[j]
+                    j += 1
+                }
+                let total = dot.sum() + tail
+                j = 0
+                while j + 8 <= cols {
+                    VectorMath.store(VectorMath.load(y + j) * (VectorMath.load(dy + j) - total), dx + j)
+                    j += 8
+                }
+                while j < cols {
+                    dx[j] = y[j] * (dy[j] - total)
+                    j += 1
                 }
             }
         }
     }
 
-    public func softmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
-                                rows: Int, cols: Int) throws {
-        let op = "softmaxBackward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        let pdx = try floats(op, "dinput", dinput), pdy = try floats(op, "dout", dout)
-        let py = try floats(op, "out", out)
-        for (view, what) in [(dinput, "dinput"), (dout, "dout"), (out, "out")] {
-            try Check.count(op, what, view, rows * cols)
-        }
-        Profiler.measure(profiler, op, shape: "N=\(rows) cols=\(cols)", flops: 4.0 * Double(rows * cols),
-                         bytes: 12.0 * Double(rows * cols)) {
-            parallelFor(rows, grain: rowGrain(cols)) { range in
-                for row in range {
-                    let dy = pdy + row * cols, y = py + row * cols, dx = pdx + row * cols
-                    var dot = Float8(), tail: Float = 0
-                    var j = 0
-                    while j + 8 <= cols {
-                        dot += VectorMath.load(dy + j) * VectorMath.load(y + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        tail += dy[j] * y[j]
-                        j += 1
-                    }
-                    let total = dot.sum() + tail
-                    j = 0
-                    while j + 8 <= cols {
-                        VectorMath.store(VectorMath.load(y + j) * (VectorMath.load(dy + j) - total), dx + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        dx[j] = y[j] * (dy[j] - total)
-                        j += 1
-                    }
+    public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
+                                             targets: BufferView, rows: Int, vocabulary: Int,
+                                             gradientScale: Float) throws {
+        let ploss = losses.hostFloats, px = logits.hostFloats
+        let pd = dlogits.map { $0.hostFloats }
+        let ptargets = targets.hostInt32s
+        parallelFor(rows, grain: rowGrain(vocabulary)) { range in
+            for row in range {
+                let x = px + row * vocabulary
+                let target = Int(ptargets[row])
+                guard target >= 0 else {
+                    ploss[row] = 0
+                    pd?.advanced(by: row * vocabulary).update(repeating: 0, count: vocabulary)
+                    continue
                 }
-            }
-        }
-    }
-
-    public func crossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
-                                    targets: BufferView, rows: Int, vocabulary: Int,
-                                    gradientScale: Float) throws {
-        let op = "crossEntropyForward"
-        try Check.positive(op, ["rows": rows, "vocabulary": vocabulary])
-        let ploss = try floats(op, "losses", losses), px = try floats(op, "logits", logits)
-        let pd = try dlogits.map { try floats(op, "dlogits", $0) }
-        let ptargets = try int32s(op, "targets", targets)
-        try Check.count(op, "logits", logits, rows * vocabulary)
-        try Check.count(op, "losses", losses, rows)
-        try Check.count(op, "targets", targets, rows)
-        if let dlogits { try Check.count(op, "dlogits", dlogits, rows * vocabulary) }
-        for row in 0..<rows where ptargets[row] < -1 || Int(ptargets[row]) >= vocabulary {
-            throw BackendError.invalidArgument(
-                op: op, reason: "target \(ptargets[row]) in row \(row) is outside 0..<\(vocabulary) (or -1 to ignore)")
-        }
-        Profiler.measure(profiler, op, shape: "N=\(rows) V=\(vocabulary)", flops: 6.0 * Double(rows * vocabulary),
-                         bytes: (pd == nil ? 4.0 : 12.0) * Double(rows * vocabulary)) {
-            parallelFor(rows, grain: rowGrain(vocabulary)) { range in
-                for row in range {
-                    let x = px + row * vocabulary
-                    let target = Int(ptargets[row])
-                    guard target >= 0 else {
-                        ploss[row] = 0
-                        pd?.advanced(by: row * vocabulary).update(repeating: 0, count: vocabulary)
-                        continue
-                    }
-                    let targetLogit = x[target]
-                    let maximum = BLASBackend.rowMax(x, vocabulary)
-                    if let pd {
-                        let d = pd + row * vocabulary
-                        let sum = BLASBackend.exponentiate(d, x, vocabulary, shift: maximum)
-                        ploss[row] = logf(sum) + maximum - targetLogit
-                        BLASBackend.scaleRow(d, vocabulary, by: gradientScale / sum)
-                        d[target] -= gradientScale
-                    } else {
-                        ploss[row] = logf(BLASBackend.sumOfExponentials(x, vocabulary, shift: maximum))
-                            + maximum - targetLogit
-                    }
+                let targetLogit = x[target]
+                let maximum = BLASBackend.rowMax(x, vocabulary)
+                if let pd {
+                    let d = pd + row * vocabulary
+                    let sum = BLASBackend.exponentiate(d, x, vocabulary, shift: maximum)
+                    ploss[row] = logf(sum) + maximum - targetLogit
+                    BLASBackend.scaleRow(d, vocabulary, by: gradientScale / sum)
+                    d[target] -= gradientScale
+                } else {
+                    ploss[row] = logf(BLASBackend.sumOfExponentials(x, vocabulary, shift: maximum))
+                        + maximum - targetLogit
                 }
             }
         }

@@ -31,90 +31,49 @@ struct AttentionTiles: Equatable {
 }
 
 extension OpenCLBackend {
-    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
-                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
-        let op = "attentionForward"
+    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                          batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
-        let C = NH * hs
-        try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
-        try Check.count(op, "qkv", qkv, B * T * 3 * C)
-        try Check.count(op, "out", out, B * T * C)
-        try Check.count(op, "logsumexp", logsumexp, B * NH * T)
-        for (what, view) in [("qkv", qkv), ("out", out), ("logsumexp", logsumexp)] { _ = try memory(op, what, view) }
-        let tiles = try attentionTiles(op, headDim: hs)
-        // 2 FLOPs per product, 2 products (q·k and p·v) per causal (query, key, d).
-        let flopsPerProduct: Double = Self.causalPairs(B * NH, T) * Double(hs)
-        let bytes: Double = 4 * (Double(B * T * 4 * C) + Double(B * NH * T))
-        try launch("attention_forward", program: "attention", defines: tiles.defines(headDim: hs),
+        let tiles = try attentionTiles(Op.attentionForward.rawValue, headDim: hs)
+        try launch("attention_forward", program: .attention, defines: tiles.defines(headDim: hs),
                    global: [roundUp(T, tiles.blockM), NH, B], local: [tiles.blockM, 1, 1], [
                        .view(out), .view(logsumexp), .view(qkv), .int(T), .int(NH),
                        .float(Self.log2e / Float(hs).squareRoot()), .int(0), .int(1),
-                   ],
-                   profile: ("B=\(B) T=\(T) NH=\(NH) hs=\(hs)", 4 * flopsPerProduct, bytes))
+                   ])
     }
 
-    public func attentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
-                                       heads: Int, headDim: Int) throws {
-        let op = "attentionCachedForward"
+    public func uncheckedAttentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
+                                                heads: Int, headDim: Int) throws {
         let (NH, hs) = (heads, headDim)
-        let C = NH * hs, rows = start + queries
-        try Check.positive(op, ["queries": queries, "heads": NH, "headDim": hs])
-        guard start >= 0 else { throw BackendError.invalidArgument(op: op, reason: "start must be >= 0, got \(start)") }
-        try Check.count(op, "qkv", qkv, rows * 3 * C)
-        try Check.count(op, "out", out, queries * C)
-        _ = try memory(op, "qkv", qkv)
-        _ = try memory(op, "out", out)
-        let tiles = try attentionTiles(op, headDim: hs)
-        let flops: Double = 4 * Double(NH * hs) * Double(queries * rows)
-        let bytes: Double = 4 * Double(rows * 3 * C + queries * C)
+        let rows = start + queries
+        let tiles = try attentionTiles(Op.attentionCachedForward.rawValue, headDim: hs)
         // One sequence of `rows` tokens whose query window starts at `start`; no logsumexp is kept
         // (has_lse = 0), so `out` stands in for the unused logsumexp argument.
-        try launch("attention_forward", program: "attention", defines: tiles.defines(headDim: hs),
+        try launch("attention_forward", program: .attention, defines: tiles.defines(headDim: hs),
                    global: [roundUp(queries, tiles.blockM), NH, 1], local: [tiles.blockM, 1, 1], [
                        .view(out), .view(out), .view(qkv), .int(rows), .int(NH),
                        .float(Self.log2e / Float(hs).squareRoot()), .int(start), .int(0),
-                   ],
-                   profile: ("start=\(start) queries=\(queries) NH=\(NH) hs=\(hs)", flops, bytes))
+                   ])
     }
 
-    public func attentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
-                                  logsumexp: BufferView, batch: Int, sequenceLength: Int,
-                                  heads: Int, headDim: Int) throws {
-        let op = "attentionBackward"
+    public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
+                                           logsumexp: BufferView, batch: Int, sequenceLength: Int,
+                                           heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
-        let C = NH * hs
-        try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
-        try Check.count(op, "qkv", qkv, B * T * 3 * C)
-        try Check.count(op, "dqkv", dqkv, B * T * 3 * C)
-        try Check.count(op, "out", out, B * T * C)
-        try Check.count(op, "dout", dout, B * T * C)
-        try Check.count(op, "logsumexp", logsumexp, B * NH * T)
-        for (what, view) in [("dqkv", dqkv), ("dout", dout), ("qkv", qkv), ("out", out), ("logsumexp", logsumexp)] {
-            _ = try memory(op, what, view)
-        }
-        let tiles = try attentionTiles(op, headDim: hs)
+        let tiles = try attentionTiles(Op.attentionBackward.rawValue, headDim: hs)
         let defines = tiles.defines(headDim: hs)
         let arguments: [KernelArgument] = [
             .view(dqkv), .view(dout), .view(qkv), .view(out), .view(logsumexp), .int(T), .int(NH),
             .float(Self.log2e / Float(hs).squareRoot()), .float(1 / Float(hs).squareRoot()),
         ]
-        let shape = "B=\(B) T=\(T) NH=\(NH) hs=\(hs)"
-        let pairs: Double = Self.causalPairs(B * NH, T) * Double(hs)
-        let rowsBytes: Double = 4 * Double(B * T * C), lseBytes: Double = 4 * Double(B * NH * T)
-        // dK/dV: 4 products per (query, key, d): s, dP, dv, dk; reads q, k, v, dout, out, writes dk, dv.
-        // dQ: 3 products: s, dP, dq; reads q, k, v, dout, out, writes dq.
-        try launch("attention_backward_dkdv", program: "attention", defines: defines,
-                   global: [roundUp(T, tiles.backwardKeys), NH, B], local: [tiles.backwardKeys, 1, 1], arguments,
-                   profile: (shape, 8 * pairs, 7 * rowsBytes + lseBytes))
-        try launch("attention_backward_dq", program: "attention", defines: defines,
-                   global: [roundUp(T, tiles.dqRows), NH, B], local: [tiles.dqRows, 1, 1], arguments,
-                   profile: (shape, 6 * pairs, 6 * rowsBytes + lseBytes))
+        // dK/dV: s, dP, dv, dk per (query, key, d); dQ: s, dP, dq (s and dP are recomputed in both).
+        try launch("attention_backward_dkdv", program: .attention, defines: defines,
+                   global: [roundUp(T, tiles.backwardKeys), NH, B], local: [tiles.backwardKeys, 1, 1], arguments)
+        try launch("attention_backward_dq", program: .attention, defines: defines,
+                   global: [roundUp(T, tiles.dqRows), NH, B], local: [tiles.dqRows, 1, 1], arguments)
     }
 
     static let log2e: Float = 1.442_695_04
-
-    /// Number of (query, key) pairs with key <= query over `sequences` sequences of length T.
-    static func causalPairs(_ sequences: Int, _ T: Int) -> Double { Double(sequences) * Double(T) * Double(T + 1) / 2 }
 
     /// GPU defaults: 64 work-items per work-group (two warps), 32-key forward tiles (q, the output
     /// accumulator and 32 scores stay in registers at hs = 64), 16-row/16-key backward tiles (the

@@ -4,41 +4,24 @@
 import Compute
 
 extension OpenCLBackend {
-    public func embeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
-                                 count: Int, dim: Int) throws {
-        let op = "embeddingForward"
-        try checkEmbedding(op, count: count, dim: dim, rows: ("out", out), table: table, tokens: tokens)
+    public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
+                                          count: Int, dim: Int) throws {
         let local = [min(64, elementThreads), 1]
-        try launch("embedding_forward", program: "embedding", global: [roundUp(dim, local[0]), count], local: local,
-                   [.view(out), .view(table), .view(tokens), .int(count), .int(dim), .int(table.count / dim)],
-                   profile: ("N=\(count) C=\(dim)", 0, 8.0 * Double(count * dim)))
+        try launch("embedding_forward", program: .embedding, global: [roundUp(dim, local[0]), count], local: local,
+                   [.view(out), .view(table), .view(tokens), .int(count), .int(dim), .int(table.count / dim)])
     }
 
-    public func embeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
-                                  count: Int, dim: Int) throws {
-        let op = "embeddingBackward"
-        try checkEmbedding(op, count: count, dim: dim, rows: ("dout", dout), table: dtable, tokens: tokens)
+    public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
+                                           count: Int, dim: Int) throws {
         let chain = try scratch(2 * count, .int32)
         let tile = min(256, deviceInfo.maxWorkGroupSize)
-        try launch("embedding_chain", program: "embedding", defines: ["CHAIN_TILE": "\(tile)"],
-                   global: [roundUp(count, tile)], local: [tile], [.view(chain), .view(tokens), .int(count)],
-                   profile: ("N=\(count)", Double(count) * Double(count), 4.0 * Double(count)))
+        try launch("embedding_chain", program: .embedding, defines: ["CHAIN_TILE": "\(tile)"],
+                   global: [roundUp(count, tile)], local: [tile], [.view(chain), .view(tokens), .int(count)])
         let local = [min(64, elementThreads), 1]
-        try launch("embedding_backward", program: "embedding", defines: ["CHAIN_TILE": "\(tile)"],
+        try launch("embedding_backward", program: .embedding, defines: ["CHAIN_TILE": "\(tile)"],
                    global: [roundUp(dim, local[0]), count], local: local, [
                        .view(dtable), .view(dout), .view(tokens), .view(chain), .int(count), .int(dim),
                        .int(dtable.count / dim),
-                   ], profile: ("N=\(count) C=\(dim)", Double(count * dim), 12.0 * Double(count * dim)))
-    }
-
-    private func checkEmbedding(_ op: String, count: Int, dim: Int, rows: (String, BufferView), table: BufferView,
-                                tokens: BufferView) throws {
-        try Check.positive(op, ["count": count, "dim": dim])
-        try Check.dtype(op, "tokens", tokens, .int32)
-        try Check.count(op, "tokens", tokens, count)
-        try Check.count(op, rows.0, rows.1, count * dim)
-        guard table.count % dim == 0, table.count > 0 else {
-            throw BackendError.shapeMismatch(op: op, expected: "table of V×\(dim) elements", got: "\(table.count)")
-        }
+                   ])
     }
 }

@@ -1,11 +1,18 @@
-// The one way host code runs a kernel: `launch(kernel, program:, defines:, global:, local:, args,
-// profile:)`, plus event-based profiling (CL_QUEUE_PROFILING_ENABLE) shared with the memory ops.
+// The one way host code runs a kernel: `launch(kernel, program:, defines:, global:, local:, args)`,
+// plus event-based profiling (CL_QUEUE_PROFILING_ENABLE) shared with the memory ops.
 //
 // Kernel argument convention (every Kernels/*.cl follows it): each buffer is TWO arguments, the
 // pointer and an int element offset (`__global float* out, const int out_off`), because views into
 // the one flat parameter buffer start at arbitrary elements and sub-buffers would need
 // CL_DEVICE_MEM_BASE_ADDR_ALIGN alignment. Sizes are `int`. Global sizes are rounded up to a multiple
 // of `local` by the caller (`roundUp`); kernels bounds-check.
+//
+// Profiling: ops are asynchronous, so a wall clock around one would time only the enqueue. The
+// backend takes over `timeOp` instead: while an op runs, every command it enqueues (kernels and
+// transfers) is collected with its event; when the events are read (at `synchronize`, after a
+// download, or when many are pending) the op is recorded with its contract's record, the device
+// time from its first command's start to its last command's end, and each command as a
+// `KernelSpan`, so `gpt profile` shows both the op and the kernels it launched.
 
 import COpenCL
 import Compute
@@ -22,23 +29,26 @@ enum KernelArgument {
 }
 
 /// A profiled command whose event has not been read yet.
-struct PendingProfile {
+struct PendingCommand {
     let event: cl_event
+    /// Kernel name, or the transfer ("write_buffer", "read_buffer", "copy_buffer", "fill_buffer").
     let name: String
-    let shape: String
-    let flops: Double
-    let bytes: Double
-    /// Profiler time when it was enqueued (anchors device time to profiler time).
+}
+
+/// The commands one op enqueued, waiting for their events to be read.
+struct PendingOp {
+    /// The op's contract record; nil for a command enqueued outside any op (recorded on its own).
+    let record: OpRecord?
+    let commands: [PendingCommand]
+    /// Profiler time when the op started (anchors device time to profiler time).
     let enqueued: Double
 }
 
 extension OpenCLBackend {
-    /// Enqueues `kernel` from Kernels/`program`.cl built with `defines` (`-D KEY=VALUE`).
+    /// Enqueues `kernel` from `program` (Kernels/<program>.cl) built with `defines` (`-D KEY=VALUE`).
     /// `global` and `local` have 1 to 3 dimensions; a zero-sized global range launches nothing.
-    /// `profile` (shape, flops, bytes) is evaluated only when a profiler is attached.
-    func launch(_ kernel: String, program: String, defines: [String: String] = [:],
-                global: [Int], local: [Int]?, _ arguments: [KernelArgument],
-                profile: @autoclosure () -> (shape: String, flops: Double, bytes: Double)) throws {
+    func launch(_ kernel: String, program: KernelProgram, defines: [String: String] = [:],
+                global: [Int], local: [Int]?, _ arguments: [KernelArgument]) throws {
         guard !global.contains(0) else { return }
         if let local {
             for (g, l) in zip(global, local) where l <= 0 || g % l != 0 {
@@ -54,11 +64,7 @@ extension OpenCLBackend {
         }
         let globalSizes = global
         let localSizes = local
-        var shape = ""
-        var flops = 0.0
-        var bytes = 0.0
-        if profiler != nil { (shape, flops, bytes) = profile() }
-        try enqueue("clEnqueueNDRangeKernel", context: kernel, profile: (kernel, shape, flops, bytes)) { event in
+        try enqueue("clEnqueueNDRangeKernel", command: kernel, context: kernel) { event in
             globalSizes.withUnsafeBufferPointer { globalPointer in
                 if let localSizes {
                     return localSizes.withUnsafeBufferPointer { localPointer in
@@ -74,8 +80,7 @@ extension OpenCLBackend {
 
     /// `(cl_mem, element offset)` for a view of this backend (any dtype), for hand-set arguments.
     func view(_ view: BufferView) throws -> (cl_mem, Int32) {
-        let (memory, offset) = try self.memory("launch", "argument", view, view.dtype)
-        return (memory, try int32(offset, "offset"))
+        (memory(view), try int32(view.offset, "offset"))
     }
 
     private func setArgument(_ kernel: cl_kernel, _ index: Int, _ argument: KernelArgument, kernel name: String) throws {
@@ -112,9 +117,8 @@ extension OpenCLBackend {
     // MARK: - Enqueue and profiling
 
     /// Runs `body` (an enqueue call) with an event pointer when profiling, else nil; checks its status
-    /// and queues the event for the profiler under `profile.name`.
-    func enqueue(_ call: String, context: String = "",
-                 profile: (name: String, shape: String, flops: Double, bytes: Double),
+    /// and, when profiling, keeps the event for the op being timed under the command's name.
+    func enqueue(_ call: String, command: String, context: String = "",
                  _ body: (UnsafeMutablePointer<cl_event?>?) -> cl_int) throws {
         guard let profiler else {
             try check(body(nil), call: call, context: context)
@@ -124,34 +128,80 @@ extension OpenCLBackend {
         let enqueued = profiler.now()
         try check(body(&event), call: call, context: context)
         guard let event else { return }
-        pendingProfiles.append(PendingProfile(event: event, name: profile.name, shape: profile.shape,
-                                              flops: profile.flops, bytes: profile.bytes, enqueued: enqueued))
-        // Bound the number of live events; reading them waits for the queue.
-        if pendingProfiles.count >= 4096 { try flushProfiles() }
+        let pending = PendingCommand(event: event, name: command)
+        if collectedCommands != nil {
+            collectedCommands?.append(pending)
+        } else {
+            pendingOps.append(PendingOp(record: nil, commands: [pending], enqueued: enqueued))
+        }
     }
 
-    /// Waits for the pending profiled commands and records each one's device-side duration. Device
+    /// Collects the commands `body` enqueues under `record` (an op nested in another op's call
+    /// belongs to the outer one). After a download every queued command has finished, so the
+    /// events are read right away; otherwise when many are pending or at `synchronize`.
+    public func timeOp<Result>(_ record: OpRecord, profiler: Profiler,
+                               _ body: () throws -> Result) throws -> Result {
+        guard collectedCommands == nil else { return try body() }
+        collectedCommands = []
+        let enqueued = profiler.now()
+        let result: Result
+        do {
+            result = try body()
+        } catch {
+            pendingOps.append(PendingOp(record: record, commands: collectedCommands ?? [], enqueued: enqueued))
+            collectedCommands = nil
+            throw error
+        }
+        pendingOps.append(PendingOp(record: record, commands: collectedCommands ?? [], enqueued: enqueued))
+        collectedCommands = nil
+        // Bound the number of live events; reading them waits for the queue.
+        if record.op == .download || pendingOps.count >= 1024 { try flushProfiles() }
+        return result
+    }
+
+    /// Waits for the pending ops' commands and records each op with its device-side time. Device
     /// timestamps are mapped onto the profiler's clock by anchoring the first event ever seen by this
     /// profiler at its enqueue time, so the trace keeps the device's real gaps between kernels.
     func flushProfiles() throws {
-        guard !pendingProfiles.isEmpty else { return }
-        let pending = pendingProfiles
-        pendingProfiles.removeAll(keepingCapacity: true)
-        defer { for item in pending { clReleaseEvent(item.event) } }
+        guard !pendingOps.isEmpty else { return }
+        let pending = pendingOps
+        pendingOps.removeAll(keepingCapacity: true)
+        defer { for op in pending { for command in op.commands { clReleaseEvent(command.event) } } }
         guard let profiler else { return }
-        var events: [cl_event?] = pending.map { $0.event }
-        try check(clWaitForEvents(cl_uint(events.count), &events), call: "clWaitForEvents")
-        let identity = ObjectIdentifier(profiler)
-        for item in pending {
-            let start = try timestamp(item.event, CL_PROFILING_COMMAND_START)
-            let end = try timestamp(item.event, CL_PROFILING_COMMAND_END)
-            if profileClockOffset?.profiler != identity {
-                profileClockOffset = (identity, start - item.enqueued)
-            }
-            let offset = profileClockOffset!.offset
-            profiler.record(ProfileEvent(name: item.name, shape: item.shape, flops: item.flops, bytes: item.bytes,
-                                         start: start - offset, seconds: max(0, end - start)))
+        var events: [cl_event?] = pending.flatMap { $0.commands.map(\.event) }
+        if !events.isEmpty {
+            try check(clWaitForEvents(cl_uint(events.count), &events), call: "clWaitForEvents")
         }
+        for op in pending {
+            var spans: [KernelSpan] = []
+            for command in op.commands {
+                let start = try timestamp(command.event, CL_PROFILING_COMMAND_START)
+                let end = try timestamp(command.event, CL_PROFILING_COMMAND_END)
+                let offset = clockOffset(profiler, deviceStart: start, enqueued: op.enqueued)
+                spans.append(KernelSpan(name: command.name, start: start - offset, seconds: max(0, end - start)))
+            }
+            profiler.record(Self.event(op, spans))
+        }
+    }
+
+    /// The op's event: from its first command's start to its last command's end (an op that
+    /// enqueued nothing, e.g. an empty copy, takes no time at its enqueue time).
+    private static func event(_ op: PendingOp, _ spans: [KernelSpan]) -> ProfileEvent {
+        let start = spans.first?.start ?? op.enqueued
+        let end = spans.map { $0.start + $0.seconds }.max() ?? start
+        guard let record = op.record else {
+            // A command enqueued outside any op is recorded under its own name.
+            return ProfileEvent(name: spans.first?.name ?? "", shape: "", flops: 0, bytes: 0, start: start,
+                                seconds: end - start, kernels: spans)
+        }
+        return ProfileEvent(record, start: start, seconds: end - start, kernels: spans)
+    }
+
+    /// Device-clock seconds minus profiler seconds, fixed at the first event this profiler sees.
+    private func clockOffset(_ profiler: Profiler, deviceStart: Double, enqueued: Double) -> Double {
+        let identity = ObjectIdentifier(profiler)
+        if profileClockOffset?.profiler != identity { profileClockOffset = (identity, deviceStart - enqueued) }
+        return profileClockOffset!.offset
     }
 
     private func timestamp(_ event: cl_event, _ parameter: Int32) throws -> Double {

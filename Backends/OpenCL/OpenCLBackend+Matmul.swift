@@ -47,31 +47,18 @@ struct MatmulTiles: Equatable, CustomStringConvertible {
 }
 
 extension OpenCLBackend {
-    public func matmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
-                       transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
-                       batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
-        let op = "matmul"
-        try Check.positive(op, ["m": m, "n": n, "k": k, "batch": batch])
-        for (name, stride) in [("strideA", strideA), ("strideB", strideB), ("strideC", strideC)] where stride < 0 {
-            throw BackendError.invalidArgument(op: op, reason: "\(name) must not be negative, got \(stride)")
-        }
-        try Check.atLeast(op, "a", a, strideA * (batch - 1) + m * k)
-        try Check.atLeast(op, "b", b, strideB * (batch - 1) + k * n)
-        try Check.atLeast(op, "c", c, strideC * (batch - 1) + m * n)
-        _ = try memory(op, "a", a)
-        _ = try memory(op, "b", b)
-        _ = try memory(op, "c", c)
+    public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
+                                transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
+                                batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
         let tiles = matmulTiles(m: m, n: n, batch: batch)
         var defines = tiles.defines
         defines["TRANS_A"] = transposeA ? "1" : "0"
         defines["TRANS_B"] = transposeB ? "1" : "0"
-        try launch(tiles.kernel, program: "matmul", defines: defines, global: tiles.globalSize(m: m, n: n, batch: batch),
+        try launch(tiles.kernel, program: .matmul, defines: defines, global: tiles.globalSize(m: m, n: n, batch: batch),
                    local: tiles.localSize, [
             .view(c), .view(a), .view(b), .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .int(strideA), .int(strideB), .int(strideC),
-        ], profile: ("m=\(m) n=\(n) k=\(k) batch=\(batch) tA=\(transposeA ? 1 : 0) tB=\(transposeB ? 1 : 0)",
-                     2.0 * Double(m) * Double(n) * Double(k) * Double(batch),
-                     4.0 * Double(batch) * Double(m * k + k * n + (beta == 0 ? 1 : 2) * m * n)))
+        ])
     }
 
     /// Large tiles when there are enough of them to give every compute unit work, else smaller ones;

@@ -8,39 +8,30 @@ import Glibc
 #endif
 
 extension OpenCLBackend {
-    public func adamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
-                      secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
-                      epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
-        let op = "adamW"
-        guard step >= 1 else { throw BackendError.invalidArgument(op: op, reason: "step must be at least 1, got \(step)") }
+    public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
+                               secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
+                               epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
         let n = parameters.count
-        try Check.count(op, "gradients", gradients, n)
-        try Check.count(op, "firstMoment", firstMoment, n)
-        try Check.count(op, "secondMoment", secondMoment, n)
         // Bias corrections in Double, so a late step's 1 - beta^t keeps its precision.
         let correction1 = Float(1 - pow(Double(beta1), Double(step)))
         let correction2 = Float(1 - pow(Double(beta2), Double(step)))
         let local = elementThreads
-        try launch("optimizer_adamw", program: "optimizer", global: [roundUp(n, local)], local: [local], [
+        try launch("optimizer_adamw", program: .optimizer, global: [roundUp(n, local)], local: [local], [
             .view(parameters), .view(gradients), .view(firstMoment), .view(secondMoment), .int(n),
             .float(learningRate), .float(beta1), .float(beta2), .float(epsilon), .float(weightDecay),
             .float(gradientScale), .float(correction1), .float(correction2),
-        ], profile: ("n=\(n)", 15.0 * Double(n), 28.0 * Double(n)))
+        ])
     }
 
-    public func squaredNorm(result: BufferView, input: BufferView) throws {
-        try Check.count("squaredNorm", "result", result, 1)
-        _ = try memory("squaredNorm", "input", input)
+    public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
         let threads = reductionThreads
         let groupLimit = deviceInfo.isGPU ? 4 * deviceInfo.computeUnits : deviceInfo.computeUnits
         let groups = max(1, min(groupLimit, (input.count + threads - 1) / threads))
         let partials = try scratch(groups)
         let defines = ["THREADS": "\(threads)"]
-        try launch("reduce_squares_partial", program: "reduce", defines: defines, global: [groups * threads],
-                   local: [threads], [.view(partials), .view(input), .int(input.count)],
-                   profile: ("n=\(input.count) groups=\(groups)", 2.0 * Double(input.count), 4.0 * Double(input.count)))
-        try launch("reduce_sum_final", program: "reduce", defines: defines, global: [threads], local: [threads],
-                   [.view(result), .view(partials), .int(groups)],
-                   profile: ("n=\(groups)", Double(groups), 4.0 * Double(groups + 1)))
+        try launch("reduce_squares_partial", program: .reduce, defines: defines, global: [groups * threads],
+                   local: [threads], [.view(partials), .view(input), .int(input.count)])
+        try launch("reduce_sum_final", program: .reduce, defines: defines, global: [threads], local: [threads],
+                   [.view(result), .view(partials), .int(groups)])
     }
 }

@@ -1,5 +1,5 @@
-// Programs and kernels: source lookup (embedded Kernels/*.cl, or $GPT_KERNELS_DIR/<program>.cl),
-// builds with `-D KEY=VALUE` options, an in-memory cache per backend, and an on-disk binary cache
+// Programs and kernels: builds of each program's source (+KernelSource) with `-D KEY=VALUE` options,
+// an in-memory cache per backend, and an on-disk binary cache
 // ($XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl) keyed by an FNV-1a 64 hash of
 // the source, build options, device name and version, driver version and platform. A cache entry
 // the driver rejects (corrupt, or from another driver) is rebuilt from source and overwritten.
@@ -15,14 +15,14 @@ import Glibc
 
 extension OpenCLBackend {
     /// The kernel object `name` of `program` built with `defines`, built and cached on first use.
-    func kernel(_ name: String, program: String, defines: [String: String]) throws -> cl_kernel {
+    func kernel(_ name: String, program: KernelProgram, defines: [String: String]) throws -> cl_kernel {
         let options = Self.buildOptions(defines)
-        let key = "\(program)|\(options)|\(name)"
+        let key = "\(program.rawValue)|\(options)|\(name)"
         if let kernel = kernels[key] { return kernel }
         let built = try self.program(program, options: options)
         var status: cl_int = CL_SUCCESS
         guard let kernel = clCreateKernel(built, name, &status), status == CL_SUCCESS else {
-            throw OpenCLStatus.error(status, call: "clCreateKernel", context: "\(name) in \(program).cl")
+            throw OpenCLStatus.error(status, call: "clCreateKernel", context: "\(name) in \(program.rawValue).cl")
         }
         kernels[key] = kernel
         return kernel
@@ -34,43 +34,27 @@ extension OpenCLBackend {
             .joined(separator: " ")
     }
 
-    /// OpenCL C source of Kernels/`program`.cl: from `kernelDirectory` when set, else embedded.
-    func source(_ program: String) throws -> String {
-        if let directory = kernelDirectory, !directory.isEmpty {
-            let path = directory.hasSuffix("/") ? "\(directory)\(program).cl" : "\(directory)/\(program).cl"
-            guard let data = FileManager.default.contents(atPath: path),
-                  let text = String(data: data, encoding: .utf8) else {
-                throw BackendError.kernelBuild(kernel: "\(program).cl",
-                                               log: "cannot read \(path) (kernel directory from GPT_KERNELS_DIR)")
-            }
-            return text
-        }
-        guard let text = EmbeddedKernels.sources[program] else {
-            throw BackendError.kernelBuild(kernel: "\(program).cl", log: "no kernel file Kernels/\(program).cl")
-        }
-        return text
-    }
-
     static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
         return String(cString: value)
     }
 
-    private func program(_ name: String, options: String) throws -> cl_program {
+    private func program(_ program: KernelProgram, options: String) throws -> cl_program {
+        let name = program.rawValue
         let key = "\(name)|\(options)"
-        if let program = programs[key] { return program }
-        let source = try self.source(name)
+        if let built = programs[key] { return built }
+        let source = try self.source(program)
         let hash = Self.fnv1a64([source, options, deviceInfo.name, deviceInfo.version, deviceInfo.driverVersion,
                                  deviceInfo.platformName])
         let cacheFile = Self.prepared(programCacheDirectory).map { "\($0)/\(name)-\(String(hash, radix: 16)).bin" }
-        if let cacheFile, let program = loadBinary(cacheFile, options: options) {
-            programs[key] = program
-            return program
+        if let cacheFile, let built = loadBinary(cacheFile, options: options) {
+            programs[key] = built
+            return built
         }
-        let program = try buildFromSource(name, source: source, options: options)
-        if let cacheFile { saveBinary(program, to: cacheFile) }
-        programs[key] = program
-        return program
+        let built = try buildFromSource(name, source: source, options: options)
+        if let cacheFile { saveBinary(built, to: cacheFile) }
+        programs[key] = built
+        return built
     }
 
     private func buildFromSource(_ name: String, source: String, options: String) throws -> cl_program {

@@ -13,57 +13,31 @@ extension OpenCLBackend {
         return size
     }
 
-    public func softmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
-        let op = "softmaxForward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        try Check.count(op, "input", input, rows * cols)
-        try Check.count(op, "out", out, rows * cols)
-        _ = try memory(op, "out", out)
-        _ = try memory(op, "input", input)
+    public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let local = softmaxLocalSize
-        try launch("softmax_forward", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
-                   global: [rows * local], local: [local], [.view(out), .view(input), .int(cols)],
-                   profile: ("N=\(rows) cols=\(cols)", 4 * Double(rows * cols), 12 * Double(rows * cols)))
+        try launch("softmax_forward", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
+                   global: [rows * local], local: [local], [.view(out), .view(input), .int(cols)])
     }
 
-    public func softmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
-                                rows: Int, cols: Int) throws {
-        let op = "softmaxBackward"
-        try Check.positive(op, ["rows": rows, "cols": cols])
-        for (what, view) in [("dinput", dinput), ("dout", dout), ("out", out)] {
-            try Check.count(op, what, view, rows * cols)
-            _ = try memory(op, what, view)
-        }
+    public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
+                                         rows: Int, cols: Int) throws {
         let local = softmaxLocalSize
-        try launch("softmax_backward", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
-                   global: [rows * local], local: [local], [.view(dinput), .view(dout), .view(out), .int(cols)],
-                   profile: ("N=\(rows) cols=\(cols)", 4 * Double(rows * cols), 20 * Double(rows * cols)))
+        try launch("softmax_backward", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
+                   global: [rows * local], local: [local], [.view(dinput), .view(dout), .view(out), .int(cols)])
     }
 
     /// Targets are not range-checked on the host (that would need a device round trip every step):
     /// the kernel gives a row with a target outside -1..<V a NaN loss and NaN gradients.
-    public func crossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
-                                    targets: BufferView, rows: Int, vocabulary: Int,
-                                    gradientScale: Float) throws {
-        let op = "crossEntropyForward"
+    public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
+                                             targets: BufferView, rows: Int, vocabulary: Int,
+                                             gradientScale: Float) throws {
         let V = vocabulary
-        try Check.positive(op, ["rows": rows, "vocabulary": V])
-        try Check.count(op, "logits", logits, rows * V)
-        try Check.count(op, "losses", losses, rows)
-        try Check.count(op, "targets", targets, rows)
-        if let dlogits { try Check.count(op, "dlogits", dlogits, rows * V) }
-        _ = try memory(op, "logits", logits)
-        _ = try memory(op, "losses", losses)
-        _ = try memory(op, "targets", targets, .int32)
-        if let dlogits { _ = try memory(op, "dlogits", dlogits) }
         let local = softmaxLocalSize
         // Without dlogits the kernel never touches its dlogits argument; `logits` fills the slot.
-        let bytes: Double = (dlogits == nil ? 4 : 12) * Double(rows * V)
-        try launch("softmax_cross_entropy", program: "softmax", defines: ["LOCAL_SIZE": "\(local)"],
+        try launch("softmax_cross_entropy", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
                    global: [rows * local], local: [local], [
                        .view(losses), .view(dlogits ?? logits), .view(logits), .view(targets), .int(V),
                        .float(gradientScale), .int(dlogits == nil ? 0 : 1),
-                   ],
-                   profile: ("N=\(rows) V=\(V)", 5 * Double(rows * V), bytes))
+                   ])
     }
 }

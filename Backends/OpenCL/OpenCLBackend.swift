@@ -1,10 +1,11 @@
 // The OpenCL backend: one device, one context, one in-order command queue with profiling enabled,
 // buffers as `cl_mem`, and hand-written kernels from Kernels/*.cl (embedded at build time by the
-// EmbedKernels plugin, or read from $GPT_KERNELS_DIR).
+// EmbedKernels plugin with the common header Kernels/common.clh, or read from $GPT_KERNELS_DIR).
 //
 // This file holds the buffer type, the backend class with its memory ops, and the plugin value.
-// Discovery is in +Device, the launch API and program cache in +Launch and +ProgramCache, and each
-// op family in its own `OpenCLBackend+Family.swift` beside its `Kernels/family.cl`.
+// Discovery is in +Device, the launch API in +Launch, kernel sources and the program cache in
+// +KernelSource and +ProgramCache, and each op family in its own `OpenCLBackend+Family.swift`
+// beside its `Kernels/family.cl`.
 //
 // Ops are asynchronous: they enqueue and return; `download` and `synchronize` wait. Because the
 // queue is in-order, every kernel sees the results of everything enqueued before it.
@@ -12,12 +13,15 @@
 import COpenCL
 import Compute
 
-/// Device memory owned by the OpenCL backend: one `cl_mem`, released on deinit.
+/// Device memory owned by the OpenCL backend: one `cl_mem` of one context, released on deinit.
 public final class OpenCLBuffer: Buffer {
     let memory: cl_mem
+    /// The context the memory lives in: a buffer is usable only by the backend that made it.
+    let context: cl_context
 
-    init(memory: cl_mem, count: Int, dtype: DType) {
+    init(memory: cl_mem, context: cl_context, count: Int, dtype: DType) {
         self.memory = memory
+        self.context = context
         super.init(count: count, dtype: dtype, backendName: "opencl")
     }
 
@@ -37,8 +41,10 @@ public final class OpenCLBackend: Backend {
     /// Built programs and kernel objects (see +ProgramCache).
     var programs: [String: cl_program] = [:]
     var kernels: [String: cl_kernel] = [:]
-    /// Kernel events waiting to be read into the profiler (see +Launch).
-    var pendingProfiles: [PendingProfile] = []
+    /// Ops whose command events wait to be read into the profiler (see +Launch).
+    var pendingOps: [PendingOp] = []
+    /// The commands the op being timed has enqueued so far; nil outside `timeOp`.
+    var collectedCommands: [PendingCommand]?
     /// Device-clock seconds minus profiler seconds, fixed at the first profiled event.
     var profileClockOffset: (profiler: ObjectIdentifier, offset: Double)?
     /// Reusable device scratch for multi-pass reductions; grown on demand, never shrunk.
@@ -46,9 +52,13 @@ public final class OpenCLBackend: Backend {
     /// The same for int32 scratch (embedding backward's occurrence chains).
     var intScratchBuffer: OpenCLBuffer?
 
-    /// Where Kernels/<program>.cl are read from instead of the embedded copies (default:
-    /// $GPT_KERNELS_DIR). Set it before the first op: built programs are cached per backend.
+    /// Where Kernels/<program>.cl and the header are read from instead of the embedded copies
+    /// (default: $GPT_KERNELS_DIR). It must hold every file of Kernels/ (checked at start-up, or
+    /// when a folder set later is first used). Set it before the first op: built programs are
+    /// cached per backend.
     public var kernelDirectory: String? = OpenCLBackend.environment("GPT_KERNELS_DIR")
+    /// The kernel directory last found complete (see +KernelSource).
+    var checkedKernelDirectory: String?
     /// The on-disk program cache folder (nil: no disk cache). Default: see `defaultCacheDirectory`.
     public var programCacheDirectory: String? = OpenCLBackend.defaultCacheDirectory()
     /// Forces one matmul tile configuration (default: $GPT_MATMUL_TILES = large|medium|small, else
@@ -73,10 +83,23 @@ public final class OpenCLBackend: Backend {
             throw OpenCLStatus.error(status, call: "clCreateCommandQueue", context: handle.info.name)
         }
         self.queue = queue
+        try checkKernelDirectoryAtStartUp()
+    }
+
+    /// A $GPT_KERNELS_DIR that lacks a kernel file makes the backend unavailable, in one line that
+    /// names every missing file, before any op runs.
+    private func checkKernelDirectoryAtStartUp() throws {
+        guard let directory = kernelDirectory, !directory.isEmpty else { return }
+        let missing = Self.missingKernelFiles(in: directory)
+        guard missing.isEmpty else {
+            throw BackendError.unavailable(backend: name, reason: Self.describeMissing(missing, in: directory))
+        }
+        checkedKernelDirectory = directory
     }
 
     deinit {
         clFinish(queue)
+        for op in pendingOps { for command in op.commands { clReleaseEvent(command.event) } }
         for kernel in kernels.values { clReleaseKernel(kernel) }
         for program in programs.values { clReleaseProgram(program) }
         scratchBuffer = nil
@@ -92,15 +115,8 @@ public final class OpenCLBackend: Backend {
 
     // MARK: - Views
 
-    /// The `cl_mem` behind `view` and its element offset, after checking owner and dtype.
-    func memory(_ op: String, _ what: String, _ view: BufferView, _ dtype: DType = .float32) throws -> (cl_mem, Int) {
-        guard let buffer = view.buffer as? OpenCLBuffer else {
-            throw BackendError.wrongBuffer(
-                op: op, reason: "\(what) belongs to backend '\(view.buffer.backendName)', not 'opencl'")
-        }
-        try Check.dtype(op, what, view, dtype)
-        return (buffer.memory, view.offset)
-    }
+    /// The `cl_mem` behind a view (the contract has checked that the buffer is ours).
+    func memory(_ view: BufferView) -> cl_mem { unsafeDowncast(view.buffer, to: OpenCLBuffer.self).memory }
 
     /// `count` elements of device scratch (valid until the next op that asks for scratch; the
     /// in-order queue guarantees an earlier op's kernels are done with it by then).
@@ -108,7 +124,7 @@ public final class OpenCLBackend: Backend {
         let current = dtype == .float32 ? scratchBuffer : intScratchBuffer
         if let buffer = current, buffer.count >= count { return buffer.view(offset: 0, count: count) }
         if dtype == .float32 { scratchBuffer = nil } else { intScratchBuffer = nil }
-        let buffer = try allocate(max(count, 1 << 16), dtype) as! OpenCLBuffer
+        let buffer = try uncheckedAllocate(max(count, 1 << 16), dtype) as! OpenCLBuffer
         if dtype == .float32 { scratchBuffer = buffer } else { intScratchBuffer = buffer }
         return buffer.view(offset: 0, count: count)
     }
@@ -132,10 +148,9 @@ public final class OpenCLBackend: Backend {
 
     // MARK: - Memory
 
-    public func allocate(_ count: Int, _ dtype: DType) throws -> Buffer {
-        guard count >= 0 else {
-            throw BackendError.invalidArgument(op: "allocate", reason: "count must not be negative, got \(count)")
-        }
+    public func owns(_ buffer: Buffer) -> Bool { (buffer as? OpenCLBuffer)?.context == context }
+
+    public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
         let bytes = max(count, 1) * dtype.byteSize
         guard bytes <= deviceInfo.maxAllocationBytes else {
             throw BackendError.outOfMemory(
@@ -151,54 +166,40 @@ public final class OpenCLBackend: Backend {
                 reason: "clCreateBuffer: \(OpenCLStatus.name(status)) on \(deviceInfo.name) "
                     + "(\(OpenCLDeviceInfo.gibibytes(deviceInfo.globalMemoryBytes)) GiB)")
         }
-        return OpenCLBuffer(memory: memory, count: count, dtype: dtype)
+        return OpenCLBuffer(memory: memory, context: context, count: count, dtype: dtype)
     }
 
-    public func upload(_ values: [Float], to view: BufferView) throws {
-        let (memory, offset) = try self.memory("upload", "destination", view)
-        try Check.count("upload", "destination", view, values.count)
-        try write(values, memory: memory, offset: offset)
+    public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
+        try write(values, memory: memory(view), offset: view.offset)
     }
 
-    public func upload(_ values: [Int32], to view: BufferView) throws {
-        let (memory, offset) = try self.memory("upload", "destination", view, .int32)
-        try Check.count("upload", "destination", view, values.count)
-        try write(values, memory: memory, offset: offset)
+    public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
+        try write(values, memory: memory(view), offset: view.offset)
     }
 
-    public func download(_ view: BufferView) throws -> [Float] {
-        let (memory, offset) = try self.memory("download", "source", view)
-        return try read(memory: memory, offset: offset, count: view.count, as: Float.self)
+    public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
+        try read(memory: memory(view), offset: view.offset, count: view.count, as: Float.self)
     }
 
-    public func downloadInt32(_ view: BufferView) throws -> [Int32] {
-        let (memory, offset) = try self.memory("download", "source", view, .int32)
-        return try read(memory: memory, offset: offset, count: view.count, as: Int32.self)
+    public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
+        try read(memory: memory(view), offset: view.offset, count: view.count, as: Int32.self)
     }
 
-    public func copy(from source: BufferView, to destination: BufferView) throws {
-        let (from, fromOffset) = try memory("copy", "source", source, source.dtype)
-        let (to, toOffset) = try memory("copy", "destination", destination, destination.dtype)
-        guard source.dtype == destination.dtype else {
-            throw BackendError.wrongBuffer(
-                op: "copy", reason: "source is \(source.dtype.rawValue) but destination is \(destination.dtype.rawValue)")
-        }
-        try Check.count("copy", "destination", destination, source.count)
-        guard !source.overlaps(destination) else {
-            throw BackendError.invalidArgument(op: "copy", reason: "source and destination overlap")
-        }
+    public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
         guard source.count > 0 else { return }
-        try enqueue("clEnqueueCopyBuffer", profile: ("copy", "n=\(source.count)", 0, Double(8 * source.count))) { event in
-            clEnqueueCopyBuffer(queue, from, to, fromOffset * 4, toOffset * 4, source.count * 4, 0, nil, event)
+        let (from, to) = (memory(source), memory(destination))
+        try enqueue("clEnqueueCopyBuffer", command: "copy_buffer") { event in
+            clEnqueueCopyBuffer(queue, from, to, source.offset * 4, destination.offset * 4, source.count * 4,
+                                0, nil, event)
         }
     }
 
-    public func fill(_ view: BufferView, with value: Float) throws {
-        let (memory, offset) = try self.memory("fill", "view", view)
+    public func uncheckedFill(_ view: BufferView, with value: Float) throws {
         guard view.count > 0 else { return }
         var pattern = value
-        try enqueue("clEnqueueFillBuffer", profile: ("fill", "n=\(view.count)", 0, Double(4 * view.count))) { event in
-            clEnqueueFillBuffer(queue, memory, &pattern, 4, offset * 4, view.count * 4, 0, nil, event)
+        let target = memory(view)
+        try enqueue("clEnqueueFillBuffer", command: "fill_buffer") { event in
+            clEnqueueFillBuffer(queue, target, &pattern, 4, view.offset * 4, view.count * 4, 0, nil, event)
         }
     }
 
@@ -213,7 +214,7 @@ public final class OpenCLBackend: Backend {
         guard !values.isEmpty else { return }
         try values.withUnsafeBytes { bytes in
             // Blocking: the caller's array may be freed as soon as we return.
-            try enqueue("clEnqueueWriteBuffer", profile: ("upload", "n=\(values.count)", 0, Double(bytes.count))) { event in
+            try enqueue("clEnqueueWriteBuffer", command: "write_buffer") { event in
                 clEnqueueWriteBuffer(queue, memory, cl_bool(CL_TRUE), offset * 4, bytes.count, bytes.baseAddress,
                                      0, nil, event)
             }
@@ -229,7 +230,8 @@ public final class OpenCLBackend: Backend {
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = 0
             do {
-                try enqueue("clEnqueueReadBuffer", profile: ("download", "n=\(count)", 0, Double(4 * count))) { event in
+                // Blocking: returns when every command queued before it has finished too.
+                try enqueue("clEnqueueReadBuffer", command: "read_buffer") { event in
                     clEnqueueReadBuffer(queue, memory, cl_bool(CL_TRUE), offset * 4, count * 4, buffer.baseAddress,
                                         0, nil, event)
                 }
@@ -239,7 +241,6 @@ public final class OpenCLBackend: Backend {
             }
         }
         if let thrown { throw thrown }
-        try flushProfiles()
         return values
     }
 }

@@ -3,6 +3,7 @@
 // element before writing the same index, which is what makes the documented aliasing safe.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -15,141 +16,89 @@ extension ReferenceBackend {
     private static let geluScale = (2 / Double.pi).squareRoot()
     private static let geluCubic = 0.044715
 
-    public func geluForward(out: BufferView, input: BufferView) throws {
-        let op = "geluForward", count = input.count
-        try Profiler.measure(profiler, op, shape: "n=\(count)", flops: 8 * Double(count), bytes: 8 * Double(count)) {
-            try Check.count(op, "out", out, count)
-            let x = try floats(op, "input", input), y = try floats(op, "out", out)
-            parallelFor(count, grain: elementGrain) { range in
-                for i in range {
-                    let v = Double(x[i])
-                    y[i] = Float(0.5 * v * (1 + tanh(Self.geluScale * (v + Self.geluCubic * v * v * v))))
-                }
+    public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
+        let x = input.hostFloats, y = out.hostFloats
+        parallelFor(input.count, grain: elementGrain) { range in
+            for i in range {
+                let v = Double(x[i])
+                y[i] = Float(0.5 * v * (1 + tanh(Self.geluScale * (v + Self.geluCubic * v * v * v))))
             }
         }
     }
 
     /// gelu'(x) = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2),
     /// u = sqrt(2/pi) (x + 0.044715 x^3).
-    public func geluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let op = "geluBackward", count = input.count
-        try Profiler.measure(profiler, op, shape: "n=\(count)", flops: 14 * Double(count), bytes: 12 * Double(count)) {
-            try Check.count(op, "dout", dout, count)
-            try Check.count(op, "dinput", dinput, count)
-            let x = try floats(op, "input", input), dy = try floats(op, "dout", dout)
-            let dx = try floats(op, "dinput", dinput)
-            parallelFor(count, grain: elementGrain) { range in
-                for i in range {
-                    let v = Double(x[i])
-                    let t = tanh(Self.geluScale * (v + Self.geluCubic * v * v * v))
-                    let slope = 0.5 * (1 + t)
-                        + 0.5 * v * (1 - t * t) * Self.geluScale * (1 + 3 * Self.geluCubic * v * v)
-                    dx[i] = Float(Double(dy[i]) * slope)
-                }
+    public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
+        parallelFor(input.count, grain: elementGrain) { range in
+            for i in range {
+                let v = Double(x[i])
+                let t = tanh(Self.geluScale * (v + Self.geluCubic * v * v * v))
+                let slope = 0.5 * (1 + t)
+                    + 0.5 * v * (1 - t * t) * Self.geluScale * (1 + 3 * Self.geluCubic * v * v)
+                dx[i] = Float(Double(dy[i]) * slope)
             }
         }
     }
 
-    public func reluForward(out: BufferView, input: BufferView) throws {
-        let op = "reluForward", count = input.count
-        try Profiler.measure(profiler, op, shape: "n=\(count)", flops: Double(count), bytes: 8 * Double(count)) {
-            try Check.count(op, "out", out, count)
-            let x = try floats(op, "input", input), y = try floats(op, "out", out)
-            parallelFor(count, grain: elementGrain) { range in
-                for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
-            }
+    public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
+        let x = input.hostFloats, y = out.hostFloats
+        parallelFor(input.count, grain: elementGrain) { range in
+            for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
         }
     }
 
-    public func reluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
-        let op = "reluBackward", count = input.count
-        try Profiler.measure(profiler, op, shape: "n=\(count)", flops: Double(count), bytes: 12 * Double(count)) {
-            try Check.count(op, "dout", dout, count)
-            try Check.count(op, "dinput", dinput, count)
-            let x = try floats(op, "input", input), dy = try floats(op, "dout", dout)
-            let dx = try floats(op, "dinput", dinput)
-            parallelFor(count, grain: elementGrain) { range in
-                for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
-            }
+    public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
+        parallelFor(input.count, grain: elementGrain) { range in
+            for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
         }
     }
 
-    public func swigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
-        let op = "swigluForward"
-        try Profiler.measure(profiler, op, shape: "N=\(rows) F=\(hidden)", flops: 6 * Double(rows * hidden),
-                             bytes: 12 * Double(rows * hidden)) {
-            try Check.positive(op, ["rows": rows, "hidden": hidden])
-            try Check.count(op, "input", input, rows * 2 * hidden)
-            try Check.count(op, "out", out, rows * hidden)
-            let x = try floats(op, "input", input), y = try floats(op, "out", out)
-            parallelFor(rows, grain: rowGrain(hidden)) { range in
-                for r in range {
-                    let gate = x + r * 2 * hidden, up = gate + hidden, outRow = y + r * hidden
-                    for j in 0..<hidden {
-                        let g = Double(gate[j])
-                        outRow[j] = Float(g / (1 + exp(-g)) * Double(up[j]))
-                    }
+    public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
+        let x = input.hostFloats, y = out.hostFloats
+        parallelFor(rows, grain: rowGrain(hidden)) { range in
+            for r in range {
+                let gate = x + r * 2 * hidden, up = gate + hidden, outRow = y + r * hidden
+                for j in 0..<hidden {
+                    let g = Double(gate[j])
+                    outRow[j] = Float(g / (1 + exp(-g)) * Double(up[j]))
                 }
             }
         }
     }
 
     /// With s = sigmoid(g): silu'(g) = s (1 + g (1 - s)); dg = dout * u * silu'(g), du = dout * silu(g).
-    public func swigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
-                               rows: Int, hidden: Int) throws {
-        let op = "swigluBackward"
-        try Profiler.measure(profiler, op, shape: "N=\(rows) F=\(hidden)", flops: 10 * Double(rows * hidden),
-                             bytes: 20 * Double(rows * hidden)) {
-            try Check.positive(op, ["rows": rows, "hidden": hidden])
-            try Check.count(op, "input", input, rows * 2 * hidden)
-            try Check.count(op, "dinput", dinput, rows * 2 * hidden)
-            try Check.count(op, "dout", dout, rows * hidden)
-            let x = try floats(op, "input", input), dy = try floats(op, "dout", dout)
-            let dx = try floats(op, "dinput", dinput)
-            parallelFor(rows, grain: rowGrain(hidden)) { range in
-                for r in range {
-                    let gate = x + r * 2 * hidden, up = gate + hidden, gradient = dy + r * hidden
-                    let dGate = dx + r * 2 * hidden, dUp = dGate + hidden
-                    for j in 0..<hidden {
-                        let g = Double(gate[j]), u = Double(up[j]), d = Double(gradient[j])
-                        let s = 1 / (1 + exp(-g))
-                        dGate[j] = Float(d * u * s * (1 + g * (1 - s)))
-                        dUp[j] = Float(d * g * s)
-                    }
+    public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
+                                        rows: Int, hidden: Int) throws {
+        let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
+        parallelFor(rows, grain: rowGrain(hidden)) { range in
+            for r in range {
+                let gate = x + r * 2 * hidden, up = gate + hidden, gradient = dy + r * hidden
+                let dGate = dx + r * 2 * hidden, dUp = dGate + hidden
+                for j in 0..<hidden {
+                    let g = Double(gate[j]), u = Double(up[j]), d = Double(gradient[j])
+                    let s = 1 / (1 + exp(-g))
+                    dGate[j] = Float(d * u * s * (1 + g * (1 - s)))
+                    dUp[j] = Float(d * g * s)
                 }
             }
         }
     }
 
-    public func dropoutForward(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
-        try dropout("dropoutForward", out: out, input: input, probability: probability, seed: seed)
-    }
-
-    public func dropoutBackward(dinput: BufferView, dout: BufferView, probability: Float, seed: UInt64) throws {
-        try dropout("dropoutBackward", out: dinput, input: dout, probability: probability, seed: seed)
-    }
-
-    /// Forward and backward are the same map: keep(i) = uniform(seed, i) >= p, scaled by 1 / (1 - p).
-    private func dropout(_ op: String, out: BufferView, input: BufferView, probability: Float,
-                         seed: UInt64) throws {
+    /// keep(i) = uniform(seed, i) >= p, kept elements scaled by 1 / (1 - p); p == 0 copies.
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
         let count = input.count
-        try Profiler.measure(profiler, op, shape: "n=\(count) p=\(probability)", flops: Double(count),
-                             bytes: 8 * Double(count)) {
-            guard probability >= 0, probability < 1 else {
-                throw BackendError.invalidArgument(op: op, reason: "probability must be in [0, 1), got \(probability)")
-            }
-            try Check.count(op, "output", out, count)
-            let x = try floats(op, "input", input), y = try floats(op, "output", out)
-            if probability == 0 {
-                if x != y { y.update(from: x, count: count) }
-                return
-            }
-            let keepScale = 1 / (1 - probability)
-            parallelFor(count, grain: elementGrain) { range in
-                for i in range {
-                    let keep = CounterRNG.uniform(seed: seed, index: UInt32(truncatingIfNeeded: i)) >= probability
-                    y[i] = keep ? x[i] * keepScale : 0
-                }
+        let x = input.hostFloats, y = out.hostFloats
+        if probability == 0 {
+            if x != y { y.update(from: x, count: count) }
+            return
+        }
+        let keepScale = 1 / (1 - probability)
+        parallelFor(count, grain: elementGrain) { range in
+            for i in range {
+                let keep = CounterRNG.uniform(seed: seed, index: UInt32(truncatingIfNeeded: i)) >= probability
+                y[i] = keep ? x[i] * keepScale : 0
             }
         }
     }

@@ -7,6 +7,7 @@
 // Layout: qkv is (B, T, 3, NH, hs); out and dout are (B, T, C); logsumexp is (B, NH, T).
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -15,50 +16,41 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
-    public func attentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
-                                 batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
-        let op = "attentionForward"
+    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
+                                          batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
         let C = NH * hs
-        try Profiler.measure(profiler, op, shape: "B=\(B) T=\(T) NH=\(NH) hs=\(hs)",
-                             flops: 2 * Double(B * NH * hs) * Double(T * (T + 1)), bytes: 16 * Double(B * T * C)) {
-            try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
-            try Check.count(op, "qkv", qkv, B * T * 3 * C)
-            try Check.count(op, "out", out, B * T * C)
-            try Check.count(op, "logsumexp", logsumexp, B * NH * T)
-            let x = try floats(op, "qkv", qkv), y = try floats(op, "out", out)
-            let lse = try floats(op, "logsumexp", logsumexp)
-            let scale = 1 / Double(hs).squareRoot()
+        let x = qkv.hostFloats, y = out.hostFloats, lse = logsumexp.hostFloats
+        let scale = 1 / Double(hs).squareRoot()
 
-            parallelFor(B * NH) { pairs in
-                var scores = [Double](repeating: 0, count: T)
-                var sum = [Double](repeating: 0, count: hs)
-                for pair in pairs {
-                    let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
-                    @inline(__always) func token(_ t: Int) -> UnsafeMutablePointer<Float> {
-                        x + (b * T + t) * 3 * C + h * hs
+        parallelFor(B * NH) { pairs in
+            var scores = [Double](repeating: 0, count: T)
+            var sum = [Double](repeating: 0, count: hs)
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
+                @inline(__always) func token(_ t: Int) -> UnsafeMutablePointer<Float> {
+                    x + (b * T + t) * 3 * C + h * hs
+                }
+                for t in 0..<T {
+                    let q = token(t)
+                    var maximum = -Double.infinity
+                    for j in 0...t {
+                        scores[j] = Self.dot(q, token(j) + C, hs) * scale
+                        maximum = max(maximum, scores[j])
                     }
-                    for t in 0..<T {
-                        let q = token(t)
-                        var maximum = -Double.infinity
-                        for j in 0...t {
-                            scores[j] = Self.dot(q, token(j) + C, hs) * scale
-                            maximum = max(maximum, scores[j])
-                        }
-                        var total = 0.0
-                        for j in 0...t {
-                            scores[j] = exp(scores[j] - maximum)
-                            total += scores[j]
-                        }
-                        for d in 0..<hs { sum[d] = 0 }
-                        for j in 0...t {
-                            let p = scores[j] / total, v = token(j) + 2 * C
-                            for d in 0..<hs { sum[d] += p * Double(v[d]) }
-                        }
-                        let outRow = y + (b * T + t) * C + h * hs
-                        for d in 0..<hs { outRow[d] = Float(sum[d]) }
-                        lse[(b * NH + h) * T + t] = Float(maximum + log(total))
+                    var total = 0.0
+                    for j in 0...t {
+                        scores[j] = exp(scores[j] - maximum)
+                        total += scores[j]
                     }
+                    for d in 0..<hs { sum[d] = 0 }
+                    for j in 0...t {
+                        let p = scores[j] / total, v = token(j) + 2 * C
+                        for d in 0..<hs { sum[d] += p * Double(v[d]) }
+                    }
+                    let outRow = y + (b * T + t) * C + h * hs
+                    for d in 0..<hs { outRow[d] = Float(sum[d]) }
+                    lse[(b * NH + h) * T + t] = Float(maximum + log(total))
                 }
             }
         }
@@ -67,67 +59,55 @@ extension ReferenceBackend {
     /// With P_tj = exp(s_tj - logsumexp_t), D_t = dout_t·out_t, dP_tj = dout_t·v_j and
     /// dS_tj = P_tj (dP_tj - D_t):  dq_t = scale sum_j dS_tj k_j,  dk_j = scale sum_t dS_tj q_t,
     /// dv_j = sum_t P_tj dout_t  (j <= t; scale = 1/sqrt(hs)).
-    public func attentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
-                                  logsumexp: BufferView, batch: Int, sequenceLength: Int,
-                                  heads: Int, headDim: Int) throws {
-        let op = "attentionBackward"
+    public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
+                                           logsumexp: BufferView, batch: Int, sequenceLength: Int,
+                                           heads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
         let C = NH * hs
-        try Profiler.measure(profiler, op, shape: "B=\(B) T=\(T) NH=\(NH) hs=\(hs)",
-                             flops: 5 * Double(B * NH * hs) * Double(T * (T + 1)), bytes: 32 * Double(B * T * C)) {
-            try Check.positive(op, ["batch": B, "sequenceLength": T, "heads": NH, "headDim": hs])
-            try Check.count(op, "qkv", qkv, B * T * 3 * C)
-            try Check.count(op, "dqkv", dqkv, B * T * 3 * C)
-            try Check.count(op, "out", out, B * T * C)
-            try Check.count(op, "dout", dout, B * T * C)
-            try Check.count(op, "logsumexp", logsumexp, B * NH * T)
-            let x = try floats(op, "qkv", qkv), dx = try floats(op, "dqkv", dqkv)
-            let y = try floats(op, "out", out), dy = try floats(op, "dout", dout)
-            let lse = try floats(op, "logsumexp", logsumexp)
-            let scale = 1 / Double(hs).squareRoot()
+        let x = qkv.hostFloats, dx = dqkv.hostFloats, y = out.hostFloats, dy = dout.hostFloats, lse = logsumexp.hostFloats
+        let scale = 1 / Double(hs).squareRoot()
 
-            parallelFor(B * NH) { pairs in
-                // Per-chunk Double scratch (raw pointers: the inner loop is the hot path).
-                let dq = UnsafeMutablePointer<Double>.allocate(capacity: hs)
-                let dk = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
-                let dv = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
-                defer {
-                    dq.deallocate()
-                    dk.deallocate()
-                    dv.deallocate()
-                }
-                for pair in pairs {
-                    let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
-                    @inline(__always) func token(_ t: Int) -> Int { (b * T + t) * 3 * C + h * hs }
-                    dk.update(repeating: 0, count: T * hs)
-                    dv.update(repeating: 0, count: T * hs)
-                    for t in 0..<T {
-                        let q = x + token(t)
-                        let gradient = dy + (b * T + t) * C + h * hs, output = y + (b * T + t) * C + h * hs
-                        let dotOut = Self.dot(gradient, output, hs)
-                        let rowLSE = Double(lse[(b * NH + h) * T + t])
-                        dq.update(repeating: 0, count: hs)
-                        for j in 0...t {
-                            let k = x + token(j) + C, v = x + token(j) + 2 * C
-                            let p = exp(Self.dot(q, k, hs) * scale - rowLSE)
-                            let dP = Self.dot(gradient, v, hs)
-                            let dS = p * (dP - dotOut) * scale
-                            let dkRow = dk + j * hs, dvRow = dv + j * hs
-                            for d in 0..<hs {
-                                dq[d] += dS * Double(k[d])
-                                dkRow[d] += dS * Double(q[d])
-                                dvRow[d] += p * Double(gradient[d])
-                            }
-                        }
-                        let dqRow = dx + token(t)
-                        for d in 0..<hs { dqRow[d] = Float(dq[d]) }
-                    }
-                    for j in 0..<T {
-                        let dkRow = dx + token(j) + C, dvRow = dx + token(j) + 2 * C
+        parallelFor(B * NH) { pairs in
+            // Per-chunk Double scratch (raw pointers: the inner loop is the hot path).
+            let dq = UnsafeMutablePointer<Double>.allocate(capacity: hs)
+            let dk = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
+            let dv = UnsafeMutablePointer<Double>.allocate(capacity: T * hs)
+            defer {
+                dq.deallocate()
+                dk.deallocate()
+                dv.deallocate()
+            }
+            for pair in pairs {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: NH)
+                @inline(__always) func token(_ t: Int) -> Int { (b * T + t) * 3 * C + h * hs }
+                dk.update(repeating: 0, count: T * hs)
+                dv.update(repeating: 0, count: T * hs)
+                for t in 0..<T {
+                    let q = x + token(t)
+                    let gradient = dy + (b * T + t) * C + h * hs, output = y + (b * T + t) * C + h * hs
+                    let dotOut = Self.dot(gradient, output, hs)
+                    let rowLSE = Double(lse[(b * NH + h) * T + t])
+                    dq.update(repeating: 0, count: hs)
+                    for j in 0...t {
+                        let k = x + token(j) + C, v = x + token(j) + 2 * C
+                        let p = exp(Self.dot(q, k, hs) * scale - rowLSE)
+                        let dP = Self.dot(gradient, v, hs)
+                        let dS = p * (dP - dotOut) * scale
+                        let dkRow = dk + j * hs, dvRow = dv + j * hs
                         for d in 0..<hs {
-                            dkRow[d] = Float(dk[j * hs + d])
-                            dvRow[d] = Float(dv[j * hs + d])
+                            dq[d] += dS * Double(k[d])
+                            dkRow[d] += dS * Double(q[d])
+                            dvRow[d] += p * Double(gradient[d])
                         }
+                    }
+                    let dqRow = dx + token(t)
+                    for d in 0..<hs { dqRow[d] = Float(dq[d]) }
+                }
+                for j in 0..<T {
+                    let dkRow = dx + token(j) + C, dvRow = dx + token(j) + 2 * C
+                    for d in 0..<hs {
+                        dkRow[d] = Float(dk[j * hs + d])
+                        dvRow[d] = Float(dv[j * hs + d])
                     }
                 }
             }

@@ -2,6 +2,7 @@
 // (Double scores, max-subtracted softmax, weighted sum of values), for the new rows only.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -10,45 +11,37 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
-    public func attentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
-                                       heads: Int, headDim: Int) throws {
-        let op = "attentionCachedForward"
+    public func uncheckedAttentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
+                                                heads: Int, headDim: Int) throws {
         let (NH, hs) = (heads, headDim)
         let C = NH * hs, rows = start + queries
-        try Profiler.measure(profiler, op, shape: "start=\(start) queries=\(queries) NH=\(NH) hs=\(hs)",
-                             flops: 4 * Double(NH * hs * queries * rows), bytes: 4 * Double(rows * 3 * C)) {
-            try Check.positive(op, ["queries": queries, "heads": NH, "headDim": hs])
-            guard start >= 0 else { throw BackendError.invalidArgument(op: op, reason: "start must be >= 0, got \(start)") }
-            try Check.count(op, "qkv", qkv, rows * 3 * C)
-            try Check.count(op, "out", out, queries * C)
-            let x = try floats(op, "qkv", qkv), y = try floats(op, "out", out)
-            let scale = 1 / Double(hs).squareRoot()
+        let x = qkv.hostFloats, y = out.hostFloats
+        let scale = 1 / Double(hs).squareRoot()
 
-            parallelFor(queries * NH) { items in
-                var scores = [Double](repeating: 0, count: rows)
-                var sum = [Double](repeating: 0, count: hs)
-                for item in items {
-                    let (i, h) = item.quotientAndRemainder(dividingBy: NH)
-                    let t = start + i
-                    let q = x + t * 3 * C + h * hs
-                    var maximum = -Double.infinity
-                    for j in 0...t {
-                        scores[j] = Self.dot(q, x + j * 3 * C + C + h * hs, hs) * scale
-                        maximum = max(maximum, scores[j])
-                    }
-                    var total = 0.0
-                    for j in 0...t {
-                        scores[j] = exp(scores[j] - maximum)
-                        total += scores[j]
-                    }
-                    for d in 0..<hs { sum[d] = 0 }
-                    for j in 0...t {
-                        let p = scores[j] / total, v = x + j * 3 * C + 2 * C + h * hs
-                        for d in 0..<hs { sum[d] += p * Double(v[d]) }
-                    }
-                    let outRow = y + i * C + h * hs
-                    for d in 0..<hs { outRow[d] = Float(sum[d]) }
+        parallelFor(queries * NH) { items in
+            var scores = [Double](repeating: 0, count: rows)
+            var sum = [Double](repeating: 0, count: hs)
+            for item in items {
+                let (i, h) = item.quotientAndRemainder(dividingBy: NH)
+                let t = start + i
+                let q = x + t * 3 * C + h * hs
+                var maximum = -Double.infinity
+                for j in 0...t {
+                    scores[j] = Self.dot(q, x + j * 3 * C + C + h * hs, hs) * scale
+                    maximum = max(maximum, scores[j])
                 }
+                var total = 0.0
+                for j in 0...t {
+                    scores[j] = exp(scores[j] - maximum)
+                    total += scores[j]
+                }
+                for d in 0..<hs { sum[d] = 0 }
+                for j in 0...t {
+                    let p = scores[j] / total, v = x + j * 3 * C + 2 * C + h * hs
+                    for d in 0..<hs { sum[d] += p * Double(v[d]) }
+                }
+                let outRow = y + i * C + h * hs
+                for d in 0..<hs { outRow[d] = Float(sum[d]) }
             }
         }
     }

@@ -9,99 +9,83 @@
 // from a naive loop (the error is ~1e-16 relative, far below Float's 6e-8). Row blocks run in parallel.
 
 import Compute
+import HostMemory
 
 extension ReferenceBackend {
-    public func matmul(c: BufferView, a: BufferView, b: BufferView,
-                       m: Int, n: Int, k: Int,
-                       transposeA: Bool, transposeB: Bool,
-                       alpha: Float, beta: Float,
-                       batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
-        let op = "matmul"
-        try Profiler.measure(
-            profiler, op,
-            shape: "m=\(m) n=\(n) k=\(k) batch=\(batch)\(transposeA ? " tA" : "")\(transposeB ? " tB" : "")",
-            flops: 2 * Double(m) * Double(n) * Double(k) * Double(batch),
-            bytes: 4 * Double(m * k + k * n + (beta == 0 ? 1 : 2) * m * n) * Double(batch)
-        ) {
-            try Check.positive(op, ["m": m, "n": n, "k": k, "batch": batch])
-            guard strideA >= 0, strideB >= 0, strideC >= 0 else {
-                throw BackendError.invalidArgument(
-                    op: op, reason: "strides must not be negative, got \(strideA), \(strideB), \(strideC)")
-            }
-            try Check.atLeast(op, "a", a, (batch - 1) * strideA + m * k)
-            try Check.atLeast(op, "b", b, (batch - 1) * strideB + k * n)
-            try Check.atLeast(op, "c", c, (batch - 1) * strideC + m * n)
-            let aBase = try floats(op, "a", a)
-            let bBase = try floats(op, "b", b)
-            let cBase = try floats(op, "c", c)
+    public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
+                                m: Int, n: Int, k: Int,
+                                transposeA: Bool, transposeB: Bool,
+                                alpha: Float, beta: Float,
+                                batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
+        let aBase = a.hostFloats
+        let bBase = b.hostFloats
+        let cBase = c.hostFloats
 
-            // Packed operands: row i of op(A_bi) at packedA[(bi*m + i) * kPadded], column j of
-            // op(B_bi) at packedB[(bi*n + j) * kPadded]. All of A and B is read before C is written,
-            // so C may even overlap A or B.
-            let kPadded = (k + 1) & ~1
-            let packedA = UnsafeMutablePointer<Double>.allocate(capacity: batch * m * kPadded)
-            let packedB = UnsafeMutablePointer<Double>.allocate(capacity: batch * n * kPadded)
-            defer {
-                packedA.deallocate()
-                packedB.deallocate()
-            }
-            parallelFor(batch * m, grain: rowGrain(k)) { rows in
-                for row in rows {
-                    let (bi, i) = row.quotientAndRemainder(dividingBy: m)
-                    let source = aBase + bi * strideA
-                    let destination = packedA + row * kPadded
-                    for p in 0..<k {
-                        destination[p] = Double(transposeA ? source[p * m + i] : source[i * k + p])
-                    }
-                    if kPadded > k { destination[k] = 0 }
+        // Packed operands: row i of op(A_bi) at packedA[(bi*m + i) * kPadded], column j of
+        // op(B_bi) at packedB[(bi*n + j) * kPadded].
+        let kPadded = (k + 1) & ~1
+        let packedA = UnsafeMutablePointer<Double>.allocate(capacity: batch * m * kPadded)
+        let packedB = UnsafeMutablePointer<Double>.allocate(capacity: batch * n * kPadded)
+        defer {
+            packedA.deallocate()
+            packedB.deallocate()
+        }
+        parallelFor(batch * m, grain: rowGrain(k)) { rows in
+            for row in rows {
+                let (bi, i) = row.quotientAndRemainder(dividingBy: m)
+                let source = aBase + bi * strideA
+                let destination = packedA + row * kPadded
+                for p in 0..<k {
+                    destination[p] = Double(transposeA ? source[p * m + i] : source[i * k + p])
                 }
+                if kPadded > k { destination[k] = 0 }
             }
-            parallelFor(batch * n, grain: rowGrain(k)) { columns in
-                for column in columns {
-                    let (bi, j) = column.quotientAndRemainder(dividingBy: n)
-                    let source = bBase + bi * strideB
-                    let destination = packedB + column * kPadded
-                    for p in 0..<k {
-                        destination[p] = Double(transposeB ? source[j * k + p] : source[p * n + j])
-                    }
-                    if kPadded > k { destination[k] = 0 }
+        }
+        parallelFor(batch * n, grain: rowGrain(k)) { columns in
+            for column in columns {
+                let (bi, j) = column.quotientAndRemainder(dividingBy: n)
+                let source = bBase + bi * strideB
+                let destination = packedB + column * kPadded
+                for p in 0..<k {
+                    destination[p] = Double(transposeB ? source[j * k + p] : source[p * n + j])
                 }
+                if kPadded > k { destination[k] = 0 }
             }
+        }
 
-            let alpha = Double(alpha), beta = Double(beta)
-            let blocksPerMatrix = (m + 3) / 4
-            parallelFor(batch * blocksPerMatrix, grain: max(1, 65_536 / (4 * n * k))) { blocks in
-                for block in blocks {
-                    let (bi, rowBlock) = block.quotientAndRemainder(dividingBy: blocksPerMatrix)
-                    let c = cBase + bi * strideC
-                    let aRows = packedA + bi * m * kPadded
-                    let bColumns = packedB + bi * n * kPadded
-                    // beta == 0 must ignore C's old contents, even NaN.
-                    @inline(__always) func store(_ dot: Double, _ i: Int, _ j: Int) {
-                        let index = i * n + j
-                        c[index] = Float(beta == 0 ? alpha * dot : alpha * dot + beta * Double(c[index]))
+        let alpha = Double(alpha), beta = Double(beta)
+        let blocksPerMatrix = (m + 3) / 4
+        parallelFor(batch * blocksPerMatrix, grain: max(1, 65_536 / (4 * n * k))) { blocks in
+            for block in blocks {
+                let (bi, rowBlock) = block.quotientAndRemainder(dividingBy: blocksPerMatrix)
+                let c = cBase + bi * strideC
+                let aRows = packedA + bi * m * kPadded
+                let bColumns = packedB + bi * n * kPadded
+                // beta == 0 must ignore C's old contents, even NaN.
+                @inline(__always) func store(_ dot: Double, _ i: Int, _ j: Int) {
+                    let index = i * n + j
+                    c[index] = Float(beta == 0 ? alpha * dot : alpha * dot + beta * Double(c[index]))
+                }
+                let i0 = rowBlock * 4
+                if i0 + 4 <= m {
+                    var j = 0
+                    while j + 2 <= n {
+                        let dots = Self.dot4x2(aRows + i0 * kPadded, bColumns + j * kPadded, kPadded)
+                        for r in 0..<4 {
+                            store(dots[2 * r], i0 + r, j)
+                            store(dots[2 * r + 1], i0 + r, j + 1)
+                        }
+                        j += 2
                     }
-                    let i0 = rowBlock * 4
-                    if i0 + 4 <= m {
-                        var j = 0
-                        while j + 2 <= n {
-                            let dots = Self.dot4x2(aRows + i0 * kPadded, bColumns + j * kPadded, kPadded)
-                            for r in 0..<4 {
-                                store(dots[2 * r], i0 + r, j)
-                                store(dots[2 * r + 1], i0 + r, j + 1)
-                            }
-                            j += 2
+                    if j < n {
+                        for r in 0..<4 {
+                            store(Self.dot(aRows + (i0 + r) * kPadded, bColumns + j * kPadded, kPadded), i0 + r, j)
                         }
-                        if j < n {
-                            for r in 0..<4 {
-                                store(Self.dot(aRows + (i0 + r) * kPadded, bColumns + j * kPadded, kPadded), i0 + r, j)
-                            }
-                        }
-                    } else {
-                        for i in i0..<m {
-                            for j in 0..<n {
-                                store(Self.dot(aRows + i * kPadded, bColumns + j * kPadded, kPadded), i, j)
-                            }
+                    }
+                } else {
+                    for i in i0..<m {
+                        for j in 0..<n {
+                            store(Self.dot(aRows + i * kPadded, bColumns + j * kPadded, kPadded), i, j)
                         }
                     }
                 }

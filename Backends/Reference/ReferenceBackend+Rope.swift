@@ -4,6 +4,7 @@
 // is both the gradient and the inverse.
 
 import Compute
+import HostMemory
 
 #if canImport(Glibc)
 import Glibc
@@ -12,46 +13,31 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
-    public func ropeForward(_ x: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                            heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
-        try rope("ropeForward", x, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: 1)
-    }
-
-    public func ropeBackward(_ dx: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                             heads: Int, headDim: Int, theta: Float, positionOffset: Int) throws {
-        try rope("ropeBackward", dx, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                 heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset, direction: -1)
-    }
-
     /// For row r, pos = r % sequenceLength + positionOffset; pair i (of hs/2) of every head turns by
-    /// direction * pos * theta^(-2i/hs):  (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin).
-    private func rope(_ op: String, _ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
-                      heads: Int, headDim: Int, theta: Float, positionOffset: Int, direction: Double) throws {
-        try Profiler.measure(profiler, op, shape: "rows=\(rows) T=\(sequenceLength) heads=\(heads) hs=\(headDim)",
-                             flops: 6 * Double(rows * heads * headDim), bytes: 8 * Double(rows * heads * headDim)) {
-            try Check.rope(op, view, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride,
-                           heads: heads, headDim: headDim, theta: theta, positionOffset: positionOffset)
-            let x = try floats(op, "x", view)
-            let half = headDim / 2
-            // inverseFrequency[i] = theta^(-2i/hs), shared by every row and head.
-            let inverseFrequency = (0..<half).map { pow(Double(theta), -2 * Double($0) / Double(headDim)) }
-            parallelFor(rows, grain: rowGrain(heads * headDim)) { range in
-                var cosines = [Double](repeating: 0, count: half), sines = cosines
-                for r in range {
-                    let position = Double(r % sequenceLength + positionOffset)
+    /// direction * pos * theta^(-2i/hs), direction -1 when `inverse`:
+    ///   (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin).
+    public func uncheckedRope(_ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
+                              heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
+        let direction: Double = inverse ? -1 : 1
+        let x = view.hostFloats
+        let half = headDim / 2
+        // inverseFrequency[i] = theta^(-2i/hs), shared by every row and head.
+        let inverseFrequency = (0..<half).map { pow(Double(theta), -2 * Double($0) / Double(headDim)) }
+        parallelFor(rows, grain: rowGrain(heads * headDim)) { range in
+            var cosines = [Double](repeating: 0, count: half), sines = cosines
+            for r in range {
+                let position = Double(r % sequenceLength + positionOffset)
+                for i in 0..<half {
+                    let angle = direction * position * inverseFrequency[i]
+                    cosines[i] = cos(angle)
+                    sines[i] = sin(angle)
+                }
+                for h in 0..<heads {
+                    let head = x + r * rowStride + h * headDim
                     for i in 0..<half {
-                        let angle = direction * position * inverseFrequency[i]
-                        cosines[i] = cos(angle)
-                        sines[i] = sin(angle)
-                    }
-                    for h in 0..<heads {
-                        let head = x + r * rowStride + h * headDim
-                        for i in 0..<half {
-                            let x1 = Double(head[i]), x2 = Double(head[i + half])
-                            head[i] = Float(x1 * cosines[i] - x2 * sines[i])
-                            head[i + half] = Float(x2 * cosines[i] + x1 * sines[i])
-                        }
+                        let x1 = Double(head[i]), x2 = Double(head[i + half])
+                        head[i] = Float(x1 * cosines[i] - x2 * sines[i])
+                        head[i + half] = Float(x2 * cosines[i] + x1 * sines[i])
                     }
                 }
             }

@@ -1,4 +1,6 @@
 // The names of the protocol's ops: used for `supports(_:)`, profiler records and conformance lines.
+// Every checked entry point (Contract/*.swift) names its op with one of these cases, and the
+// conformance catalogue test requires a case for each, so the list and the contract cannot drift.
 
 public enum Op: String, CaseIterable, Sendable {
     case matmul

@@ -1,10 +1,39 @@
-// The profiler hook: backends record one event per op (or kernel) when a Profiler is attached.
-// CPU backends time ops with the monotonic clock; the OpenCL backend uses event timestamps.
+// The profiler hook. With a Profiler attached to a backend, every checked op records one event: the
+// record its contract builds (op name, shape, FLOPs, bytes: the same on every backend) and the time
+// the backend measured. CPU backends run ops synchronously, so the default timing (the monotonic
+// clock around the call, `Backend.timeOp`) is exact; the OpenCL backend reads event timestamps
+// instead and lists the kernels the op launched.
+
+/// What the contract knows about one call of an op before it runs (only the contract makes them).
+public struct OpRecord: Sendable, Equatable {
+    public let op: Op
+    /// Shape summary in the op's one format, e.g. "m=768 n=512 k=128 batch=1 tB".
+    public let shape: String
+    /// Floating-point operations of the op's math (its contract's formula; 0 when not meaningful).
+    public let flops: Double
+    /// Bytes the op's math reads plus writes, each element counted once (an estimate, for GB/s).
+    public let bytes: Double
+}
+
+/// One device command an op ran (an OpenCL kernel or transfer), with device times.
+public struct KernelSpan: Sendable, Equatable {
+    /// Kernel name, `<family>_<variant>` (e.g. "matmul_rows"), or the transfer ("write_buffer").
+    public var name: String
+    /// Start, in seconds since the profiler was created.
+    public var start: Double
+    public var seconds: Double
+
+    public init(name: String, start: Double, seconds: Double) {
+        self.name = name
+        self.start = start
+        self.seconds = seconds
+    }
+}
 
 public struct ProfileEvent: Sendable {
-    /// Op or kernel name, `<family>_<variant>` for kernels (e.g. "matmul", "attention_forward").
+    /// Op name (an `Op` raw value), or for events a caller adds itself (step markers) any label.
     public var name: String
-    /// Shape summary, e.g. "m=768 n=512 k=128".
+    /// Shape summary, e.g. "m=768 n=512 k=128 batch=1".
     public var shape: String
     /// Floating-point operations performed (0 when not meaningful).
     public var flops: Double
@@ -14,14 +43,24 @@ public struct ProfileEvent: Sendable {
     public var start: Double
     /// Duration in seconds.
     public var seconds: Double
+    /// The device commands the op ran, in order (empty on CPU backends).
+    public var kernels: [KernelSpan]
 
-    public init(name: String, shape: String, flops: Double, bytes: Double, start: Double, seconds: Double) {
+    public init(name: String, shape: String, flops: Double, bytes: Double, start: Double, seconds: Double,
+                kernels: [KernelSpan] = []) {
         self.name = name
         self.shape = shape
         self.flops = flops
         self.bytes = bytes
         self.start = start
         self.seconds = seconds
+        self.kernels = kernels
+    }
+
+    /// The event of one op call: `record` timed from `start` for `seconds`.
+    public init(_ record: OpRecord, start: Double, seconds: Double, kernels: [KernelSpan] = []) {
+        self.init(name: record.op.rawValue, shape: record.shape, flops: record.flops, bytes: record.bytes,
+                  start: start, seconds: seconds, kernels: kernels)
     }
 }
 
@@ -42,23 +81,5 @@ public final class Profiler {
     static func seconds(_ duration: Duration) -> Double {
         let parts = duration.components
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-    }
-}
-
-extension Profiler {
-    /// Runs `body`, recording its wall time under `name` (CPU backends: ops are synchronous).
-    /// With a nil profiler this is just a call to `body`. Inlinable so backends' op bodies inline
-    /// into their callers instead of running through a closure.
-    @inlinable
-    public static func measure<T>(_ profiler: Profiler?, _ name: String, shape: @autoclosure () -> String,
-                                  flops: Double = 0, bytes: Double = 0,
-                                  _ body: () throws -> T) rethrows -> T {
-        guard let profiler else { return try body() }
-        let start = profiler.now()
-        let result = try body()
-        let end = profiler.now()
-        profiler.record(ProfileEvent(name: name, shape: shape(), flops: flops, bytes: bytes,
-                                     start: start, seconds: end - start))
-        return result
     }
 }

@@ -1,7 +1,8 @@
 // `gpt profile`: where a training step's time goes on a backend. Attaches a Profiler for N training
 // steps on random tokens (after untimed warm-up steps, so one-time allocation is not counted), then
-// prints one row per op or kernel (calls, total ms, % of step, mean µs, achieved GFLOP/s and GB/s)
-// sorted by total time, and a "matmul vs the rest" line. `--csv` writes the rows, `--trace` a Chrome
+// prints one row per op (calls, total ms, % of step, mean µs, achieved GFLOP/s and GB/s) sorted by
+// total time, one row per kernel where the backend launches kernels (OpenCL: device time), and a
+// "matmul vs the rest" line. `--csv` writes the rows, `--trace` a Chrome
 // trace JSON (one event per op, one per step) that opens in Perfetto.
 
 import Compute
@@ -63,6 +64,10 @@ let profileCommand = Command(
 
     print("")
     print(profileTable(report))
+    if !report.kernelRows.isEmpty {
+        print("")
+        print(kernelTable(report))
+    }
     print("")
     print(matmulSplitLine(report))
     let tokens = Double(steps * batch * config.contextLength)
@@ -100,6 +105,19 @@ func profileTable(_ report: ProfileReport) -> String {
     rows.append(["(outside ops)"] + (byShape ? [""] : []) + ["", Format.fixed(outside * 1e3, 1),
                 Format.fixed(report.wallSeconds > 0 ? outside / report.wallSeconds * 100 : 0, 1), "", "", ""])
     return renderTable(rows, leftColumns: byShape ? [0, 1] : [0])
+}
+
+/// The kernels the ops launched: calls per step, total ms, share of the step, mean µs (device time).
+func kernelTable(_ report: ProfileReport) -> String {
+    var rows = [["kernel", "op", "calls/step", "total ms", "% of step", "mean µs"]]
+    for row in report.kernelRows {
+        let callsPerStep = Double(row.calls) / Double(report.steps)
+        rows.append([row.name, row.op,
+                     callsPerStep == callsPerStep.rounded() ? String(Int(callsPerStep)) : Format.fixed(callsPerStep, 1),
+                     Format.fixed(row.seconds * 1e3, 1), Format.fixed(row.fractionOfWall * 100, 1),
+                     Format.fixed(row.meanSeconds * 1e6, 1)])
+    }
+    return renderTable(rows, leftColumns: [0, 1])
 }
 
 /// "matmul X% vs the rest Y% (attention, other ops, outside ops)", per step.

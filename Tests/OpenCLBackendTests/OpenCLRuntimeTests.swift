@@ -17,6 +17,18 @@ func temporaryDirectory(_ name: String) throws -> String {
     return path
 }
 
+/// A folder holding every Kernels/ file (the embedded copies), with `overrides` (file name -> text)
+/// written over them.
+func kernelFolder(_ name: String, overrides: [String: String] = [:]) throws -> String {
+    let folder = try temporaryDirectory(name)
+    var files = Dictionary(uniqueKeysWithValues: KernelProgram.allCases.map { ("\($0.rawValue).cl", $0.embeddedText) })
+    files[KernelProgram.headerFiles[0]] = KernelProgram.embeddedHeader
+    for (file, text) in files.merging(overrides, uniquingKeysWith: { $1 }) {
+        try text.write(toFile: folder + "/" + file, atomically: true, encoding: .utf8)
+    }
+    return folder
+}
+
 /// A backend on the default device whose disk cache is `cache` (nil: none).
 func makeBackend(cache: String? = nil) throws -> OpenCLBackend {
     let backend = try OpenCLBackend()
@@ -85,8 +97,6 @@ struct OpenCLRuntimeTests {
     }
 
     @Test func kernelsLoadFromTheKernelDirectory() throws {
-        let folder = try temporaryDirectory("kernels")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         // The same scale kernel, but doubling: proves the folder's file is the one compiled.
         let source = """
             __kernel void elementwise_scale(__global float* x, const int x_off, const float alpha, const int n) {
@@ -94,7 +104,8 @@ struct OpenCLRuntimeTests {
                 if (i < n) x[x_off + i] *= 2.0f * alpha;
             }
             """
-        try source.write(toFile: folder + "/elementwise.cl", atomically: true, encoding: .utf8)
+        let folder = try kernelFolder("kernels", overrides: ["elementwise.cl": source])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let backend = try makeBackend()
         backend.kernelDirectory = folder
         let x = try backend.makeBuffer([1, 2, 3] as [Float])
@@ -103,10 +114,9 @@ struct OpenCLRuntimeTests {
     }
 
     @Test func aKernelThatFailsToCompileCarriesItsBuildLog() throws {
-        let folder = try temporaryDirectory("broken")
+        let broken = "__kernel void elementwise_scale(__global float* x) { x[0] = undefined_name; }"
+        let folder = try kernelFolder("broken", overrides: ["elementwise.cl": broken])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try "__kernel void elementwise_scale(__global float* x) { x[0] = undefined_name; }"
-            .write(toFile: folder + "/elementwise.cl", atomically: true, encoding: .utf8)
         let backend = try makeBackend()
         backend.kernelDirectory = folder
         let x = try backend.makeBuffer([1] as [Float])
@@ -120,16 +130,36 @@ struct OpenCLRuntimeTests {
             }
             #expect(kernel.hasPrefix("elementwise.cl"))
             #expect(log.contains("undefined_name"))
+            // The header sits in front, but `#line 1` keeps the program's own line numbers.
+            #expect(log.contains(":1:"), "\(log)")
         }
     }
 
-    @Test func aMissingKernelFileIsNamed() throws {
-        let folder = try temporaryDirectory("empty")
+    @Test func aKernelFolderLackingFilesNamesThemAll() throws {
+        let folder = try kernelFolder("partial")
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.removeItem(atPath: folder + "/rope.cl")
+        try FileManager.default.removeItem(atPath: folder + "/common.clh")
+        #expect(OpenCLBackend.missingKernelFiles(in: folder) == ["common.clh", "rope.cl"])
         let backend = try makeBackend()
         backend.kernelDirectory = folder
         let x = try backend.makeBuffer([1] as [Float])
-        #expect(throws: BackendError.self) { try backend.scale(x.all, by: 2) }
+        let error = #expect(throws: BackendError.self) { try backend.scale(x.all, by: 2) }
+        #expect(error?.description.contains("lacks common.clh, rope.cl") == true, "\(String(describing: error))")
+        #expect(error.map { !$0.description.contains("\n") } == true)
+    }
+
+    @Test func everyKernelFileIsAProgramWithTheHeaderInFront() throws {
+        let kernels = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Kernels").standardized.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: kernels)
+        #expect(Set(files.filter { $0.hasSuffix(".cl") }) == Set(KernelProgram.allCases.map { "\($0.rawValue).cl" }))
+        #expect(KernelProgram.headerFiles == files.filter { $0.hasSuffix(".clh") }.sorted())
+        #expect(OpenCLBackend.missingKernelFiles(in: kernels).isEmpty, "Kernels/ is itself a complete kernel folder")
+        let backend = try makeBackend()
+        let source = try backend.source(.norm)
+        #expect(source.hasPrefix(KernelProgram.embeddedHeader + "\n#line 1\n"))
+        #expect(source.contains("inline float group_sum") && !KernelProgram.norm.embeddedText.contains("inline float group_sum"))
     }
 
     @Test func programsAreCachedOnDiskAndCorruptEntriesRebuilt() throws {
@@ -162,7 +192,7 @@ struct OpenCLRuntimeTests {
         #expect(try backend.download(a.all) == [1, 7, 7, 4])
     }
 
-    @Test func kernelsAreProfiledWithDeviceTimes() throws {
+    @Test func opsAreProfiledWithTheirKernelsDeviceTimes() throws {
         let backend = try makeBackend()
         let profiler = Profiler()
         backend.profiler = profiler
@@ -171,11 +201,13 @@ struct OpenCLRuntimeTests {
         let c = try backend.allocate(4, .float32)
         try backend.matmul(c: c.all, a: a.all, b: b.all, m: 2, n: 2, k: 3)
         #expect(try backend.download(c.all) == [6, 6, 6, 6])
-        let names = profiler.events.map(\.name)
-        #expect(names.contains("upload") && names.contains { $0.hasPrefix("matmul_") } && names.contains("download"))
-        let matmul = profiler.events.first { $0.name.hasPrefix("matmul_") }
-        #expect(matmul?.flops == 24)
-        #expect((matmul?.seconds ?? -1) >= 0)
+        // One event per op, named and counted by the contract; the kernels it ran inside it.
+        #expect(profiler.events.map(\.name) == ["upload", "upload", "matmul", "download"])
+        let matmul = try #require(profiler.events.first { $0.name == "matmul" })
+        #expect(matmul.flops == 24 && matmul.shape == "m=2 n=2 k=3 batch=1")
+        #expect(matmul.kernels.count == 1 && matmul.kernels[0].name.hasPrefix("matmul_"), "\(matmul.kernels)")
+        #expect(matmul.seconds >= 0 && matmul.kernels[0].start == matmul.start)
+        #expect(profiler.events.first?.kernels.map(\.name) == ["write_buffer"])
         let starts = profiler.events.map(\.start)
         #expect(starts == starts.sorted())
     }

@@ -1,14 +1,9 @@
 // Shared helpers for the reference backend tests: seeded random data, upload/download shorthands,
-// a foreign buffer type, and the central-difference gradient checker used by the gradient tests.
+// and the central-difference gradient checker used by the gradient tests.
 
 import Compute
 import ReferenceBackend
 import Testing
-
-/// A buffer that no reference backend allocated: views of it must be refused.
-final class ForeignBuffer: Buffer {
-    init(count: Int) { super.init(count: count, dtype: .float32, backendName: "other") }
-}
 
 /// Seeded test data and one backend instance.
 struct Fixture {

@@ -1,11 +1,14 @@
-// ProfileReport: turns a Profiler's raw events into what `gpt profile` shows: one row per op or
-// kernel (calls, total time, share of the step, mean time, achieved GFLOP/s and GB/s) sorted by
-// total time, a CSV of those rows, and a Chrome trace (trace event format JSON) that opens in
-// Perfetto (ui.perfetto.dev) or chrome://tracing. Pure value code: no clock, no files, no Foundation.
+// ProfileReport: turns a Profiler's raw events into what `gpt profile` shows: one row per op
+// (calls, total time, share of the step, mean time, achieved GFLOP/s and GB/s) sorted by total
+// time, one row per kernel the ops launched (backends that run device commands), a CSV of the op
+// rows, and a Chrome trace (trace event format JSON) that opens in Perfetto (ui.perfetto.dev) or
+// chrome://tracing. Pure value code: no clock, no files, no Foundation.
 
-public struct ProfileReport: Sendable {
+import Compute
+
+struct ProfileReport: Sendable {
     /// How events are grouped into rows.
-    public enum Grouping: String, Sendable, CaseIterable {
+    enum Grouping: String, Sendable, CaseIterable {
         /// One row per op or kernel name.
         case op
         /// One row per (name, shape): e.g. each matmul shape separately.
@@ -13,41 +16,55 @@ public struct ProfileReport: Sendable {
     }
 
     /// One op (or op and shape) summed over every call.
-    public struct Row: Equatable, Sendable {
-        public let name: String
+    struct Row: Equatable, Sendable {
+        let name: String
         /// The shape for `.shape` grouping; empty for `.op` grouping.
-        public let shape: String
-        public let calls: Int
+        let shape: String
+        let calls: Int
         /// Sum of the calls' durations, seconds.
-        public let seconds: Double
-        public let flops: Double
-        public let bytes: Double
+        let seconds: Double
+        let flops: Double
+        let bytes: Double
         /// `seconds` as a fraction of the report's wall time (0...1 when the ops ran in sequence).
-        public let fractionOfWall: Double
+        let fractionOfWall: Double
 
-        public var meanSeconds: Double { calls > 0 ? seconds / Double(calls) : 0 }
+        var meanSeconds: Double { calls > 0 ? seconds / Double(calls) : 0 }
         /// Achieved GFLOP/s (nil when the op records no FLOPs or took no measurable time).
-        public var gigaflopsPerSecond: Double? { flops > 0 && seconds > 0 ? flops / seconds / 1e9 : nil }
+        var gigaflopsPerSecond: Double? { flops > 0 && seconds > 0 ? flops / seconds / 1e9 : nil }
         /// Achieved GB/s of the op's estimated traffic (nil when it records no bytes).
-        public var gigabytesPerSecond: Double? { bytes > 0 && seconds > 0 ? bytes / seconds / 1e9 : nil }
+        var gigabytesPerSecond: Double? { bytes > 0 && seconds > 0 ? bytes / seconds / 1e9 : nil }
+    }
+
+    /// One kernel (or device transfer) summed over every call, with the op that launched it.
+    struct KernelRow: Equatable, Sendable {
+        let name: String
+        let op: String
+        let calls: Int
+        /// Sum of the calls' device durations, seconds.
+        let seconds: Double
+        let fractionOfWall: Double
+
+        var meanSeconds: Double { calls > 0 ? seconds / Double(calls) : 0 }
     }
 
     /// Rows sorted by total time, longest first (ties by name, then shape).
-    public let rows: [Row]
+    let rows: [Row]
+    /// Kernel rows sorted the same way (empty on CPU backends, whose ops launch no kernels).
+    let kernelRows: [KernelRow]
     /// The events the report was built from, in recording order (for the trace).
-    public let events: [ProfileEvent]
+    let events: [ProfileEvent]
     /// Sum of every event's duration.
-    public let eventSeconds: Double
+    let eventSeconds: Double
     /// Wall time the percentages refer to: the profiled steps as timed by the caller, or the event
     /// sum when none is given. Time not inside any event is `wallSeconds - eventSeconds`.
-    public let wallSeconds: Double
+    let wallSeconds: Double
     /// Training steps the events cover (per-step figures divide by it).
-    public let steps: Int
-    public let grouping: Grouping
+    let steps: Int
+    let grouping: Grouping
 
     /// Aggregates `events`. `wallSeconds`: the wall time of the profiled region (defaults to the
     /// sum of the events); `steps`: how many steps it covers (at least 1).
-    public init(events: [ProfileEvent], wallSeconds: Double? = nil, steps: Int = 1, grouping: Grouping = .op) {
+    init(events: [ProfileEvent], wallSeconds: Double? = nil, steps: Int = 1, grouping: Grouping = .op) {
         self.events = events
         self.steps = max(1, steps)
         self.grouping = grouping
@@ -78,28 +95,53 @@ public struct ProfileReport: Sendable {
             if a.name != b.name { return a.name < b.name }
             return a.shape < b.shape
         }
+        kernelRows = Self.kernelRows(events, wall: wall)
+    }
+
+    /// The kernels of every event, summed per (kernel, op).
+    private static func kernelRows(_ events: [ProfileEvent], wall: Double) -> [KernelRow] {
+        struct Key: Hashable { let name: String, op: String }
+        var order: [Key] = []
+        var sums: [Key: (calls: Int, seconds: Double)] = [:]
+        for event in events {
+            for kernel in event.kernels {
+                let key = Key(name: kernel.name, op: event.name)
+                if sums[key] == nil { order.append(key) }
+                sums[key, default: (0, 0)].calls += 1
+                sums[key, default: (0, 0)].seconds += kernel.seconds
+            }
+        }
+        return order.map { key in
+            let sum = sums[key]!
+            return KernelRow(name: key.name, op: key.op, calls: sum.calls, seconds: sum.seconds,
+                             fractionOfWall: wall > 0 ? sum.seconds / wall : 0)
+        }.sorted { a, b in
+            if a.seconds != b.seconds { return a.seconds > b.seconds }
+            if a.name != b.name { return a.name < b.name }
+            return a.op < b.op
+        }
     }
 
     /// Wall time spent outside every recorded event (host work between ops, the caller's loop).
-    public var unaccountedSeconds: Double { max(0, wallSeconds - eventSeconds) }
+    var unaccountedSeconds: Double { max(0, wallSeconds - eventSeconds) }
 
     /// Total seconds of the rows whose name satisfies `predicate` (e.g. the matmuls).
-    public func seconds(where predicate: (String) -> Bool) -> Double {
+    func seconds(where predicate: (String) -> Bool) -> Double {
         rows.filter { predicate($0.name) }.reduce(0) { $0 + $1.seconds }
     }
 
     /// Whether an op or kernel name is a matrix multiply ("matmul", or a kernel "matmul_<variant>").
-    public static func isMatmul(_ name: String) -> Bool {
+    static func isMatmul(_ name: String) -> Bool {
         name == "matmul" || name.hasPrefix("matmul_") || name == "sgemm" || name.hasPrefix("sgemm_")
     }
 
     // MARK: - CSV
 
     /// The CSV header; one line per row follows in `csv`.
-    public static let csvHeader = "name,shape,calls,total_ms,percent_of_wall,mean_us,gflop_per_s,gb_per_s,flops,bytes"
+    static let csvHeader = "name,shape,calls,total_ms,percent_of_wall,mean_us,gflop_per_s,gb_per_s,flops,bytes"
 
     /// Every row as CSV (RFC 4180 quoting), times in ms and µs, rates empty when not meaningful.
-    public var csv: String {
+    var csv: String {
         var lines = [Self.csvHeader]
         for row in rows {
             let fields = [Self.csvField(row.name), Self.csvField(row.shape), String(row.calls),
@@ -122,9 +164,10 @@ public struct ProfileReport: Sendable {
     /// The events as a Chrome trace (JSON object format): process and thread name metadata, then
     /// one complete ("ph":"X") event per op with `ts` and `dur` in microseconds and the shape,
     /// FLOPs and bytes in `args`. `markers` (e.g. one per training step) go on a second thread so
-    /// the op timeline shows where each step starts and ends.
-    public func chromeTrace(processName: String, markers: [ProfileEvent] = []) -> String {
-        let pid = 1, opThread = 1, markerThread = 2
+    /// the op timeline shows where each step starts and ends; the kernels each op launched on a
+    /// third, under the op's timeline.
+    func chromeTrace(processName: String, markers: [ProfileEvent] = []) -> String {
+        let pid = 1, opThread = 1, markerThread = 2, kernelThread = 3
         var entries = [
             #"{"name":"process_name","ph":"M","pid":\#(pid),"tid":\#(opThread),"args":{"name":\#(jsonQuoted(processName))}}"#,
             #"{"name":"thread_name","ph":"M","pid":\#(pid),"tid":\#(opThread),"args":{"name":"ops"}}"#,
@@ -140,8 +183,18 @@ public struct ProfileReport: Sendable {
                 + #""ts":\#(Self.jsonNumber(event.start * 1e6)),"dur":\#(Self.jsonNumber(event.seconds * 1e6)),"#
                 + #""pid":\#(pid),"tid":\#(thread),"args":{\#(args)}}"#
         }
+        let kernels = events.flatMap { event in event.kernels.map { (span: $0, op: event.name) } }
+        func kernel(_ span: KernelSpan, op: String) -> String {
+            #"{"name":\#(jsonQuoted(span.name)),"cat":"kernel","ph":"X","#
+                + #""ts":\#(Self.jsonNumber(span.start * 1e6)),"dur":\#(Self.jsonNumber(span.seconds * 1e6)),"#
+                + #""pid":\#(pid),"tid":\#(kernelThread),"args":{"op":\#(jsonQuoted(op))}}"#
+        }
+        if !kernels.isEmpty {
+            entries.append(#"{"name":"thread_name","ph":"M","pid":\#(pid),"tid":\#(kernelThread),"args":{"name":"kernels"}}"#)
+        }
         entries += markers.map { complete($0, thread: markerThread, category: "step") }
         entries += events.map { complete($0, thread: opThread, category: Self.isMatmul($0.name) ? "matmul" : "op") }
+        entries += kernels.map { kernel($0.span, op: $0.op) }
         return "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + entries.joined(separator: ",\n") + "\n]}\n"
     }
 

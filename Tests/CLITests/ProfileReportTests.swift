@@ -1,9 +1,10 @@
-// ProfileReport on hand-made events: per-op sums, percentages of the wall time, sort order, the
-// per-shape grouping, CSV columns and quoting, and a Chrome trace that parses as JSON and holds
-// every event with microsecond timestamps.
+// ProfileReport (the CLI's presentation of a profile) on hand-made events: per-op sums, percentages
+// of the wall time, sort order, the per-shape grouping, per-kernel rows, CSV columns and quoting,
+// and a Chrome trace that parses as JSON and holds every event with microsecond timestamps.
 
 import Compute
 import Foundation
+@testable import gpt
 import Testing
 
 @Suite("Profile report")
@@ -37,6 +38,22 @@ struct ProfileReportTests {
         // No FLOPs or no bytes recorded: no rate rather than zero.
         #expect(report.rows[2].gigaflopsPerSecond == nil)
         #expect(report.rows[1].gigabytesPerSecond == nil)
+    }
+
+    @Test func kernelsAreSummedPerKernelAndOp() {
+        let spans = [KernelSpan(name: "norm_backward_input", start: 0, seconds: 0.001),
+                     KernelSpan(name: "reduce_columns", start: 0.001, seconds: 0.0005)]
+        let events = [
+            ProfileEvent(name: "layerNormBackward", shape: "N=4 C=8", flops: 0, bytes: 0, start: 0, seconds: 0.0015,
+                         kernels: spans),
+            ProfileEvent(name: "biasBackward", shape: "rows=4 cols=8", flops: 0, bytes: 0, start: 0.002,
+                         seconds: 0.002, kernels: [KernelSpan(name: "reduce_columns", start: 0.002, seconds: 0.002)]),
+        ]
+        let report = ProfileReport(events: events, wallSeconds: 0.01, steps: 2)
+        #expect(report.kernelRows.map(\.name) == ["reduce_columns", "norm_backward_input", "reduce_columns"])
+        #expect(report.kernelRows.map(\.op) == ["biasBackward", "layerNormBackward", "layerNormBackward"])
+        #expect(abs(report.kernelRows[1].fractionOfWall - 0.1) < 1e-12 && report.kernelRows[1].calls == 1)
+        #expect(ProfileReport(events: Self.events).kernelRows.isEmpty, "CPU events launch no kernels")
     }
 
     @Test func withoutWallTimeThePercentagesReferToTheEventSum() {
@@ -122,6 +139,19 @@ struct ProfileReportTests {
         #expect(ops[0]["cat"] as? String == "matmul" && ops[1]["cat"] as? String == "op")
         let steps = complete.filter { number($0["tid"]) == 2 }
         #expect(steps.map { $0["name"] as? String } == ["step 1", "step 2"])
+        #expect(!trace.contains { $0["ph"] as? String == "M" && number($0["tid"]) == 3 }, "no kernel track without kernels")
+    }
+
+    @Test func chromeTracePutsKernelsOnTheirOwnTrackNamingTheirOp() throws {
+        let events = [ProfileEvent(name: "matmul", shape: "m=2 n=2 k=3 batch=1", flops: 24, bytes: 0, start: 0.001,
+                                   seconds: 0.002, kernels: [KernelSpan(name: "matmul_rows", start: 0.001, seconds: 0.002)])]
+        let text = ProfileReport(events: events).chromeTrace(processName: "p")
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        let trace = try #require(object?["traceEvents"] as? [[String: Any]])
+        let kernels = trace.filter { $0["ph"] as? String == "X" && number($0["tid"]) == 3 }
+        #expect(kernels.map { $0["name"] as? String } == ["matmul_rows"])
+        #expect((kernels.first?["args"] as? [String: Any])?["op"] as? String == "matmul")
+        #expect(kernels.first?["cat"] as? String == "kernel" && abs(number(kernels.first?["ts"])! - 1000) < 1e-9)
     }
 
     @Test func chromeTraceWritesNonFiniteNumbersAsValidJSON() throws {

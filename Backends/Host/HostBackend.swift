@@ -1,0 +1,63 @@
+// What the two CPU backends share: buffers in host memory and the memory requirements on them
+// (allocate, upload, download, copy, fill; synchronize is a no-op because every op has finished
+// when it returns), ownership, host access to int32 views for the contract's token checks, and
+// the parallel loops (Host+Parallel.swift). A CPU backend conforms to `HostBackend` and implements
+// only its ops.
+
+import Compute
+
+public protocol HostBackend: Backend {
+    /// Pieces a parallel loop is split into at most, per thread count (1: everything inline).
+    var threadCount: Int { get }
+    /// Chunks per thread a parallel loop aims for: more evens out uneven work, fewer wakes fewer
+    /// threads. Default 1.
+    var chunksPerThread: Int { get }
+}
+
+extension HostBackend {
+    public var chunksPerThread: Int { 1 }
+
+    public func owns(_ buffer: Buffer) -> Bool { buffer is HostBuffer && buffer.backendName == name }
+
+    public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? {
+        UnsafeBufferPointer(start: view.hostInt32s, count: view.count)
+    }
+
+    public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
+        HostBuffer(count: count, dtype: dtype, owner: name)
+    }
+
+    public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { view.hostFloats.update(from: base, count: values.count) }
+        }
+    }
+
+    public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { view.hostInt32s.update(from: base, count: values.count) }
+        }
+    }
+
+    public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
+        Array(UnsafeBufferPointer(start: view.hostFloats, count: view.count))
+    }
+
+    public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
+        Array(UnsafeBufferPointer(start: view.hostInt32s, count: view.count))
+    }
+
+    public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
+        destination.hostBytes.copyMemory(from: source.hostBytes, byteCount: source.count * source.dtype.byteSize)
+    }
+
+    public func uncheckedFill(_ view: BufferView, with value: Float) throws {
+        let destination = view.hostFloats
+        parallelFor(view.count, grain: 32_768) { range in
+            (destination + range.lowerBound).update(repeating: value, count: range.count)
+        }
+    }
+
+    /// Every op runs to completion before it returns.
+    public func synchronize() throws {}
+}
