@@ -11,8 +11,10 @@ let package = Package(
     targets: [
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
         .target(name: "Compute", path: "Sources/Compute"),
-        // Model graph, optimizer, schedule, tokenizer, checkpoints: written once against Compute.
-        .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
+        // Char, word and byte-level BPE tokenizers, the BPE trainer, Hugging Face tokenizer.json.
+        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers"),
+        // Model graph, optimizer, schedule, checkpoints, data: written once against Compute.
+        .target(name: "GPT", dependencies: ["Compute", "Tokenizers"], path: "Sources/GPT"),
         // Backends: each depends on Compute only and exports one plugin value.
         .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
         .systemLibrary(
@@ -38,15 +40,21 @@ let package = Package(
         // The CLI wires backends, model and data together.
         .executableTarget(
             name: "gpt",
-            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
+            dependencies: ["Compute", "Tokenizers", "GPT", "Conformance", "ReferenceBackend", "BLASBackend",
+                           "OpenCLBackend"],
             path: "Sources/gpt"),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
         .testTarget(
             name: "ReferenceBackendTests", dependencies: ["Compute", "ReferenceBackend"],
             path: "Tests/ReferenceBackendTests"),
+        // Helpers shared by test targets (seeded random text, scratch paths).
+        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
         .testTarget(
-            name: "GPTTests", dependencies: ["Compute", "GPT", "ReferenceBackend"],
+            name: "TokenizersTests", dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport"],
+            path: "Tests/TokenizersTests"),
+        .testTarget(
+            name: "GPTTests", dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport"],
             path: "Tests/GPTTests"),
         .testTarget(
             name: "ConformanceTests",

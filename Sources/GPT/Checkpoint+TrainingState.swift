@@ -8,6 +8,7 @@
 
 import Compute
 import FoundationEssentials
+import Tokenizers
 
 /// Where a training run stands after `step` optimizer steps.
 public struct TrainingState: Codable, Equatable, Sendable {

@@ -7,6 +7,7 @@
 
 import Compute
 import FoundationEssentials
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -9,6 +9,7 @@
 // meta.json is written last: a directory with meta.json is complete.
 
 import FoundationEssentials
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

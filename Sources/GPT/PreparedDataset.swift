@@ -7,6 +7,7 @@
 // mismatched directory fails with one line instead of training on garbage.
 
 import FoundationEssentials
+import Tokenizers
 
 public struct PreparedMetadata: Codable, Equatable, Sendable {
     public struct Source: Codable, Equatable, Sendable {

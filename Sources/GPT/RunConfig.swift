@@ -5,6 +5,7 @@
 // per preset.
 
 import FoundationEssentials
+import Tokenizers
 
 /// Everything about a training run that is not the architecture.
 public struct TrainingSettings: Codable, Equatable, Sendable {

@@ -9,6 +9,7 @@
 
 import Compute
 import FoundationEssentials
+import Tokenizers
 
 /// One named float32 tensor, row-major.
 public struct NamedTensor: Equatable {

@@ -5,6 +5,7 @@
 
 import Compute
 import FoundationEssentials
+import Tokenizers
 
 /// B windows of T tokens, row-major, with next-token targets (targets[i] = the token after tokens[i]).
 public struct TokenBatch: Equatable {

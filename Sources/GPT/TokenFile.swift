@@ -3,6 +3,7 @@
 // memory-mapping, so training on a corpus larger than RAM touches only the windows it samples.
 
 import FoundationEssentials
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

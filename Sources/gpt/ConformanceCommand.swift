@@ -8,6 +8,7 @@ import Conformance
 import FoundationEssentials
 import GPT
 import ReferenceBackend
+import Tokenizers
 
 let conformanceCommand = Command(
     name: "conformance",

@@ -5,6 +5,7 @@
 // goes on.
 
 import GPT
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -3,6 +3,7 @@
 
 import FoundationEssentials
 import GPT
+import Tokenizers
 
 let plotCommand = Command(
     name: "plot",

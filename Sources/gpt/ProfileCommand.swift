@@ -7,6 +7,7 @@
 import Compute
 import FoundationEssentials
 import GPT
+import Tokenizers
 
 let profileCommand = Command(
     name: "profile",

@@ -3,6 +3,7 @@
 
 import Compute
 import GPT
+import Tokenizers
 
 /// The knobs a user can change (flags, or `:name value` in interactive mode).
 struct SamplingSettings {

@@ -8,6 +8,7 @@
 import Compute
 import FoundationEssentials
 import GPT
+import Tokenizers
 
 /// Help text ending in the built-in default (flags carry no parser default: a flag the user did
 /// not pass must not override the config file).

@@ -12,6 +12,7 @@
 import Compute
 import FoundationEssentials
 import GPT
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -6,6 +6,7 @@ import Foundation
 import ReferenceBackend
 import Testing
 @testable import GPT
+import Tokenizers
 
 @Suite struct CheckpointTests {
     static let variants: [(String, ModelConfig)] = [

@@ -6,6 +6,7 @@ import Foundation
 import Testing
 @testable import GPT
 import ReferenceBackend
+import Tokenizers
 
 @Suite struct ResumeTests {
     @Test(arguments: [0, 1, 7])

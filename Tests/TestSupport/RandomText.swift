@@ -4,10 +4,9 @@
 
 import Compute
 import Foundation
-@testable import GPT
 
-enum RandomText {
-    static let pool: [String] = [
+public enum RandomText {
+    public static let pool: [String] = [
         "a", "b", "e", "t", "Q", "Z", " ", " ", "  ", "\n", "\n\n", "\t", "\r\n", "0", "7", "42", "'s", "'ll", "'S",
         "'", "!", "?", ".", ",", "--", "\"", "é", "e\u{301}", "ñ", "ü", "Å", "ß", "日本", "語", "中文", "한국어",
         "😀", "👍🏽", "👩‍👩‍👧", "🇫🇷", "\u{300}", "\u{20DD}", "\u{0663}", "Ⅻ", "½", "²", "\u{A0}", "\u{3000}",
@@ -15,7 +14,7 @@ enum RandomText {
     ]
 
     /// `count` strings of 0..<maxPieces pool entries each, reproducible from `seed`.
-    static func strings(count: Int, maxPieces: Int = 30, seed: UInt64) -> [String] {
+    public static func strings(count: Int, maxPieces: Int = 30, seed: UInt64) -> [String] {
         var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in
             let pieces = Int(generator.next() % UInt64(maxPieces))
@@ -24,12 +23,12 @@ enum RandomText {
     }
 
     /// Arbitrary bytes, most of them not valid UTF-8.
-    static func bytes(count: Int, seed: UInt64) -> [UInt8] {
+    public static func bytes(count: Int, seed: UInt64) -> [UInt8] {
         var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
     }
 
-    static func temporaryPath(_ name: String) -> String {
+    public static func temporaryPath(_ name: String) -> String {
         NSTemporaryDirectory() + "\(name)-\(UUID().uuidString)"
     }
 }

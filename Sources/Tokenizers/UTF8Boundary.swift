@@ -1,10 +1,10 @@
 // Where UTF-8 characters start and end in a byte buffer: chunked readers cut only at character
 // boundaries, and invalid input is reported with its byte offset.
 
-enum UTF8Boundary {
+public enum UTF8Boundary {
     /// The end of the last complete character in `bytes` (bytes.count when it ends cleanly). A
     /// truncated multi-byte sequence at the end is left for the next chunk.
-    static func lastCharacterBoundary(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    public static func lastCharacterBoundary(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var index = bytes.count
         // Walk back over at most three continuation bytes to the lead byte of the last character.
         var back = 0
@@ -21,7 +21,7 @@ enum UTF8Boundary {
     }
 
     /// The offset of the first byte that does not begin a valid UTF-8 sequence, if any.
-    static func firstInvalidOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    public static func firstInvalidOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         var offset = 0

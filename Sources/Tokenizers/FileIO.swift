@@ -73,14 +73,14 @@ public enum FileIO {
 
     /// fsyncs a directory so that renames inside it survive a crash (best effort: some file
     /// systems refuse to open directories for syncing).
-    static func syncDirectory(_ path: String) {
+    public static func syncDirectory(_ path: String) {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
         close(descriptor)
     }
 
-    static func systemError(_ path: String, _ what: String) -> FileError {
+    public static func systemError(_ path: String, _ what: String) -> FileError {
         FileError(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
     }
 

@@ -20,7 +20,7 @@ public struct PieceCounts {
     /// All occurrences.
     public var totalCount: Int { counts.reduce(0, +) }
 
-    mutating func add(_ piece: UnsafeBufferPointer<UInt8>, count: Int = 1) {
+    public mutating func add(_ piece: UnsafeBufferPointer<UInt8>, count: Int = 1) {
         let (entry, inserted) = table.insert(piece)
         if inserted { counts.append(count) } else { counts[entry] += count }
     }
@@ -72,7 +72,7 @@ public struct PieceCounts {
     }
 
     /// The last safe split point at or before `end`, searching back no further than `start`.
-    static func lastSafeSplit(_ text: UnsafeBufferPointer<UInt8>, before end: Int, after start: Int) -> Int? {
+    public static func lastSafeSplit(_ text: UnsafeBufferPointer<UInt8>, before end: Int, after start: Int) -> Int? {
         var q = min(end, text.count - 1)
         while q > start {
             if isSafeSplit(text, q) { return q }

@@ -2,7 +2,7 @@
 
 import Foundation
 import Testing
-@testable import GPT
+@testable import Tokenizers
 
 @Suite struct TokenizerTests {
     @Test func vocabularyIsSortedUniqueScalars() throws {

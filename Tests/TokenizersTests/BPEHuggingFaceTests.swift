@@ -6,7 +6,9 @@ import Compute
 import Foundation
 import ReferenceBackend
 import Testing
-@testable import GPT
+import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct BPEHuggingFaceTests {
     @Test func writtenThenReadGivesTheSameIds() throws {

@@ -4,7 +4,8 @@
 import Compute
 import Foundation
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct BPEPreTokenizerTests {
     @Test(arguments: [
