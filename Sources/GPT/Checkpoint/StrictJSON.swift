@@ -1,6 +1,7 @@
-// A small strict JSON parser for safetensors headers. JSONDecoder silently keeps one of two
-// duplicate keys, and a header with a duplicated tensor name must be refused, so the header is
-// parsed here: objects keep their keys in order, duplicates included.
+// A small strict JSON parser for safetensors headers and run configs. JSONDecoder silently keeps one
+// of two duplicate keys, and a header with a duplicated tensor name (or a config with a duplicated
+// key) must be refused, so they are parsed here: objects keep their keys in order, duplicates
+// included.
 
 enum JSONValue: Equatable {
     case object([(key: String, value: JSONValue)])

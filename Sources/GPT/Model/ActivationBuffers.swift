@@ -1,10 +1,10 @@
-// Activations: every tensor the forward pass saves for the backward pass, plus backward scratch.
-// Allocated once for a token capacity N = B*T (grown when a larger batch arrives), one buffer per
-// kind spanning all layers, so a layer's tensor is `chunk(l)` (llm.c's ActivationTensors).
+// The activation buffers: every tensor the forward pass saves for the backward pass, plus backward
+// scratch. Allocated once for a token capacity N = B*T (grown when a larger batch arrives), one
+// buffer per kind spanning all layers, so a layer's tensor is `chunk(l)` (llm.c's ActivationTensors).
 
 import Compute
 
-struct Activations {
+struct ActivationBuffers {
     /// Tokens (N = B*T) the buffers were allocated for.
     let capacity: Int
     let layers: Int

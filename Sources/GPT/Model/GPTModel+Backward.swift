@@ -49,7 +49,7 @@ extension GPTModel {
     }
 
     /// On entry dResidual holds dL/d x_{l+1}; on exit dL/d x_l.
-    private func blockBackward(_ l: Int, acts: Activations, state: ForwardState) throws {
+    private func blockBackward(_ l: Int, acts: ActivationBuffers, state: ForwardState) throws {
         let n = state.batch * state.length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
         let up = config.activation == .swiglu ? 2 * f : f
         let p = layout.blocks[l]

@@ -55,7 +55,7 @@ extension GPTModel {
         return loss
     }
 
-    private func blockForward(_ l: Int, acts: Activations, batch: Int, length: Int, dropSeed: UInt64?) throws {
+    private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: UInt64?) throws {
         let n = batch * length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
         let up = config.activation == .swiglu ? 2 * f : f
         let p = layout.blocks[l]

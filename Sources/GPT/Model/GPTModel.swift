@@ -18,7 +18,7 @@ public final class GPTModel {
     /// Flat gradients, same layout. Backward ACCUMULATES into it; `zeroGradients()` clears it.
     public let gradients: Buffer
 
-    var activations: Activations?
+    var activations: ActivationBuffers?
     /// What the last forward ran on, for backward and for reading logits.
     var last: ForwardState?
 
@@ -98,16 +98,16 @@ public final class GPTModel {
     }
 
     /// The activation buffers for `tokens` rows, reallocated only when a larger batch arrives.
-    func activations(for tokens: Int) throws -> Activations {
+    func activations(for tokens: Int) throws -> ActivationBuffers {
         if let existing = activations, existing.capacity >= tokens { return existing }
         activations = nil  // free the old set before allocating the larger one
-        let fresh = try Activations(config: config, capacity: tokens, backend: backend)
+        let fresh = try ActivationBuffers(config: config, capacity: tokens, backend: backend)
         activations = fresh
         return fresh
     }
 
     /// Bytes of activations for a (B, T) batch, for memory estimates.
     public func activationBytes(batch: Int, length: Int) -> Int {
-        Activations.floatCount(config: config, capacity: batch * length) * 4
+        ActivationBuffers.floatCount(config: config, capacity: batch * length) * 4
     }
 }

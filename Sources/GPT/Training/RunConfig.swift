@@ -231,7 +231,7 @@ public struct RunConfig: Equatable, Sendable {
 }
 
 /// Config sections are merged key by key as parsed JSON (the strict parser of
-/// SafeTensors+JSON.swift, which also catches duplicate keys), then re-encoded for typed decoding.
+/// StrictJSON.swift, which also catches duplicate keys), then re-encoded for typed decoding.
 extension JSONValue: Encodable {
     private struct Key: CodingKey {
         var stringValue: String
