@@ -1,4 +1,4 @@
-// Shared by the tokenizer tests: deterministic random text drawn from a pool that covers what
+// Shared by the tokenizer and data tests: deterministic random text drawn from a pool that covers what
 // real corpora hold (ASCII words, accents precomposed and combining, CJK, emoji with modifiers and
 // joiners, digits of other scripts, unusual whitespace, apostrophes for GPT-2's contractions).
 

@@ -4,9 +4,7 @@
 
 import Compute
 import Foundation
-import ReferenceBackend
 import Testing
-import GPT
 import TestSupport
 @testable import Tokenizers
 
@@ -97,21 +95,6 @@ import TestSupport
             #expect(message.contains(expected), "\(message)")
             #expect(!message.contains("\n"))
         }
-    }
-
-    @Test(arguments: ["bpe", "word"])
-    func checkpointsCarryTheirTokenizer(kind: String) throws {
-        let corpus = String(repeating: "To be, or not to be, that is the question.\n", count: 10)
-        let tokenizer: any Tokenizer = kind == "bpe" ? try BPETrainer.train(text: corpus, vocabularySize: 300)
-            : try WordTokenizer(corpus: corpus)
-        let config = ModelConfig(vocabSize: tokenizer.vocabularySize, contextLength: 8, layers: 1, heads: 2,
-                                 embeddingDim: 8, ffnDim: 16)
-        let directory = RandomText.temporaryPath("checkpoint")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Checkpoint.save(try GPTModel(config: config, backend: ReferenceBackend(), seed: 1), tokenizer: tokenizer, to: directory)
-        let (_, loaded) = try Checkpoint.load(from: directory, backend: ReferenceBackend())
-        #expect(loaded.kind == kind)
-        #expect(try loaded.encode(corpus) == tokenizer.encode(corpus))
     }
 
     @Test func mergeOfTokensNotInTheVocabularyIsRefused() {
