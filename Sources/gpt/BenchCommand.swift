@@ -261,11 +261,11 @@ final class SyntheticWorkload {
         self.batch = batch
         length = config.contextLength
         model = try GPTModel(config: config, backend: backend, seed: seed)
-        var options = TrainingOptions()
-        options.batchSize = batch
-        options.seed = seed
-        options.warmupSteps = 0
-        trainer = try Trainer(model: model, options: options)
+        var settings = TrainingSettings()
+        settings.batchSize = batch
+        settings.seed = seed
+        settings.warmupSteps = 0
+        trainer = try Trainer(model: model, settings: settings)
         var generator = SplitMix64(seed: CounterRNG.seed(seed, 0xBE7C))
         let count = batch * length, v = Int32(config.vocabSize)
         batches = (0..<4).map { _ in

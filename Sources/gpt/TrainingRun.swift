@@ -101,7 +101,7 @@ enum TrainingRun {
               + "lr \(Format.scientific(Double(settings.learningRate))), warmup \(settings.warmupSteps), seed \(settings.seed)"
               + (resumed != nil ? "; resuming after step \(state.step) from \(session.resumeDirectory!)" : ""))
 
-        let trainer = try Trainer(model: model, options: settings.trainingOptions)
+        let trainer = try Trainer(model: model, settings: settings)
         if let resumed {
             try trainer.optimizer.restore(step: state.step, firstMoment: resumed.firstMoment,
                                           secondMoment: resumed.secondMoment)

@@ -3,13 +3,15 @@
 
 import Compute
 
+/// AdamW's constants. Their defaults live in `TrainingSettings` (its `adamW`).
 public struct AdamWHyperparameters: Codable, Equatable, Sendable {
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.99
-    public var epsilon: Float = 1e-8
-    public var weightDecay: Float = 0.1
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Decoupled weight decay for the parameters the layout marks as decaying (2-D weights).
+    public var weightDecay: Float
 
-    public init(beta1: Float = 0.9, beta2: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0.1) {
+    public init(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon

@@ -4,29 +4,6 @@
 
 import Compute
 
-public struct TrainingOptions: Codable, Equatable, Sendable {
-    public var batchSize = 12
-    public var learningRate: Float = 1e-3
-    /// Floor of the cosine decay; nil means learningRate / 10.
-    public var minLearningRate: Float? = nil
-    public var warmupSteps = 100
-    public var steps = 2000
-    public var weightDecay: Float = 0.1
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.99
-    public var epsilon: Float = 1e-8
-    /// Global gradient-norm clip; 0 disables clipping.
-    public var gradientClip: Float = 1.0
-    public var seed: UInt64 = 1337
-
-    public init() {}
-
-    public var schedule: LearningRateSchedule {
-        LearningRateSchedule(peak: learningRate, minimum: minLearningRate ?? learningRate / 10,
-                             warmupSteps: warmupSteps, totalSteps: steps)
-    }
-}
-
 public struct StepStats: Equatable, Sendable {
     public var loss: Float
     /// Global gradient norm before clipping.
@@ -36,19 +13,17 @@ public struct StepStats: Equatable, Sendable {
 
 public final class Trainer {
     public let model: GPTModel
-    public var options: TrainingOptions
+    /// What the trainer reads: seed, gradient clip, schedule; the optimizer took its constants.
+    public let settings: TrainingSettings
     public let optimizer: AdamW
     /// Optimizer steps taken.
     public var step: Int { optimizer.step }
     private let normResult: Buffer
 
-    public init(model: GPTModel, options: TrainingOptions) throws {
+    public init(model: GPTModel, settings: TrainingSettings) throws {
         self.model = model
-        self.options = options
-        optimizer = try AdamW(layout: model.layout, backend: model.backend,
-                              hyperparameters: AdamWHyperparameters(beta1: options.beta1, beta2: options.beta2,
-                                                                    epsilon: options.epsilon,
-                                                                    weightDecay: options.weightDecay))
+        self.settings = settings
+        optimizer = try AdamW(layout: model.layout, backend: model.backend, hyperparameters: settings.adamW)
         normResult = try model.backend.allocate(1, .float32)
     }
 
@@ -67,7 +42,7 @@ public final class Trainer {
         let lossScale = 1 / Float(microBatches.count)
         var lossSum = 0.0
         for (index, micro) in microBatches.enumerated() {
-            let dropoutSeed = CounterRNG.seed(options.seed, UInt64(step), UInt64(index))
+            let dropoutSeed = CounterRNG.seed(settings.seed, UInt64(step), UInt64(index))
             let loss = try model.forward(tokens: micro.tokens, targets: micro.targets, batch: batch, length: length,
                                          training: true, dropoutSeed: dropoutSeed) ?? 0
             try model.backward(lossScale: lossScale)
@@ -78,8 +53,8 @@ public final class Trainer {
         try backend.squaredNorm(result: normResult.all, input: model.gradients.all)
         let norm = (try backend.download(normResult.all)[0]).squareRoot()
         var scale: Float = 1
-        if options.gradientClip > 0 && norm > options.gradientClip { scale = options.gradientClip / norm }
-        let rate = options.schedule.rate(at: step)
+        if settings.gradientClip > 0 && norm > settings.gradientClip { scale = settings.gradientClip / norm }
+        let rate = settings.schedule.rate(at: step)
         try optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: rate,
                              gradientScale: scale)
         return StepStats(loss: loss, gradientNorm: norm, learningRate: rate)
