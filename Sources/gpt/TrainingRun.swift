@@ -234,3 +234,12 @@ extension TokenBatch {
     /// The (tokens, targets) pair the trainer takes.
     var pair: (tokens: [Int32], targets: [Int32]) { (tokens, targets) }
 }
+
+extension MemoryEstimate {
+    /// Throws a one-line refusal when the estimate exceeds `capacity` bytes.
+    func check(capacity: Int, device: String) throws {
+        guard totalBytes > capacity else { return }
+        throw RuntimeError("the run needs about \(Self.format(totalBytes)) but \(device) holds \(Self.format(capacity)); "
+                           + "use a smaller --batch-size (with --grad-accum to keep the batch) or a smaller model")
+    }
+}
