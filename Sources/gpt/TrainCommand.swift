@@ -2,8 +2,8 @@
 // their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
-// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change). The loop itself is in
-// TrainingRun.swift.
+// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change). The session around the
+// library's TrainingLoop is in TrainingRun.swift.
 
 import Compute
 import FoundationEssentials
@@ -98,7 +98,7 @@ let trainCommand = Command(
     } catch {
         throw UsageError(command: "train", message: "\(error)")
     }
-    let session = TrainingSession(
+    let session = TrainInvocation(
         dataPath: dataPath, resumeDirectory: resumeDirectory,
         outputDirectory: arguments.string("out") ?? resumeDirectory ?? "checkpoint",
         logPath: arguments.string("log"), stopAfter: try arguments.int("stop-after", atLeast: 1),
@@ -164,7 +164,6 @@ private func apply(_ arguments: ParsedArguments, to run: inout RunConfig) throws
     if let value = arguments.string("backend") { t.backend = value }
     if let value = arguments.string("device") { t.device = value }
     run.training = t
-    if let dropout = t.dropout { run.model.dropout = dropout }
 }
 
 /// "123", "64K", "512M", "8G" (powers of 1024) -> bytes.
