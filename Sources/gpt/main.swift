@@ -47,11 +47,7 @@ func runMain() -> Int32 {
         return 64
     }
     do {
-        guard let parsed = try command.parse(arguments) else {
-            print(command.helpText)
-            return 0
-        }
-        try command.run(parsed)
+        if try !command.run(arguments) { print(command.helpText) }
         return 0
     } catch let error as UsageError {
         Console.error(error.line)
