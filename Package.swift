@@ -7,6 +7,16 @@ let package = Package(
     name: "SwiftGPT",
     products: [
         .executable(name: "gpt", targets: ["gpt"]),
+        // The framework, for other packages: the protocol, the tokenizers, the model and its training
+        // and inference, each backend (a program links the ones it wants and registers their plugins),
+        // and the conformance cases a backend of its own can be held to.
+        .library(name: "Compute", targets: ["Compute"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "GPT", targets: ["GPT"]),
+        .library(name: "ReferenceBackend", targets: ["ReferenceBackend"]),
+        .library(name: "BLASBackend", targets: ["BLASBackend"]),
+        .library(name: "OpenCLBackend", targets: ["OpenCLBackend"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
     ],
     targets: [
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
