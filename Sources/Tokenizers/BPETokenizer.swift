@@ -12,19 +12,30 @@ import Glibc
 #endif
 import Synchronization
 
+/// GPT-2 style byte-level BPE: any byte sequence encodes, and decodes back to the same bytes.
 public struct BPETokenizer: Tokenizer, @unchecked Sendable {
+    /// Its `kind`.
     public static let typeName = "bpe"
+    /// GPT-2's document separator, the special token trained tokenizers get by default.
     public static let endOfText = "<|endoftext|>"
 
+    /// A merge rule: adjacent tokens `left` and `right` become one.
     public struct Merge: Equatable, Sendable {
+        /// The first token's id.
         public var left: Int32
+        /// The second token's id.
         public var right: Int32
+        /// The rule joining `left` and `right`.
         public init(_ left: Int32, _ right: Int32) { self.left = left; self.right = right }
     }
 
+    /// Text that always stands for one token, matched before pre-tokenisation.
     public struct SpecialToken: Equatable, Sendable {
+        /// The text, e.g. "<|endoftext|>".
         public var content: String
+        /// Its token id.
         public var id: Int32
+        /// A special token.
         public init(content: String, id: Int32) { self.content = content; self.id = id }
     }
 
@@ -32,6 +43,7 @@ public struct BPETokenizer: Tokenizer, @unchecked Sendable {
     public let tokenBytes: [[UInt8]]
     /// Merges in rank order: rank r joins `merges[r].left` and `merges[r].right`.
     public let merges: [Merge]
+    /// Texts that map straight to their ids.
     public let specialTokens: [SpecialToken]
     /// Hugging Face's ByteLevel `add_prefix_space`: a space is put before text not starting with one.
     public let addPrefixSpace: Bool
@@ -130,6 +142,7 @@ public struct BPETokenizer: Tokenizer, @unchecked Sendable {
         return tokens
     }
 
+    /// The tokens of `bytes`, which need not be valid UTF-8.
     public func encode(bytes: [UInt8]) -> [Int32] {
         bytes.withUnsafeBufferPointer { encode(bytes: $0) }
     }

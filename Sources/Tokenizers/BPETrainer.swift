@@ -9,6 +9,7 @@
 // deterministic. Ids: 0...255 are the single bytes (id = byte value), then one id per new merged
 // token in merge order, then the special tokens.
 
+/// Learning byte-level BPE merges from a corpus.
 public enum BPETrainer {
     /// Trains on the pieces of `text` (counted on all CPUs).
     public static func train(text: String, vocabularySize: Int,

@@ -3,6 +3,7 @@
 // files use). Printable Latin-1 bytes map to themselves; the other 68 bytes (controls, space,
 // DEL, NBSP, soft hyphen) map to U+0100, U+0101, ... in byte order (space becomes "Ġ", U+0120).
 
+/// GPT-2's table between bytes and the printable characters that stand for them in vocabularies.
 public enum ByteLevel {
     /// Byte b is written as `characterForByte[b]`.
     public static let characterForByte: [Unicode.Scalar] = {

@@ -3,7 +3,9 @@
 
 import FoundationEssentials
 
+/// One token per Unicode scalar of the vocabulary.
 public struct CharTokenizer: Tokenizer, Equatable {
+    /// Its `kind`.
     public static let typeName = "char"
 
     /// Token id i is `characters[i]`.

@@ -11,9 +11,12 @@ import Darwin
 
 /// A file that could not be read or written: the path and what went wrong, in one line.
 public struct FileError: Error, CustomStringConvertible, Equatable {
+    /// The file at fault.
     public let path: String
+    /// What went wrong.
     public let reason: String
 
+    /// An error about `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
@@ -22,6 +25,7 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(path): \(reason)" }
 }
 
+/// Reading and writing whole files with one-line errors.
 public enum FileIO {
     /// The whole file as bytes. Missing files and directories get their own messages.
     public static func readData(_ path: String) throws -> Data {
@@ -80,6 +84,7 @@ public enum FileIO {
         close(descriptor)
     }
 
+    /// A `FileError` for `path`: `what` failed, with the C library's reason (`errno`).
     public static func systemError(_ path: String, _ what: String) -> FileError {
         FileError(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
     }

@@ -8,11 +8,13 @@ import Dispatch
 import Glibc
 #endif
 
+/// How often each pre-tokenised piece occurs in a corpus.
 public struct PieceCounts {
     var table = ByteStringTable(capacity: 1 << 14)
     /// counts[entry]: occurrences of table entry `entry`.
     var counts: [Int] = []
 
+    /// No pieces yet.
     public init() {}
 
     /// Distinct pieces.
@@ -20,6 +22,7 @@ public struct PieceCounts {
     /// All occurrences.
     public var totalCount: Int { counts.reduce(0, +) }
 
+    /// Counts `piece` (its bytes) `count` more times.
     public mutating func add(_ piece: UnsafeBufferPointer<UInt8>, count: Int = 1) {
         let (entry, inserted) = table.insert(piece)
         if inserted { counts.append(count) } else { counts[entry] += count }
@@ -59,6 +62,7 @@ public struct PieceCounts {
         return total
     }
 
+    /// The pieces of `text`, counted on `threads` threads.
     public static func count(_ text: String, threads: Int = ProcessInfoCPU.count) -> PieceCounts {
         var copy = text
         return copy.withUTF8 { count($0, threads: threads) }
@@ -96,6 +100,7 @@ public struct PieceCounts {
 
 /// The number of CPUs this process may use (for sizing thread pools without Foundation).
 public enum ProcessInfoCPU {
+    /// Online CPUs (at least 1).
     public static var count: Int {
         #if canImport(Glibc)
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -8,6 +8,7 @@
 // before any piece within `streamingMargin` bytes of the end, and the caller rescans from there once
 // more bytes have arrived. Bytes that are not valid UTF-8 count as punctuation ("other").
 
+/// GPT-2's split of text into pieces, which BPE merges never cross.
 public enum PreTokenizer {
     /// The character classes the pattern distinguishes.
     enum CharacterClass: UInt8 { case letter, number, whitespace, other }

@@ -4,6 +4,7 @@
 
 import FoundationEssentials
 
+/// Text to token ids and back.
 public protocol Tokenizer {
     /// Number of distinct token ids; ids are 0..<vocabularySize.
     var vocabularySize: Int { get }
@@ -44,6 +45,7 @@ extension CharTokenizer {
     public var kind: String { Self.typeName }
 }
 
+/// Text a tokenizer cannot encode, or a tokenizer that cannot be built or read.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// `character` (at `position`, counted in Unicode scalars) is not in the vocabulary.
     case unknownCharacter(Unicode.Scalar, position: Int, vocabularySize: Int)
@@ -75,6 +77,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Saving and loading tokenizers as JSON files.
 public enum TokenizerFile {
     /// The conventional file name inside a checkpoint directory.
     public static let fileName = "tokenizer.json"

@@ -1,6 +1,7 @@
 // Where UTF-8 characters start and end in a byte buffer: chunked readers cut only at character
 // boundaries, and invalid input is reported with its byte offset.
 
+/// Character boundaries and invalid sequences in UTF-8 bytes.
 public enum UTF8Boundary {
     /// The end of the last complete character in `bytes` (bytes.count when it ends cleanly). A
     /// truncated multi-byte sequence at the end is left for the next chunk.

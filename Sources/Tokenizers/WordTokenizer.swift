@@ -5,9 +5,13 @@
 
 import FoundationEssentials
 
+/// One token per pre-tokenised piece, from a capped vocabulary; the rest is <unk>.
 public struct WordTokenizer: Tokenizer {
+    /// Its `kind`.
     public static let typeName = "word"
+    /// The token text outside the vocabulary encodes to.
     public static let unknownToken = "<unk>"
+    /// The unknown token's id.
     public static let unknownID: Int32 = 0
 
     /// Token id i is `words[i]`; words[0] is the unknown token.
@@ -50,6 +54,7 @@ public struct WordTokenizer: Tokenizer {
         try self.init(words: ranked.prefix(kept).map(\.word))
     }
 
+    /// The most frequent pieces of `corpus`, at most `vocabularySize` tokens with <unk> (nil: all).
     public init(corpus: String, vocabularySize: Int? = nil) throws {
         try self.init(counts: PieceCounts.count(corpus), vocabularySize: vocabularySize)
     }

@@ -12,9 +12,12 @@ import Tokenizers
 
 /// Where a training run stands after `step` optimizer steps.
 public struct TrainingState: Codable, Equatable, Sendable {
+    /// The file's name in a training checkpoint.
     public static let fileName = "training_state.json"
+    /// The format version this code writes and reads.
     public static let currentVersion = 1
 
+    /// The version the file was written with.
     public var formatVersion = TrainingState.currentVersion
     /// Optimizer steps completed.
     public var step: Int
@@ -25,6 +28,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// Wall-clock seconds spent so far, so elapsed times in a resumed log keep counting.
     public var elapsedSeconds: Double
 
+    /// A run that has taken `step` optimizer steps.
     public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double) {
         self.step = step
         self.batchesConsumed = batchesConsumed
@@ -35,17 +39,24 @@ public struct TrainingState: Codable, Equatable, Sendable {
 
 /// Everything a resumed run starts from.
 public struct ResumePoint {
+    /// The model with the checkpoint's parameters, on the backend it was loaded onto.
     public let model: GPTModel
+    /// The tokenizer the run trains with.
     public let tokenizer: any Tokenizer
+    /// The run config the checkpoint was trained with (run.json).
     public let run: RunConfig
+    /// Where the run stands.
     public let state: TrainingState
     /// AdamW's moments m and v, `model.layout.count` floats each.
     public let firstMoment: [Float]
+    /// AdamW's second moment v, laid out like `firstMoment`.
     public let secondMoment: [Float]
 }
 
 extension Checkpoint {
+    /// The effective run config, in a training checkpoint and in best/.
     public static let runConfigFileName = "run.json"
+    /// AdamW's moments, in a training checkpoint.
     public static let optimizerFileName = "optimizer.safetensors"
 
     /// The files a training checkpoint adds to the model files (for `save(extraFiles:)`).

@@ -14,15 +14,21 @@ import Glibc
 import Darwin
 #endif
 
+/// A checkpoint that cannot be saved or loaded, with the file and what was wrong.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The directory or file at fault.
     public let path: String
+    /// What was wrong with it.
     public let reason: String
 
     public var description: String { "\(path): invalid checkpoint: \(reason)" }
 }
 
+/// Saving and loading model checkpoints: directories in Hugging Face layout.
 public enum Checkpoint {
+    /// The Hugging Face config, with this project's `ModelConfig` under "gpt".
     public static let configFileName = "config.json"
+    /// Every parameter under its Hugging Face name and layout.
     public static let weightsFileName = "model.safetensors"
 
     // MARK: - Save

@@ -13,10 +13,14 @@ import Tokenizers
 
 /// One named float32 tensor, row-major.
 public struct NamedTensor: Equatable {
+    /// The tensor's name in the file (a Hugging Face name for model weights).
     public var name: String
+    /// Its dimensions, outermost first.
     public var shape: [Int]
+    /// Its elements, row-major: the product of `shape` of them.
     public var values: [Float]
 
+    /// A tensor; `values` must hold the product of `shape` elements.
     public init(name: String, shape: [Int], values: [Float]) {
         self.name = name
         self.shape = shape
@@ -24,10 +28,13 @@ public struct NamedTensor: Equatable {
     }
 }
 
+/// A safetensors file that cannot be read, with the file, the tensor and the reason.
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    /// The file at fault.
     public let file: String
     /// The tensor at fault, when the problem is in one tensor's entry.
     public let tensor: String?
+    /// What was wrong.
     public let reason: String
 
     public var description: String {
@@ -35,6 +42,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Reading and writing safetensors files (float32 tensors).
 public enum SafeTensors {
     /// The file's bytes for `tensors`, in the given order. `metadata` goes under "__metadata__".
     public static func encode(_ tensors: [NamedTensor], metadata: [String: String] = ["format": "pt"]) throws -> Data {

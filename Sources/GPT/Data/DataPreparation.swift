@@ -16,18 +16,24 @@ import Glibc
 import Darwin
 #endif
 
+/// What `DataPreparation.prepare` reads and writes, and how.
 public struct PreparationOptions: Sendable {
+    /// UTF-8 text files, encoded in order as separate streams.
     public var inputs: [String]
     /// "char", "word" or "bpe".
     public var tokenizerKind: String
     /// Vocabulary size for word and bpe (nil: the kind's default).
     public var vocabularySize: Int?
+    /// The fraction of the input bytes, at its end, held out for validation.
     public var validationFraction = 0.1
+    /// The prepared directory to write.
     public var outputDirectory: String
     /// Bytes read per chunk.
     public var chunkBytes = 8 << 20
+    /// Threads for counting pieces.
     public var threads = ProcessInfoCPU.count
 
+    /// Options with the default chunk size and every CPU.
     public init(inputs: [String], tokenizerKind: String, vocabularySize: Int? = nil, validationFraction: Double = 0.1,
                 outputDirectory: String) {
         self.inputs = inputs
@@ -38,20 +44,28 @@ public struct PreparationOptions: Sendable {
     }
 }
 
+/// How far `DataPreparation.prepare` has come, for a progress display.
 public struct PreparationProgress: Sendable {
     /// "reading", "training" or "encoding".
     public var phase: String
+    /// Input bytes processed in this phase.
     public var bytesDone: Int
+    /// Input bytes in all.
     public var bytesTotal: Int
 }
 
+/// Input `DataPreparation.prepare` cannot work with, in one line.
 public struct PreparationError: Error, CustomStringConvertible, Equatable {
     public let description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 }
 
+/// Tokenizing text files into a prepared directory (`gpt prepare`).
 public enum DataPreparation {
+    /// The tokenizers `prepare` can build.
     public static let tokenizerKinds = ["char", "word", "bpe"]
+    /// The vocabulary size of each kind that takes one, when none is given.
     public static let defaultVocabularySize = ["word": 32_000, "bpe": 32_000]
 
     /// Prepares `options.outputDirectory`; returns what meta.json records.

@@ -1,6 +1,7 @@
 // SHA-256 (FIPS 180-4), streaming, so `gpt prepare` can record each source file's hash in
 // meta.json as it reads it (`sha256sum FILE` prints the same hex). No Foundation crypto on Linux.
 
+/// A streaming SHA-256 hash: feed it bytes with `update`, then `finalize` gives the hex digest.
 public struct SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -18,8 +19,10 @@ public struct SHA256 {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
+    /// A hash of no bytes yet.
     public init() {}
 
+    /// Hashes `bytes` after everything before.
     public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
         length &+= UInt64(bytes.count)
         var index = 0
@@ -39,6 +42,7 @@ public struct SHA256 {
         pending += bytes[index...]
     }
 
+    /// Hashes `bytes` after everything before.
     public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { update($0) }
     }

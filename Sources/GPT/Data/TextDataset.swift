@@ -9,15 +9,23 @@ import Tokenizers
 
 /// B windows of T tokens, row-major, with next-token targets (targets[i] = the token after tokens[i]).
 public struct TokenBatch: Equatable {
+    /// B × T token ids.
     public var tokens: [Int32]
+    /// The next token of each, B × T.
     public var targets: [Int32]
+    /// B: windows.
     public let batch: Int
+    /// T: tokens per window.
     public let length: Int
 }
 
+/// A corpus that cannot be trained on, in one line.
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    /// The text file holds nothing.
     case emptyFile(path: String)
+    /// A split too short for one window of the context length and its target.
     case tooShort(trainTokens: Int, validationTokens: Int, contextLength: Int)
+    /// A context length or split fraction out of range.
     case invalidArgument(String)
 
     public var description: String {
@@ -38,10 +46,15 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 public protocol TrainingData {
     /// T: window length.
     var contextLength: Int { get }
+    /// Tokens in the training split.
     var trainTokenCount: Int { get }
+    /// Tokens in the validation split.
     var validationTokenCount: Int { get }
+    /// An endless stream of random training windows, the same for the same seed.
     func trainingBatches(batchSize: Int, seed: UInt64) -> RandomBatches
+    /// `count` fixed batches spread over the validation split, for evaluation.
     func validationBatches(batchSize: Int, count: Int) -> [TokenBatch]
+    /// `count` fixed batches spread over the training split, for a training-loss estimate.
     func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch]
 }
 
@@ -54,8 +67,11 @@ extension TrainingData {
     }
 }
 
+/// Tokens in memory, split into training and validation.
 public struct TextDataset: TrainingData {
+    /// The training split.
     public let train: [Int32]
+    /// The validation split (the end of the tokens).
     public let validation: [Int32]
     /// T: window length.
     public let contextLength: Int

@@ -10,9 +10,12 @@ import Glibc
 import Darwin
 #endif
 
+/// How a token file stores each id.
 public enum TokenDType: String, Codable, Sendable {
+    /// Little-endian unsigned integers of 16 or 32 bits.
     case uint16, uint32
 
+    /// Bytes per token.
     public var byteCount: Int { self == .uint16 ? 2 : 4 }
 
     /// uint16 for vocabularies of at most 65,535 tokens, else uint32.
@@ -23,12 +26,16 @@ public enum TokenDType: String, Codable, Sendable {
 
 /// Appends tokens to a new file; `finish` flushes and fsyncs it.
 public final class TokenFileWriter {
+    /// The file being written.
     public let path: String
+    /// How each id is stored.
     public let dtype: TokenDType
+    /// Tokens appended so far.
     public private(set) var count = 0
     private var file: UnsafeMutablePointer<FILE>?
     private var buffer: [UInt8] = []
 
+    /// Creates (or truncates) `path`.
     public init(path: String, dtype: TokenDType) throws {
         self.path = path
         self.dtype = dtype
@@ -39,6 +46,7 @@ public final class TokenFileWriter {
 
     deinit { if let file { fclose(file) } }
 
+    /// Buffers `tokens`, writing full buffers to the file.
     public func append(_ tokens: [Int32]) throws {
         for token in tokens {
             let value = UInt32(bitPattern: token)
@@ -60,6 +68,7 @@ public final class TokenFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes what is buffered, flushes and fsyncs the file, and closes it.
     public func finish() throws {
         try flush()
         guard let file else { return }
@@ -74,6 +83,7 @@ public final class TokenFileWriter {
 
 /// A sequence of token ids that training windows are copied from: an array in memory or a mapped file.
 public protocol TokenStorage {
+    /// Tokens held.
     var count: Int { get }
     /// Appends tokens[start ..< start + length] to `output`.
     func appendTokens(from start: Int, count length: Int, to output: inout [Int32])
@@ -87,8 +97,11 @@ extension Array: TokenStorage where Element == Int32 {
 
 /// A token file mapped read-only into memory.
 public final class MappedTokenFile: TokenStorage, @unchecked Sendable {
+    /// The mapped file.
     public let path: String
+    /// How each id is stored.
     public let dtype: TokenDType
+    /// Tokens in the file.
     public let count: Int
     private let base: UnsafeRawPointer?
     private let mappedBytes: Int
@@ -124,6 +137,7 @@ public final class MappedTokenFile: TokenStorage, @unchecked Sendable {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), mappedBytes) }
     }
 
+    /// The token at `index` (0..<count).
     public subscript(index: Int) -> Int32 {
         precondition(index >= 0 && index < count, "token index \(index) outside 0..<\(count) in \(path)")
         switch dtype {

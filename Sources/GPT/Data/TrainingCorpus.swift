@@ -14,6 +14,7 @@ public struct TrainingCorpus {
     /// Names the corpus in messages: its path when it was loaded from one.
     public let name: String
 
+    /// A corpus of tokens `tokenizer` made.
     public init(dataset: any TrainingData, tokenizer: any Tokenizer, name: String) {
         self.dataset = dataset
         self.tokenizer = tokenizer

@@ -6,6 +6,7 @@
 
 import Compute
 
+/// The keys and values of one sequence's tokens so far, per layer, for incremental decoding.
 public final class KVCache {
     /// Tokens held (positions 0..<length are cached).
     public private(set) var length = 0

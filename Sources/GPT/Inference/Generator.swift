@@ -7,8 +7,11 @@
 
 import Compute
 
+/// A generation request that cannot be run.
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    /// Generation continues a prompt, so it needs one token at least.
     case emptyPrompt
+    /// A negative number of tokens to generate.
     case negativeTokenCount(Int)
 
     public var description: String {
@@ -19,11 +22,15 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Autoregressive generation from a model: with a KV cache where the backend has the kernel,
+/// else by recomputing the window.
 public struct Generator {
+    /// The model that predicts each next token.
     public let model: GPTModel
     /// Use the KV cache; falls back to recomputing the window on backends without the kernel.
     public var useKVCache: Bool
 
+    /// A generator over `model`; `useKVCache: false` recomputes the whole window for every token.
     public init(model: GPTModel, useKVCache: Bool = true) {
         self.model = model
         self.useKVCache = useKVCache

@@ -11,11 +11,17 @@ import Glibc
 import Darwin
 #endif
 
+/// Sampling settings out of range.
 public enum SamplerError: Error, CustomStringConvertible, Equatable {
+    /// Not a finite number >= 0.
     case invalidTemperature(Float)
+    /// Negative.
     case invalidTopK(Int)
+    /// Not in (0, 1].
     case invalidTopP(Float)
+    /// Not a finite number >= 1.
     case invalidRepetitionPenalty(Float)
+    /// A row of no logits.
     case emptyLogits
 
     public var description: String {
@@ -30,6 +36,8 @@ public enum SamplerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Picks next tokens from logits: greedy, or a seeded draw after temperature, top-k, top-p and
+/// the repetition penalty.
 public struct Sampler {
     /// 0 means greedy: always the argmax.
     public let temperature: Float
@@ -41,6 +49,7 @@ public struct Sampler {
     public let repetitionPenalty: Float
     private var generator: SplitMix64
 
+    /// A sampler whose draws come from `seed`; throws `SamplerError` for settings out of range.
     public init(temperature: Float, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1,
                 seed: UInt64) throws {
         guard temperature.isFinite, temperature >= 0 else { throw SamplerError.invalidTemperature(temperature) }

@@ -16,25 +16,31 @@
 //       12·L·T·C / 2. (Flash-style recomputation in the backward is not counted: model FLOPs, not
 //       hardware FLOPs.)
 
+/// The model FLOPs of training a config, and the matmul shapes of one training step.
 public struct FlopCount: Equatable, Sendable {
     /// One matmul of a training step: C (m×n) = op(A) (m×k) · op(B) (k×n), run `callsPerStep` times.
     public struct MatmulShape: Equatable, Sendable {
         /// What it computes, e.g. "qkv fwd", "qkv dW", "ffn down dinput".
         public let role: String
+        /// The product's dimensions: C is m×n, the inner dimension k.
         public let m: Int, n: Int, k: Int
+        /// Whether A and B are read transposed.
         public let transposeA: Bool, transposeB: Bool
         /// 1: overwrite; weight-gradient products accumulate (beta = 1).
         public let beta: Float
+        /// How often one training step runs it.
         public let callsPerStep: Int
 
         /// 2·m·n·k.
         public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     }
 
+    /// The config counted.
     public let config: ModelConfig
     /// P: parameters that take part in matmuls (see the file comment).
     public let matmulParameters: Int
 
+    /// The counts for `config`.
     public init(config: ModelConfig) {
         self.config = config
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize

@@ -9,9 +9,14 @@
 
 import Compute
 
+/// A decoder-only transformer on a backend: its parameters and gradients in two flat buffers,
+/// forward and backward as explicit op calls.
 public final class GPTModel {
+    /// The architecture.
     public let config: ModelConfig
+    /// Where its buffers live and its ops run.
     public let backend: any Backend
+    /// Every tensor's name, shape and offset in the flat buffers.
     public let layout: ParameterLayout
     /// Flat parameters, `layout.count` floats.
     public let parameters: Buffer
@@ -53,8 +58,10 @@ public final class GPTModel {
 
     // MARK: - Parameter and gradient access
 
+    /// The parameters, downloaded, in `layout` order.
     public func parameterValues() throws -> [Float] { try backend.download(parameters.all) }
 
+    /// Replaces every parameter with `values` (`layout.count` of them).
     public func loadParameterValues(_ values: [Float]) throws {
         guard values.count == layout.count else {
             throw ModelError.shape("expected \(layout.count) parameter values, got \(values.count)")
@@ -63,8 +70,10 @@ public final class GPTModel {
         last = nil
     }
 
+    /// The gradients, downloaded, in `layout` order.
     public func gradientValues() throws -> [Float] { try backend.download(gradients.all) }
 
+    /// Sets every gradient to zero (backward accumulates into them).
     public func zeroGradients() throws { try backend.fill(gradients.all, with: 0) }
 
     /// Parameter `name`'s slice of the flat buffer (`parameters` or `gradients`).

@@ -1,10 +1,36 @@
 // ModelConfig: every architecture variant the one model graph supports, plus the named presets.
 // Codable so it round-trips through JSON config files and checkpoints (camelCase keys).
 
+/// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
+/// position scheme it uses.
 public struct ModelConfig: Codable, Equatable, Sendable {
-    public enum Norm: String, Codable, Sendable, CaseIterable { case layer, rms }
-    public enum Activation: String, Codable, Sendable, CaseIterable { case relu, gelu, swiglu }
-    public enum Positions: String, Codable, Sendable, CaseIterable { case learned, sinusoidal, rope }
+    /// The normalisation before each sub-block and at the end.
+    public enum Norm: String, Codable, Sendable, CaseIterable {
+        /// LayerNorm: mean and variance, with gain and (when `bias`) bias (GPT-2).
+        case layer
+        /// RMSNorm: root mean square, gain only (Llama).
+        case rms
+    }
+
+    /// The FFN's activation.
+    public enum Activation: String, Codable, Sendable, CaseIterable {
+        /// max(0, x).
+        case relu
+        /// GELU, tanh approximation (GPT-2's gelu_new).
+        case gelu
+        /// SwiGLU: silu(gate) * up, with a gate and an up projection (Llama).
+        case swiglu
+    }
+
+    /// How positions enter the model.
+    public enum Positions: String, Codable, Sendable, CaseIterable {
+        /// A learned (T, C) table added to the token embeddings (GPT-2).
+        case learned
+        /// A fixed sinusoidal (T, C) table added to the token embeddings.
+        case sinusoidal
+        /// Rotary embeddings applied to queries and keys (Llama).
+        case rope
+    }
 
     /// V: vocabulary size (char models: set from the tokenizer when training starts).
     public var vocabSize: Int
@@ -18,8 +44,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var embeddingDim: Int
     /// F: FFN hidden size (for SwiGLU: the gate/up width).
     public var ffnDim: Int
+    /// LayerNorm or RMSNorm.
     public var norm: Norm
+    /// The FFN's activation.
     public var activation: Activation
+    /// Learned, sinusoidal or rotary positions.
     public var positions: Positions
     /// Output head shares the token embedding matrix.
     public var tiedEmbeddings: Bool
@@ -27,10 +56,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var bias: Bool
     /// Dropout probability on embeddings, attention output and FFN output (training only).
     public var dropout: Float
+    /// Added to the variance (or mean square) before the square root in every norm.
     public var normEpsilon: Float
     /// RoPE base frequency.
     public var ropeTheta: Float
 
+    /// A config; the defaults are GPT-2's choices (LayerNorm, GELU, learned positions, tied, biases).
     public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, embeddingDim: Int,
                 ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
                 positions: Positions = .learned, tiedEmbeddings: Bool = true, bias: Bool = true,

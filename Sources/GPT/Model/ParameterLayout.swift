@@ -16,6 +16,7 @@
 // first, then the 1-D tensors (norm gains, biases), then fixed tables, so AdamW updates the flat
 // buffer in two launches (decayed, not decayed) instead of one per tensor.
 
+/// One tensor of the flat parameter buffer.
 public struct ParameterEntry: Equatable, Sendable {
     /// Hugging Face tensor name.
     public let name: String
@@ -30,6 +31,7 @@ public struct ParameterEntry: Equatable, Sendable {
     /// Stored transposed in the Hugging Face file (GPT-2 Conv1D weights).
     public let huggingFaceTransposed: Bool
 
+    /// Elements: the product of `shape`.
     public var count: Int { shape.reduce(1, *) }
     /// The shape as Hugging Face stores it.
     public var huggingFaceShape: [Int] { huggingFaceTransposed ? shape.reversed() : shape }
@@ -37,26 +39,42 @@ public struct ParameterEntry: Equatable, Sendable {
 
 /// Offsets of one transformer block's tensors (nil: absent in this variant).
 public struct BlockOffsets: Sendable {
+    /// The attention sub-block's norm: gain (C) and bias (C).
     public var norm1Weight = 0, norm1Bias: Int? = nil
-    public var qkvWeight = 0, qkvBias: Int? = nil          // (3C, C), (3C)
-    public var attentionProjWeight = 0, attentionProjBias: Int? = nil  // (C, C), (C)
+    /// q, k and v projections as one matrix: (3C, C), (3C).
+    public var qkvWeight = 0, qkvBias: Int? = nil
+    /// The attention output projection: (C, C), (C).
+    public var attentionProjWeight = 0, attentionProjBias: Int? = nil
+    /// The FFN sub-block's norm: gain (C) and bias (C).
     public var norm2Weight = 0, norm2Bias: Int? = nil
-    public var ffnUpWeight = 0, ffnUpBias: Int? = nil      // (F or 2F, C): SwiGLU gate rows first
-    public var ffnDownWeight = 0, ffnDownBias: Int? = nil  // (C, F), (C)
+    /// The FFN up projection: (F, C), or (2F, C) for SwiGLU with the gate rows first; bias (F).
+    public var ffnUpWeight = 0, ffnUpBias: Int? = nil
+    /// The FFN down projection: (C, F), (C).
+    public var ffnDownWeight = 0, ffnDownBias: Int? = nil
 }
 
+/// Where every tensor of a config's model lives in the flat buffers, under its Hugging Face name.
 public struct ParameterLayout: Sendable {
+    /// Every tensor, in Hugging Face order.
     public private(set) var entries: [ParameterEntry] = []
+    /// Each block's tensors.
     public private(set) var blocks: [BlockOffsets] = []
-    public private(set) var tokenEmbedding = 0             // (V, C)
-    public private(set) var positionEmbedding: Int? = nil  // (T, C): learned or sinusoidal table
+    /// The token embedding (V, C).
+    public private(set) var tokenEmbedding = 0
+    /// The position table (T, C), learned or sinusoidal; nil with RoPE.
+    public private(set) var positionEmbedding: Int? = nil
+    /// The final norm's gain (C).
     public private(set) var finalNormWeight = 0
+    /// The final norm's bias (C), when the model has biases and LayerNorm.
     public private(set) var finalNormBias: Int? = nil
-    public private(set) var outputHead = 0                 // (V, C): == tokenEmbedding when tied
+    /// The output head (V, C): the token embedding itself when tied.
+    public private(set) var outputHead = 0
     /// Total number of floats.
     public private(set) var count = 0
+    /// Names follow LlamaForCausalLM (RoPE models) rather than GPT2LMHeadModel.
     public let usesLlamaNames: Bool
 
+    /// The layout of `config`'s model.
     public init(_ config: ModelConfig) {
         // A first pass sizes the three regions; the second lays the tensors out in them.
         let sizes = ParameterLayout(config, regionStarts: [.matrices: 0, .vectors: 0, .fixed: 0]).nextOffset

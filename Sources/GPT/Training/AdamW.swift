@@ -5,12 +5,16 @@ import Compute
 
 /// AdamW's constants. Their defaults live in `TrainingSettings` (its `adamW`).
 public struct AdamWHyperparameters: Codable, Equatable, Sendable {
+    /// Decay rate of the first moment (the gradients' running mean).
     public var beta1: Float
+    /// Decay rate of the second moment (the squared gradients' running mean).
     public var beta2: Float
+    /// Keeps the update finite where the second moment is tiny.
     public var epsilon: Float
     /// Decoupled weight decay for the parameters the layout marks as decaying (2-D weights).
     public var weightDecay: Float
 
+    /// The constants, spelled out (`TrainingSettings().adamW` gives the defaults).
     public init(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
         self.beta1 = beta1
         self.beta2 = beta2
@@ -19,10 +23,13 @@ public struct AdamWHyperparameters: Codable, Equatable, Sendable {
     }
 }
 
+/// AdamW with decoupled weight decay over a model's flat parameter buffer.
 public final class AdamW {
+    /// The optimizer's constants.
     public let hyperparameters: AdamWHyperparameters
-    /// m and v, laid out like the parameters.
+    /// m, laid out like the parameters.
     public let firstMoment: Buffer
+    /// v, laid out like the parameters.
     public let secondMoment: Buffer
     /// Steps taken (bias correction uses step + 1 on the next update).
     public private(set) var step = 0
@@ -30,6 +37,7 @@ public final class AdamW {
     /// Contiguous parameter ranges updated with one launch each: (offset, count, decays).
     private let groups: [(offset: Int, count: Int, decay: Bool)]
 
+    /// An optimizer for parameters laid out as `layout`, its moments zero on `backend`.
     public init(layout: ParameterLayout, backend: any Backend, hyperparameters: AdamWHyperparameters) throws {
         self.hyperparameters = hyperparameters
         self.backend = backend

@@ -6,12 +6,18 @@ import Glibc
 import Darwin
 #endif
 
+/// The learning rate of every optimizer step.
 public struct LearningRateSchedule: Equatable, Sendable {
+    /// The rate at the end of warmup.
     public var peak: Float
+    /// The floor the cosine decays to.
     public var minimum: Float
+    /// Steps of linear warmup.
     public var warmupSteps: Int
+    /// The step the decay reaches `minimum` at.
     public var totalSteps: Int
 
+    /// A schedule (`TrainingSettings.schedule` makes the run's).
     public init(peak: Float, minimum: Float, warmupSteps: Int, totalSteps: Int) {
         self.peak = peak
         self.minimum = minimum

@@ -1,6 +1,7 @@
 // A standalone SVG of a training log: train and validation loss against step (left axis) and the
 // learning rate on a second axis (right). No dependencies: the SVG is written as text.
 
+/// Training logs drawn as SVG.
 public enum LossPlot {
     /// The SVG document for `rows` (at least one).
     public static func svg(_ rows: [TrainingLogRow], title: String = "training loss") -> String {

@@ -9,13 +9,19 @@ import Darwin
 #endif
 import Compute
 
+/// The bytes a training run needs on its device, by kind.
 public struct MemoryEstimate {
+    /// The flat parameter buffer.
     public let parameterBytes: Int
+    /// The flat gradient buffer.
     public let gradientBytes: Int
     /// AdamW m and v.
     public let optimizerBytes: Int
+    /// What the forward pass saves for the backward pass, for one micro-batch.
     public let activationBytes: Int
+    /// B: sequences per micro-batch.
     public let batch: Int
+    /// T: tokens per sequence.
     public let length: Int
 
     /// For `model` training on micro-batches of (B, T). KV caches are not counted: samples reuse
@@ -30,8 +36,10 @@ public struct MemoryEstimate {
         self.length = length
     }
 
+    /// All of it.
     public var totalBytes: Int { parameterBytes + gradientBytes + optimizerBytes + activationBytes }
 
+    /// One line: the total and each part.
     public var summary: String {
         "memory estimate: \(Self.format(totalBytes)) (parameters \(Self.format(parameterBytes)), "
             + "gradients \(Self.format(gradientBytes)), AdamW moments \(Self.format(optimizerBytes)), "

@@ -7,16 +7,21 @@
 import FoundationEssentials
 import Tokenizers
 
+/// A run config that does not parse or holds a value out of range, naming the key path.
 public struct RunConfigError: Error, CustomStringConvertible, Equatable {
     public let description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 }
 
 /// A whole run: architecture plus training settings.
 public struct RunConfig: Equatable, Sendable {
+    /// The architecture.
     public var model: ModelConfig
+    /// Everything else.
     public var training: TrainingSettings
 
+    /// A run of `model` with `training` (default: every setting's default).
     public init(model: ModelConfig, training: TrainingSettings = TrainingSettings()) {
         self.model = model
         self.training = training

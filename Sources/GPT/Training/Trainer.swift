@@ -4,22 +4,29 @@
 
 import Compute
 
+/// What one optimizer step measured.
 public struct StepStats: Equatable, Sendable {
+    /// The mean loss over the step's micro-batches.
     public var loss: Float
     /// Global gradient norm before clipping.
     public var gradientNorm: Float
+    /// The scheduled learning rate the step used.
     public var learningRate: Float
 }
 
+/// Optimizer steps on a model: forward and backward over micro-batches, clipping, AdamW.
 public final class Trainer {
+    /// The model it trains (its parameters change in place).
     public let model: GPTModel
     /// What the trainer reads: seed, gradient clip, schedule; the optimizer took its constants.
     public let settings: TrainingSettings
+    /// AdamW over the model's parameters.
     public let optimizer: AdamW
     /// Optimizer steps taken.
     public var step: Int { optimizer.step }
     private let normResult: Buffer
 
+    /// A trainer for `model`, with fresh AdamW moments.
     public init(model: GPTModel, settings: TrainingSettings) throws {
         self.model = model
         self.settings = settings

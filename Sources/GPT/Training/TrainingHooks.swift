@@ -13,6 +13,7 @@ public struct TrainingOutput: Sendable {
     /// End this session after this step with a resumable checkpoint; nil: run to maxSteps.
     public var stopAfter: Int?
 
+    /// Where to write; by default the log goes into `directory` and the session runs to maxSteps.
     public init(directory: String, logPath: String? = nil, stopAfter: Int? = nil) {
         self.directory = directory
         self.logPath = logPath
@@ -24,6 +25,7 @@ public struct TrainingOutput: Sendable {
 public struct TrainingStepReport: Sendable {
     /// 1-based: the number of optimizer steps taken so far.
     public let step: Int
+    /// Its loss, gradient norm and learning rate.
     public let stats: StepStats
     /// Wall-clock seconds of the step itself (evaluation, samples and checkpoints excluded).
     public let seconds: Double
@@ -33,8 +35,11 @@ public struct TrainingStepReport: Sendable {
 
 /// The loss estimates of an evaluation (every evalInterval steps, and at maxSteps).
 public struct TrainingEvaluation: Sendable, Equatable {
+    /// The step the evaluation followed.
     public let step: Int
+    /// The mean loss over the fixed training-split batches.
     public let trainLoss: Float
+    /// The mean loss over the fixed validation batches.
     public let validationLoss: Float
     /// Whether this is the lowest validation loss so far (the model was saved to `best/`).
     public let isBest: Bool
@@ -66,6 +71,7 @@ public struct TrainingHooks {
     /// checkpoint and ends the session.
     public var interrupt: () -> Bool = { false }
 
+    /// Hooks that do nothing and never interrupt.
     public init() {}
 }
 

@@ -8,16 +8,24 @@ import Glibc
 import Darwin
 #endif
 
+/// One optimizer step in the CSV log.
 public struct TrainingLogRow: Equatable, Sendable {
+    /// 1-based step number.
     public var step: Int
+    /// The step's training loss (mean over its micro-batches).
     public var trainLoss: Float
     /// nil on steps without an evaluation.
     public var validationLoss: Float?
+    /// The step's learning rate.
     public var learningRate: Float
+    /// The global gradient norm before clipping.
     public var gradientNorm: Float
+    /// Tokens per second of the step alone.
     public var tokensPerSecond: Double
+    /// Wall-clock seconds since the run began, across resumes.
     public var elapsedSeconds: Double
 
+    /// A row.
     public init(step: Int, trainLoss: Float, validationLoss: Float?, learningRate: Float, gradientNorm: Float,
                 tokensPerSecond: Double, elapsedSeconds: Double) {
         self.step = step
@@ -30,15 +38,20 @@ public struct TrainingLogRow: Equatable, Sendable {
     }
 }
 
+/// A log that cannot be read or written, in one line.
 public struct TrainingLogError: Error, CustomStringConvertible, Equatable {
     public let description: String
 
+    /// An error with this message.
     public init(description: String) { self.description = description }
 }
 
+/// The CSV training log: its format, a parser and an appending writer.
 public enum TrainingLog {
+    /// The first line of every log.
     public static let header = "step,train_loss,val_loss,lr,grad_norm,tok_per_s,elapsed_s"
 
+    /// `row` as a CSV line (no newline).
     public static func line(_ row: TrainingLogRow) -> String {
         let validation = row.validationLoss.map { "\($0)" } ?? ""
         return "\(row.step),\(row.trainLoss),\(validation),\(row.learningRate),\(row.gradientNorm),"
@@ -75,6 +88,7 @@ public enum TrainingLog {
     public final class Writer {
         private let file: UnsafeMutablePointer<FILE>
 
+        /// Opens `path`; with `resumeStep`, keeps the rows up to that step of the log already there.
         public init(path: String, resumeStep: Int? = nil) throws {
             var keep: [TrainingLogRow] = []
             if let resumeStep, let data = FileManager.default.contents(atPath: path), !data.isEmpty {
@@ -90,6 +104,7 @@ public enum TrainingLog {
             fflush(file)
         }
 
+        /// Writes `row` and flushes it, so the log is complete up to the last step if the run dies.
         public func append(_ row: TrainingLogRow) {
             fputs(TrainingLog.line(row) + "\n", file)
             fflush(file)

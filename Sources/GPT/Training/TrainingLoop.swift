@@ -18,8 +18,11 @@ import Tokenizers
 
 /// A training run, fresh or resumed, ready to `train`.
 public final class TrainingLoop {
+    /// The CSV log in the output directory (unless `TrainingOutput.logPath` says otherwise).
     public static let logFileName = "log.csv"
+    /// The text samples, appended to as they are made.
     public static let samplesFileName = "samples.txt"
+    /// The model with the lowest validation loss so far.
     public static let bestDirectoryName = "best"
     /// Entries of the output directory that live beside the checkpoint and survive its replacement.
     public static let companions = [logFileName, samplesFileName, bestDirectoryName]
@@ -27,7 +30,9 @@ public final class TrainingLoop {
     /// The effective run: the model's vocabulary is the corpus tokenizer's, and a training dropout
     /// overrides the model's. Saved as run.json in every checkpoint.
     public let run: RunConfig
+    /// What the run trains on.
     public let corpus: TrainingCorpus
+    /// The model being trained (its parameters change as it trains).
     public let model: GPTModel
     /// The tokenizer checkpoints carry (the resumed checkpoint's, which equals the corpus').
     public let tokenizer: any Tokenizer
