@@ -3,6 +3,10 @@
 // No package dependencies: system libraries only (see README.md).
 import PackageDescription
 
+/// Swift 6 language mode (complete concurrency checking) for the targets that build clean in it;
+/// the package default stays Swift 5 for the rest (see docs/ARCHITECTURE.md).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "SwiftGPT",
     products: [
@@ -22,9 +26,9 @@ let package = Package(
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
         .target(name: "Compute", path: "Sources/Compute"),
         // Char, word and byte-level BPE tokenizers, the BPE trainer, Hugging Face tokenizer.json.
-        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers", swiftSettings: swift6),
         // Model graph, optimizer, schedule, checkpoints, data: written once against Compute.
-        .target(name: "GPT", dependencies: ["Compute", "Tokenizers"], path: "Sources/GPT"),
+        .target(name: "GPT", dependencies: ["Compute", "Tokenizers"], path: "Sources/GPT", swiftSettings: swift6),
         // Backends: each depends on Compute only and exports one plugin value.
         .target(name: "ReferenceBackend", dependencies: ["Compute"], path: "Backends/Reference"),
         .systemLibrary(
@@ -52,20 +56,20 @@ let package = Package(
             name: "gpt",
             dependencies: ["Compute", "Tokenizers", "GPT", "Conformance", "ReferenceBackend", "BLASBackend",
                            "OpenCLBackend"],
-            path: "Sources/gpt"),
+            path: "Sources/gpt", swiftSettings: swift6),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
         .testTarget(
             name: "ReferenceBackendTests", dependencies: ["Compute", "ReferenceBackend"],
             path: "Tests/ReferenceBackendTests"),
         // Helpers shared by test targets (seeded random text, scratch paths).
-        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(
             name: "TokenizersTests", dependencies: ["Compute", "Tokenizers", "TestSupport"],
-            path: "Tests/TokenizersTests"),
+            path: "Tests/TokenizersTests", swiftSettings: swift6),
         .testTarget(
             name: "GPTTests", dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport"],
-            path: "Tests/GPTTests"),
+            path: "Tests/GPTTests", swiftSettings: swift6),
         .testTarget(
             name: "ConformanceTests",
             dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
@@ -74,7 +78,7 @@ let package = Package(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),
         .testTarget(
-            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests"),
+            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests", swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

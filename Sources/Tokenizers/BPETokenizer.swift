@@ -13,7 +13,7 @@ import Glibc
 import Synchronization
 
 /// GPT-2 style byte-level BPE: any byte sequence encodes, and decodes back to the same bytes.
-public struct BPETokenizer: Tokenizer, @unchecked Sendable {
+public struct BPETokenizer: Tokenizer, Sendable {
     /// Its `kind`.
     public static let typeName = "bpe"
     /// GPT-2's document separator, the special token trained tokenizers get by default.

@@ -9,7 +9,7 @@ import Glibc
 import Darwin
 #endif
 
-struct ByteStringTable {
+struct ByteStringTable: Sendable {
     /// All entries' bytes, back to back; entry i is bytes[offsets[i] ..< offsets[i + 1]].
     private(set) var bytes: [UInt8] = []
     private(set) var offsets: [Int] = [0]

@@ -4,7 +4,7 @@
 import FoundationEssentials
 
 /// One token per Unicode scalar of the vocabulary.
-public struct CharTokenizer: Tokenizer, Equatable {
+public struct CharTokenizer: Tokenizer, Equatable, Sendable {
     /// Its `kind`.
     public static let typeName = "char"
 

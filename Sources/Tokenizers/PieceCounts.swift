@@ -7,9 +7,10 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// How often each pre-tokenised piece occurs in a corpus.
-public struct PieceCounts {
+public struct PieceCounts: Sendable {
     var table = ByteStringTable(capacity: 1 << 14)
     /// counts[entry]: occurrences of table entry `entry`.
     var counts: [Int] = []
@@ -45,21 +46,25 @@ public struct PieceCounts {
 
     /// Counts the pieces of `text`, which must be complete (its end is the end of the text).
     public static func count(_ text: UnsafeBufferPointer<UInt8>, threads: Int = ProcessInfoCPU.count) -> PieceCounts {
-        let parts = splitPoints(text, parts: max(1, threads) * 4)
-        var partial = [PieceCounts](repeating: PieceCounts(), count: parts.count - 1)
-        partial.withUnsafeMutableBufferPointer { results in
-            DispatchQueue.concurrentPerform(iterations: results.count) { index in
-                var counts = PieceCounts()
-                let part = UnsafeBufferPointer(rebasing: text[parts[index] ..< parts[index + 1]])
+        let points = splitPoints(text, parts: max(1, threads) * 4)
+        // Each worker gets its own copy of its part (one memcpy of the text, small next to the
+        // counting), so the parts cross threads as values and no pointer is shared.
+        let parts = (0..<(points.count - 1)).map { Array(text[points[$0] ..< points[$0 + 1]]) }
+        let partial = Mutex([PieceCounts](repeating: PieceCounts(), count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+            var counts = PieceCounts()
+            _ = parts[index].withUnsafeBufferPointer { part in
                 PreTokenizer.forEachPiece(in: part, isFinal: true) { range in
                     counts.add(UnsafeBufferPointer(rebasing: part[range]))
                 }
-                results[index] = counts
             }
+            partial.withLock { $0[index] = counts }
         }
-        guard var total = partial.first else { return PieceCounts() }
-        for other in partial.dropFirst() { total.merge(other) }
-        return total
+        return partial.withLock { results in
+            guard var total = results.first else { return PieceCounts() }
+            for other in results.dropFirst() { total.merge(other) }
+            return total
+        }
     }
 
     /// The pieces of `text`, counted on `threads` threads.

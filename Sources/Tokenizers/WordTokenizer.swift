@@ -6,7 +6,7 @@
 import FoundationEssentials
 
 /// One token per pre-tokenised piece, from a capped vocabulary; the rest is <unk>.
-public struct WordTokenizer: Tokenizer {
+public struct WordTokenizer: Tokenizer, Sendable {
     /// Its `kind`.
     public static let typeName = "word"
     /// The token text outside the vocabulary encodes to.

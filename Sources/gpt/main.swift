@@ -30,8 +30,7 @@ func topLevelHelp() -> String {
 }
 
 func runMain() -> Int32 {
-    // Line-buffered stdout: progress and loss lines reach a log file or pipe as they are printed.
-    setvbuf(stdout, nil, _IOLBF, 0)
+    Console.lineBufferStandardOutput()
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let name = arguments.first else {
         Console.error(topLevelHelp())

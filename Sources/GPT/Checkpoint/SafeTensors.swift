@@ -12,7 +12,7 @@ import FoundationEssentials
 import Tokenizers
 
 /// One named float32 tensor, row-major.
-public struct NamedTensor: Equatable {
+public struct NamedTensor: Equatable, Sendable {
     /// The tensor's name in the file (a Hugging Face name for model weights).
     public var name: String
     /// Its dimensions, outermost first.

@@ -3,7 +3,7 @@
 // key) must be refused, so they are parsed here: objects keep their keys in order, duplicates
 // included.
 
-enum JSONValue: Equatable {
+enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)

@@ -96,7 +96,7 @@ extension Array: TokenStorage where Element == Int32 {
 }
 
 /// A token file mapped read-only into memory.
-public final class MappedTokenFile: TokenStorage, @unchecked Sendable {
+public final class MappedTokenFile: TokenStorage {
     /// The mapped file.
     public let path: String
     /// How each id is stored.

@@ -15,7 +15,7 @@ struct UsageError: Error {
 
 /// The options of one command. Options hold what the parser gave them, so each invocation makes
 /// a fresh group.
-protocol OptionGroup {
+protocol OptionGroup: SendableMetatype {
     init()
     /// Every option, in the order help lists them.
     var all: [any AnyOption] { get }
