@@ -91,7 +91,7 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
         threads: options.threads.given)
-    try TrainingRun.start(run, session: invocation)
+    try TrainingRun.start(run, invocation: invocation)
 }
 
 /// The run config the flags apply to: the checkpoint's run.json on --resume, else --config's.

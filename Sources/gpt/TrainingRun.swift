@@ -23,53 +23,53 @@ struct TrainInvocation {
 }
 
 enum TrainingRun {
-    static func start(_ requested: RunConfig, session: TrainInvocation) throws {
+    static func start(_ requested: RunConfig, invocation: TrainInvocation) throws {
         do {
-            try run(requested, session: session)
+            try run(requested, invocation: invocation)
         } catch let error as TrainingError {
             throw RuntimeError(message(for: error))
         }
     }
 
-    private static func run(_ requested: RunConfig, session: TrainInvocation) throws {
+    private static func run(_ requested: RunConfig, invocation: TrainInvocation) throws {
         let backend = try backendRegistry.make(requested.training.backend, options: BackendOptions(
-            device: requested.training.device, threads: session.threads))
-        let output = Checkpoint.normalized(session.outputDirectory)
+            device: requested.training.device, threads: invocation.threads))
+        let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
-        let corpus = try TrainingCorpus.load(path: session.dataPath, contextLength: requested.model.contextLength)
-        let loop = try session.resumeDirectory.map {
+        let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
+        let loop = try invocation.resumeDirectory.map {
             try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend)
         } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend)
-        if let stop = session.stopAfter, stop <= loop.state.step {
+        if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
-        printRun(loop, backend: backend, session: session)
-        try checkMemory(loop.memoryEstimate, backend: backend, limit: session.memoryLimit)
+        printRun(loop, backend: backend, invocation: invocation)
+        try checkMemory(loop.memoryEstimate, backend: backend, limit: invocation.memoryLimit)
         let settings = loop.run.training
         print("steps: \(settings.maxSteps), batch \(settings.batchSize) x \(settings.gradientAccumulation) micro-batches "
               + "x \(loop.run.model.contextLength) tokens, lr \(Format.scientific(Double(settings.learningRate))), "
               + "warmup \(settings.warmupSteps), seed \(settings.seed)"
-              + (session.resumeDirectory.map { "; resuming after step \(loop.state.step) from \($0)" } ?? ""))
+              + (invocation.resumeDirectory.map { "; resuming after step \(loop.state.step) from \($0)" } ?? ""))
 
         let tokensPerStep = settings.batchSize * loop.run.model.contextLength * settings.gradientAccumulation
         let progress = ProgressLine(totalSteps: settings.maxSteps, tokensPerStep: tokensPerStep,
-                                    redraw: Console.stdoutIsTerminal, every: session.logEvery)
+                                    redraw: Console.stdoutIsTerminal, every: invocation.logEvery)
         Interrupt.install()
         defer { Interrupt.uninstall() }
-        let summary = try loop.train(output: TrainingOutput(directory: output, logPath: session.logPath,
-                                                            stopAfter: session.stopAfter),
+        let summary = try loop.train(output: TrainingOutput(directory: output, logPath: invocation.logPath,
+                                                            stopAfter: invocation.stopAfter),
                                      hooks: hooks(progress: progress))
-        printSummary(summary, maxSteps: settings.maxSteps, dataPath: session.dataPath)
+        printSummary(summary, maxSteps: settings.maxSteps, dataPath: invocation.dataPath)
     }
 
     /// The run as the log shows it before the first step.
-    private static func printRun(_ loop: TrainingLoop, backend: any Backend, session: TrainInvocation) {
+    private static func printRun(_ loop: TrainingLoop, backend: any Backend, invocation: TrainInvocation) {
         let data = loop.corpus.dataset, tokenizer = loop.tokenizer
         print("config: \(describe(loop.run.model))")
         print("training: \(describe(loop.run.training))")
         print("parameters: \(Format.grouped(loop.model.trainableParameterCount)) trainable")
         print("backend: \(backend.name) (\(backend.deviceDescription))")
-        print("data: \(session.dataPath): \(Format.grouped(data.trainTokenCount + data.validationTokenCount)) tokens "
+        print("data: \(invocation.dataPath): \(Format.grouped(data.trainTokenCount + data.validationTokenCount)) tokens "
               + "(\(Format.grouped(data.trainTokenCount)) train, \(Format.grouped(data.validationTokenCount)) validation), "
               + "\(tokenizer.kind) tokenizer, vocabulary \(tokenizer.vocabularySize)")
         print(loop.memoryEstimate.summary)
