@@ -3,16 +3,32 @@
 // No package dependencies: system libraries only (see README.md).
 import PackageDescription
 
+/// Swift 6 language mode (complete concurrency checking) for the targets that build clean in it;
+/// the package default stays Swift 5 for the rest (see docs/ARCHITECTURE.md).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "SwiftGPT",
     products: [
         .executable(name: "gpt", targets: ["gpt"]),
+        // The framework, for other packages: the protocol, the tokenizers, the model and its training
+        // and inference, each backend (a program links the ones it wants and registers their plugins),
+        // and the conformance cases a backend of its own can be held to.
+        .library(name: "Compute", targets: ["Compute"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "GPT", targets: ["GPT"]),
+        .library(name: "ReferenceBackend", targets: ["ReferenceBackend"]),
+        .library(name: "BLASBackend", targets: ["BLASBackend"]),
+        .library(name: "OpenCLBackend", targets: ["OpenCLBackend"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
     ],
     targets: [
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
         .target(name: "Compute", path: "Sources/Compute"),
-        // Model graph, optimizer, schedule, tokenizer, checkpoints: written once against Compute.
-        .target(name: "GPT", dependencies: ["Compute"], path: "Sources/GPT"),
+        // Char, word and byte-level BPE tokenizers, the BPE trainer, Hugging Face tokenizer.json.
+        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers", swiftSettings: swift6),
+        // Model graph, optimizer, schedule, checkpoints, data: written once against Compute.
+        .target(name: "GPT", dependencies: ["Compute", "Tokenizers"], path: "Sources/GPT", swiftSettings: swift6),
         // Backends: each depends on Compute (the CPU ones also on HostMemory) and exports one plugin value.
         .target(name: "HostMemory", dependencies: ["Compute"], path: "Backends/Host"),
         .target(name: "ReferenceBackend", dependencies: ["Compute", "HostMemory"], path: "Backends/Reference"),
@@ -38,16 +54,22 @@ let package = Package(
         // The CLI wires backends, model and data together.
         .executableTarget(
             name: "gpt",
-            dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
-            path: "Sources/gpt"),
+            dependencies: ["Compute", "Tokenizers", "GPT", "Conformance", "ReferenceBackend", "BLASBackend",
+                           "OpenCLBackend"],
+            path: "Sources/gpt", swiftSettings: swift6),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
         .testTarget(
             name: "ReferenceBackendTests", dependencies: ["Compute", "ReferenceBackend"],
             path: "Tests/ReferenceBackendTests"),
+        // Helpers shared by test targets (seeded random text, scratch paths).
+        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(
-            name: "GPTTests", dependencies: ["Compute", "GPT", "ReferenceBackend"],
-            path: "Tests/GPTTests"),
+            name: "TokenizersTests", dependencies: ["Compute", "Tokenizers", "TestSupport"],
+            path: "Tests/TokenizersTests", swiftSettings: swift6),
+        .testTarget(
+            name: "GPTTests", dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport"],
+            path: "Tests/GPTTests", swiftSettings: swift6),
         .testTarget(
             name: "ConformanceTests",
             dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
@@ -57,7 +79,7 @@ let package = Package(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),
         .testTarget(
-            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests"),
+            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests", swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,11 +3,13 @@
 
 import Compute
 
-let backendsCommand = Command(
-    name: "backends",
-    summary: "list the compute backends, whether each is available here, and their devices",
-    flags: []
-) { _ in
+/// `gpt backends` takes no options.
+struct NoOptions: OptionGroup {
+    var all: [any AnyOption] { [] }
+}
+
+let backendsCommand = Command("backends", summary: "list the compute backends, whether each is available here, and their devices",
+                              options: NoOptions.self) { _ in
     let survey = backendRegistry.survey()
     let width = (survey.map(\.plugin.name.count).max() ?? 0) + 2
     for (plugin, availability) in survey {

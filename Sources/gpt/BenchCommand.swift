@@ -7,54 +7,37 @@
 //
 // `--op NAME --shape ...` times one kernel instead (KernelBench.swift).
 //
-// Also home of the synthetic workload `gpt profile` trains on, and the plain-text table both print.
 
 import Compute
 import GPT
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+struct BenchOptions: OptionGroup {
+    let workload = WorkloadOptions(steps: 20, stepsHelp: "timed training steps", warmupSteps: 2,
+                                   warmupHelp: "untimed training steps first")
+    let compare = Option("compare", .text("NAME"), help: "also bench this backend, side by side")
+    let op = Option("op", Choice.cases(of: KernelBenchSpec.Op.self),
+                    help: "time one kernel instead of training (see KernelBench.swift); needs --shape")
+    let shape = Option("shape", .text("M,N,K|B,NH,T,hs"), help: "the kernel's size, for --op")
+    let repeats = Option("repeat", .integer(atLeast: 1), default: 10, help: "timed calls, for --op")
 
-let benchCommand = Command(
-    name: "bench",
-    summary: "SGEMM GFLOP/s at the model's matmul shapes, training tok/s and model FLOP/s on random tokens",
-    flags: [
-        Flag(name: "backend", placeholder: "NAME", defaultValue: "auto", help: "compute backend (see gpt backends)"),
-        Flag(name: "config", placeholder: "PRESET|FILE.json", defaultValue: "char-baby",
-             help: "a preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON ModelConfig"),
-        Flag(name: "steps", placeholder: "N", defaultValue: "20", help: "timed training steps"),
-        Flag(name: "warmup-steps", placeholder: "N", defaultValue: "2", help: "untimed training steps first"),
-        Flag(name: "batch-size", placeholder: "B", defaultValue: "12", help: "sequences per step"),
-        Flag(name: "vocab", placeholder: "V", defaultValue: nil,
-             help: "vocabulary size (default: 65, tiny Shakespeare's, for char presets; else the config's)"),
-        Flag(name: "compare", placeholder: "NAME", defaultValue: nil, help: "also bench this backend, side by side"),
-        Flag(name: "seed", placeholder: "S", defaultValue: "1337", help: "seed for init and the random tokens"),
-        Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "CPU threads for CPU backends (default: all)"),
-        Flag(name: "op", placeholder: "matmul|attention|attention-backward", defaultValue: nil,
-             help: "time one kernel instead of training (see KernelBench.swift); needs --shape"),
-        Flag(name: "shape", placeholder: "M,N,K|B,NH,T,hs", defaultValue: nil, help: "the kernel's size, for --op"),
-        Flag(name: "repeat", placeholder: "N", defaultValue: "10", help: "timed calls, for --op"),
-    ]
-) { arguments in
-    if let op = arguments.string("op") {
-        try benchKernel(op: op, arguments: arguments)
+    var all: [any AnyOption] { workload.all + [compare, op, shape, repeats] }
+}
+
+let benchCommand = Command("bench",
+                           summary: "SGEMM GFLOP/s at the model's matmul shapes, training tok/s and model FLOP/s on random tokens",
+                           options: BenchOptions.self) { options in
+    if let op = options.op.given {
+        try benchKernel(op: op, options: options)
         return
     }
-    guard arguments.string("shape") == nil else {
+    guard !options.shape.wasGiven else {
         throw UsageError(command: "bench", message: "--shape needs --op")
     }
-    let steps = try arguments.int("steps", atLeast: 1)!
-    let warmup = try arguments.int("warmup-steps", atLeast: 0)!
-    let batch = try arguments.int("batch-size", atLeast: 1)!
-    let vocab = try arguments.int("vocab", atLeast: 1)
-    let seed = try arguments.seed("seed")!
-    let options = BackendOptions(threads: try arguments.int("threads", atLeast: 1))
-    let config = try syntheticConfig(arguments.string("config")!, vocab: vocab)
+    let workload = options.workload
+    let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)
+    let config = try workload.modelConfig()
     // Resolve both names before any work, so a typo in --compare fails at once.
-    let names = [arguments.string("backend")!] + (arguments.string("compare").map { [$0] } ?? [])
+    let names = [workload.backend.backend.value] + (options.compare.given.map { [$0] } ?? [])
     let plugins = try names.map { try backendRegistry.resolve($0) }
 
     let flops = FlopCount(config: config)
@@ -65,10 +48,10 @@ let benchCommand = Command(
     print("model FLOPs per token = \(flops.formula(length: length))")
     var results: [BenchResult] = []
     for plugin in plugins {
-        let backend = try plugin.make(options)
+        let backend = try plugin.make(workload.backend.backendOptions)
         print("backend: \(backend.name) (\(backend.deviceDescription))")
         results.append(try runBench(backend: backend, config: config, batch: batch, steps: steps, warmup: warmup,
-                                    seed: seed))
+                                    seed: workload.seed.value))
     }
     print("")
     printBench(results, flops: flops)
@@ -147,55 +130,6 @@ func runBench(backend: any Backend, config: ModelConfig, batch: Int, steps: Int,
                        trainingFlopsPerToken: FlopCount(config: config).trainingFlopsPerToken(length: length))
 }
 
-/// Buffers big enough for every shape (inputs hold 0.01: no denormals, no overflow) and the calls.
-final class MatmulRig {
-    let backend: any Backend
-    let shapes: [FlopCount.MatmulShape]
-    private let a: Buffer, b: Buffer, c: Buffer
-
-    init(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws {
-        self.backend = backend
-        self.shapes = shapes
-        a = try backend.allocate(shapes.map { $0.m * $0.k }.max() ?? 1, .float32)
-        b = try backend.allocate(shapes.map { $0.k * $0.n }.max() ?? 1, .float32)
-        c = try backend.allocate(shapes.map { $0.m * $0.n }.max() ?? 1, .float32)
-        try backend.fill(a.all, with: 0.01)
-        try backend.fill(b.all, with: 0.01)
-        try backend.fill(c.all, with: 0)
-    }
-
-    /// One matmul of `shape` (queued; callers synchronize).
-    func call(_ shape: FlopCount.MatmulShape) throws {
-        try backend.matmul(c: c.view(offset: 0, count: shape.m * shape.n), a: a.view(offset: 0, count: shape.m * shape.k),
-                           b: b.view(offset: 0, count: shape.k * shape.n), m: shape.m, n: shape.n, k: shape.k,
-                           transposeA: shape.transposeA, transposeB: shape.transposeB, alpha: 1, beta: shape.beta)
-    }
-
-    /// Seconds of each timed call of `shape`: one untimed call, then calls until 0.1 s have passed
-    /// (at least 2, at most 50).
-    func time(_ shape: FlopCount.MatmulShape) throws -> [Double] {
-        try call(shape)
-        try backend.synchronize()
-        var times: [Double] = []
-        let start = ContinuousClock.now
-        repeat {
-            let callStart = ContinuousClock.now
-            try call(shape)
-            try backend.synchronize()
-            times.append(seconds(since: callStart))
-        } while times.count < 50 && (times.count < 2 || seconds(since: start) < 0.1)
-        return times
-    }
-
-    /// Every matmul of one training step, each shape `callsPerStep` times.
-    func replayStep() throws {
-        for shape in shapes {
-            for _ in 0..<shape.callsPerStep { try call(shape) }
-        }
-        try backend.synchronize()
-    }
-}
-
 func printBench(_ results: [BenchResult], flops: FlopCount) {
     guard let first = results.first else { return }
     let compare = results.count == 2
@@ -239,76 +173,3 @@ func printBench(_ results: [BenchResult], flops: FlopCount) {
     }
 }
 
-/// The config to bench: a preset or JSON file, with the vocabulary a char corpus would give it
-/// (presets carry a placeholder) unless `--vocab` says otherwise.
-func syntheticConfig(_ value: String, vocab: Int?) throws -> ModelConfig {
-    var config = try loadModelConfig(value)
-    let isCharPreset = ModelConfig.presetNames.contains(value) && value.contains("char")
-    if let vocab { config.vocabSize = vocab } else if isCharPreset { config.vocabSize = 65 }
-    return config
-}
-
-/// A model, its trainer and a few batches of random tokens (uniform over the vocabulary), cycled.
-/// Speed does not depend on the token values, so no corpus is needed.
-final class SyntheticWorkload {
-    let model: GPTModel
-    let trainer: Trainer
-    let batch: Int, length: Int
-    private let batches: [(tokens: [Int32], targets: [Int32])]
-    private var next = 0
-
-    init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64) throws {
-        self.batch = batch
-        length = config.contextLength
-        model = try GPTModel(config: config, backend: backend, seed: seed)
-        var options = TrainingOptions()
-        options.batchSize = batch
-        options.seed = seed
-        options.warmupSteps = 0
-        trainer = try Trainer(model: model, options: options)
-        var generator = SplitMix64(seed: CounterRNG.seed(seed, 0xBE7C))
-        let count = batch * length, v = Int32(config.vocabSize)
-        batches = (0..<4).map { _ in
-            let stream = (0...count).map { _ in Int32.random(in: 0..<v, using: &generator) }
-            return (Array(stream[0..<count]), Array(stream[1...count]))
-        }
-    }
-
-    /// One optimizer step on the next batch; throws when the loss is not finite.
-    func step() throws -> StepStats {
-        let item = batches[next % batches.count]
-        next += 1
-        let stats = try trainer.trainStep(tokens: item.tokens, targets: item.targets, batch: batch, length: length)
-        guard stats.loss.isFinite else { throw RuntimeError("training diverged (loss \(stats.loss))") }
-        return stats
-    }
-}
-
-/// A rate with about three significant digits: 1234.5 -> "1234", 12.34 -> "12.3", 0.01234 -> "0.0123".
-func significant(_ value: Double) -> String {
-    guard value.isFinite, value != 0 else { return Format.fixed(value, 1) }
-    let magnitude = abs(value)
-    let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : min(6, 2 - Int(log10(magnitude).rounded(.down)))
-    return Format.fixed(value, decimals)
-}
-
-/// Rows of cells as aligned plain text: two spaces between columns, numbers right-aligned,
-/// `leftColumns` left-aligned.
-func renderTable(_ rows: [[String]], leftColumns: Set<Int> = [0]) -> String {
-    let columns = rows.map(\.count).max() ?? 0
-    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
-    return rows.map { row in
-        row.enumerated().map { column, cell in
-            let padding = String(repeating: " ", count: widths[column] - cell.count)
-            return leftColumns.contains(column) ? cell + padding : padding + cell
-        }.joined(separator: "  ").trimmingTrailingSpaces()
-    }.joined(separator: "\n")
-}
-
-extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var text = self
-        while text.last == " " { text.removeLast() }
-        return text
-    }
-}

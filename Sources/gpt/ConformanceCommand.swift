@@ -1,55 +1,60 @@
 // `gpt conformance`: runs the conformance catalogue (every op forward and backward, guard regions,
 // NaN/Inf propagation, whole-model variants) on one or more backends against the reference backend,
 // the oracle. Prints a table row per case as it finishes, then `N passed, N failed, N skipped`;
-// `--csv FILE` also writes every result. Any FAIL makes the exit status 1.
+// `--csv FILE` also writes every result; `--device` picks the OpenCL device. Any FAIL makes the exit
+// status 1.
 
 import Compute
 import Conformance
 import FoundationEssentials
 import GPT
 import ReferenceBackend
+import Tokenizers
 
-let conformanceCommand = Command(
-    name: "conformance",
-    summary: "check every op and the whole model on backends against the reference backend",
-    flags: [
-        Flag(name: "backend", placeholder: "NAME[,NAME...]", defaultValue: "all",
-             help: "backends to check, comma-separated; all: every available one but the reference (the oracle)"),
-        Flag(name: "op", placeholder: "NAME", defaultValue: nil,
-             help: "only cases whose op starts with NAME (e.g. matmul, attention, layerNorm, model)"),
-        Flag(name: "csv", placeholder: "FILE", defaultValue: nil, help: "also write every result to FILE as CSV"),
-        Flag(name: "cases", placeholder: "SET", defaultValue: "standard",
-             help: "standard (what swift test runs) or extended (adds model-sized shapes; slow on reference)"),
-        Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "CPU threads for CPU backends (default: all)"),
-    ]
-) { arguments in
-    try runConformance(registry: backendRegistry, arguments: arguments)
+/// `--cases`: which catalogue.
+enum CaseSet: String, CaseIterable, Sendable {
+    /// What swift test runs.
+    case standard
+    /// Adds model-sized shapes (slow on the reference backend).
+    case extended
+
+    var catalogue: [any ConformanceCase] { self == .standard ? Catalogue.standard : Catalogue.extended }
+}
+
+struct ConformanceOptions: OptionGroup {
+    /// A list, unlike the other commands' --backend; --device and --threads are theirs.
+    let backends = BackendSelection(backend: Option(
+        "backend", .text("NAME[,NAME...]"), default: "all",
+        help: "backends to check, comma-separated; all: every available one but the reference (the oracle)"))
+    let op = Option("op", .text("NAME"), help: "only cases whose op starts with NAME (e.g. matmul, attention, layerNorm, model)")
+    let csv = Option("csv", .text("FILE"), help: "also write every result to FILE as CSV")
+    let cases = Option("cases", Choice.cases(of: CaseSet.self), default: .standard,
+                       help: "standard (what swift test runs) or extended (adds model-sized shapes; slow on reference)")
+
+    var all: [any AnyOption] { backends.all + [op, csv, cases] }
+}
+
+let conformanceCommand = Command("conformance",
+                                 summary: "check every op and the whole model on backends against the reference backend",
+                                 options: ConformanceOptions.self) { options in
+    try runConformance(options, registry: backendRegistry)
 }
 
 /// The body of `gpt conformance`, given the backend registry. Throws a UsageError for bad flags, a
 /// RuntimeError naming the count when any case fails.
-func runConformance(registry: BackendRegistry, arguments: ParsedArguments) throws {
-    let threads = try arguments.int("threads", atLeast: 1)
-    let options = BackendOptions(threads: threads)
-    let catalogue: [any ConformanceCase]
-    switch arguments.string("cases")! {
-    case "standard": catalogue = Catalogue.standard
-    case "extended": catalogue = Catalogue.extended
-    case let other:
-        throw UsageError(command: "conformance", message: "--cases expects standard or extended, got '\(other)'")
-    }
-    let cases = Catalogue.filter(catalogue, op: arguments.string("op"))
+func runConformance(_ options: ConformanceOptions, registry: BackendRegistry) throws {
+    let cases = Catalogue.filter(options.cases.value.catalogue, op: options.op.given)
     if cases.isEmpty {
-        throw UsageError(command: "conformance", message: "no case matches --op '\(arguments.string("op") ?? "")'; "
+        throw UsageError(command: "conformance", message: "no case matches --op '\(options.op.given ?? "")'; "
                          + "ops: \(Catalogue.opNames.joined(separator: ", "))")
     }
-    let names = try conformanceBackendNames(arguments.string("backend")!, registry: registry)
-    let backends = try names.map { try registry.make($0, options: options) }
-    let oracle = ReferenceBackend(threads: threads)
+    let names = try conformanceBackendNames(options.backends.backend.value, registry: registry)
+    let backends = try names.map { try registry.make($0, options: options.backends.backendOptions) }
+    let oracle = ReferenceBackend(threads: options.backends.threads.given)
 
     print("oracle: \(oracle.name) (\(oracle.deviceDescription))")
     for backend in backends { print("backend: \(backend.name) (\(backend.deviceDescription))") }
-    print("cases: \(cases.count) per backend (\(arguments.string("cases")!))")
+    print("cases: \(cases.count) per backend (\(options.cases.value.rawValue))")
     var report = ConformanceReport(backendNames: backends.map(\.name), cases: cases)
     print(report.header)
     let start = ContinuousClock.now
@@ -62,7 +67,7 @@ func runConformance(registry: BackendRegistry, arguments: ParsedArguments) throw
     }
     print("\(report.summary) (\(Format.duration(seconds(since: start))))")
 
-    if let path = arguments.string("csv") {
+    if let path = options.csv.given {
         try FileIO.writeDurably(Data(report.csv.utf8), to: path)
         print("wrote \(path)")
     }

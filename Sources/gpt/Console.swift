@@ -1,13 +1,22 @@
 // Terminal output: stdout/stderr writes that flush (generation streams token by token), whether
 // stdout is a terminal (progress redrawn in place with \r) and number/duration formatting.
+//
+// C's stdout and stderr are mutable globals that predate Swift concurrency, so Swift 6 refuses
+// them unless their module is imported @preconcurrency; this file is the only one that touches them.
 
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc
 #elseif canImport(Darwin)
-import Darwin
+@preconcurrency import Darwin
 #endif
 
 enum Console {
+    /// Makes stdout line-buffered even into a file or pipe, so progress and loss lines reach a log
+    /// as they are printed.
+    static func lineBufferStandardOutput() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+    }
+
     /// Writes to stdout and flushes, so streamed text appears as it is produced.
     static func write(_ text: String) {
         fputs(text, stdout)

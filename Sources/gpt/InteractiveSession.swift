@@ -1,10 +1,11 @@
 // `gpt generate --interactive`: a prompt loop over stdin lines. A line is a prompt (escapes \n, \t,
 // \\ allowed) whose completion streams to stdout; a line starting with ':' is a command that changes
-// a setting (`:temperature 0.7`, `:top-k 40`, ...), shows them (`:settings`, `:help`) or leaves
-// (`:quit`; end of input leaves too). A bad command or prompt gets one line on stderr and the loop
-// goes on.
+// a setting (`:temperature 0.7`, `:top-k 40`, ...: gpt generate's sampling flags, declared once),
+// shows them (`:settings`, `:help`) or leaves (`:quit`; end of input leaves too). A bad command or
+// prompt gets one line on stderr and the loop goes on.
 
 import GPT
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,18 +18,26 @@ struct InteractiveSession {
     var settings: SamplingSettings
     let useKVCache: Bool
 
-    static let help = """
-        Type a prompt and press return to continue it. Commands:
-          :temperature T          sampling temperature (0 = greedy)
-          :top-k K                keep the K most likely tokens (0 = all)
-          :top-p P                keep the smallest set reaching probability P (1 = all)
-          :repetition-penalty R   divide logits of recent tokens by R (1 = off)
-          :max-tokens N           tokens per completion
-          :seed S                 sampling seed (each prompt starts from it)
-          :settings               show the current settings
-          :help                   this text
-          :quit                   leave (end of input leaves too)
-        """
+    /// The `:name value` commands: the same declarations as gpt generate's sampling flags.
+    private let settingOptions = SamplingSettings.options()
+
+    init(model: GPTModel, tokenizer: any Tokenizer, settings: SamplingSettings, useKVCache: Bool) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.useKVCache = useKVCache
+    }
+
+    /// The commands, from their declarations.
+    var help: String {
+        let commands = settingOptions.map { (":\($0.name) \($0.option.placeholder)", $0.option.help) }
+            + [(":settings", "show the current settings"), (":help", "this text"),
+               (":quit", "leave (end of input leaves too)")]
+        let width = commands.map(\.0.count).max()! + 3
+        return (["Type a prompt and press return to continue it. Commands:"] + commands.map { command, text in
+            "  " + command + String(repeating: " ", count: width - command.count) + text
+        }).joined(separator: "\n")
+    }
 
     /// Runs until `:quit` or end of input.
     mutating func run() throws {
@@ -62,58 +71,42 @@ struct InteractiveSession {
             Console.error("empty command: type :help for the list")
             return true
         }
-        let value = parts.count > 1 ? parts[1] : nil
-        func fail(_ message: String) -> Bool {
-            Console.error(":\(name): \(message)")
-            return true
-        }
         switch name {
         case "quit", "q", "exit":
             return false
         case "help":
-            print(Self.help)
-            return true
+            print(help)
         case "settings":
             print(settings.summary)
-            return true
         default:
-            break
+            change(name, to: Array(parts.dropFirst()))
         }
-        guard ["temperature", "top-k", "top-p", "repetition-penalty", "max-tokens", "seed"].contains(name) else {
+        return true
+    }
+
+    /// `:name value`: parsed by the option's value type, then checked by the sampler, which owns
+    /// the ranges that depend on each other.
+    private mutating func change(_ name: String, to values: [String]) {
+        guard let setting = settingOptions.first(where: { $0.name == name }) else {
             Console.error("unknown command ':\(name)' (see :help)")
-            return true
+            return
+        }
+        guard values.count == 1, let value = values.first else {
+            Console.error(":\(name): " + (values.isEmpty ? "missing value (see :help)" : "expects one value"))
+            return
         }
         var changed = settings
-        guard parts.count == 2, let value else { return fail(parts.count > 2 ? "expects one value" : "missing value (see :help)") }
-        switch name {
-        case "temperature":
-            guard let number = Float(value) else { return fail("expects a number, got '\(value)'") }
-            changed.temperature = number
-        case "top-k":
-            guard let number = Int(value) else { return fail("expects an integer, got '\(value)'") }
-            changed.topK = number
-        case "top-p":
-            guard let number = Float(value) else { return fail("expects a number, got '\(value)'") }
-            changed.topP = number
-        case "repetition-penalty":
-            guard let number = Float(value) else { return fail("expects a number, got '\(value)'") }
-            changed.repetitionPenalty = number
-        case "max-tokens":
-            guard let number = Int(value), number >= 0 else { return fail("expects an integer >= 0, got '\(value)'") }
-            changed.maxTokens = number
-        case "seed":
-            guard let number = UInt64(value) else { return fail("expects a non-negative integer, got '\(value)'") }
-            changed.seed = number
-        default:
-            return fail("unknown command")
-        }
         do {
-            _ = try changed.makeSampler()  // the sampler owns the range checks
+            try setting.set(&changed, value)
+            _ = try changed.makeSampler()
+        } catch let error as InvalidValue {
+            Console.error(":\(name): \(error.phrase)")
+            return
         } catch {
-            return fail("\(error)")
+            Console.error(":\(name): \(error)")
+            return
         }
         settings = changed
         Console.error("\(name) = \(value)")
-        return true
     }
 }

@@ -12,7 +12,7 @@ import GPT
 
 /// Which kernel and at what size. Dimension letters as in Compute/Backend.swift.
 struct KernelBenchSpec: Equatable {
-    enum Op: String, CaseIterable {
+    enum Op: String, CaseIterable, Sendable {
         case matmul
         case attention
         case attentionBackward = "attention-backward"
@@ -26,21 +26,18 @@ struct KernelBenchSpec: Equatable {
     let op: Op
     let dimensions: [Int]
 
-    /// Parses `--op` and `--shape` ("4096,4096,4096" or "8,12,1024,64"); mistakes are usage errors.
-    init(op: String, shape: String?) throws {
+    /// `op` at `--shape` ("4096,4096,4096" or "8,12,1024,64"); mistakes are usage errors.
+    init(op: Op, shape: String?) throws {
         func fail(_ message: String) -> UsageError { UsageError(command: "bench", message: message) }
-        guard let parsed = Op(rawValue: op) else {
-            throw fail("--op expects \(Op.allCases.map(\.rawValue).joined(separator: ", ")), got '\(op)'")
-        }
-        let names = parsed.dimensionNames.joined(separator: ",")
-        guard let shape else { throw fail("--op \(op) needs --shape \(names)") }
+        let names = op.dimensionNames.joined(separator: ",")
+        guard let shape else { throw fail("--op \(op.rawValue) needs --shape \(names)") }
         let parts = shape.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.compactMap { Int(String($0)) }
-        guard parts.count == parsed.dimensionNames.count, values.count == parts.count else {
-            throw fail("--shape for --op \(op) expects \(names) (integers), got '\(shape)'")
+        guard parts.count == op.dimensionNames.count, values.count == parts.count else {
+            throw fail("--shape for --op \(op.rawValue) expects \(names) (integers), got '\(shape)'")
         }
         guard values.allSatisfy({ $0 >= 1 }) else { throw fail("--shape values must be at least 1, got '\(shape)'") }
-        self.op = parsed
+        self.op = op
         dimensions = values
     }
 
@@ -164,17 +161,15 @@ func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool
     return passed
 }
 
-/// `gpt bench --op`: parses the kernel flags, runs, prints; a failed output check exits 1.
-func benchKernel(op: String, arguments: ParsedArguments) throws {
-    let spec = try KernelBenchSpec(op: op, shape: arguments.string("shape"))
-    guard arguments.string("compare") == nil else {
+/// `gpt bench --op`: checks the kernel flags, runs, prints; a failed output check exits 1.
+func benchKernel(op: KernelBenchSpec.Op, options: BenchOptions) throws {
+    let spec = try KernelBenchSpec(op: op, shape: options.shape.given)
+    guard !options.compare.wasGiven else {
         throw UsageError(command: "bench", message: "--compare does not apply to --op (run one backend at a time)")
     }
-    let repeats = try arguments.int("repeat", atLeast: 1)!
-    let seed = try arguments.seed("seed")!
-    let options = BackendOptions(threads: try arguments.int("threads", atLeast: 1))
-    let backend = try backendRegistry.make(arguments.string("backend")!, options: options)
-    let result = try runKernelBench(spec, backend: backend, repeats: repeats, seed: seed)
+    let backend = try options.workload.backend.make()
+    let result = try runKernelBench(spec, backend: backend, repeats: options.repeats.value,
+                                    seed: options.workload.seed.value)
     guard printKernelBench(result, backend: backend) else {
         throw RuntimeError("\(spec.op.rawValue) output check failed: relative error "
                            + "\(Format.scientific(result.checkError)) > \(Format.scientific(kernelBenchErrorLimit))")

@@ -3,22 +3,25 @@
 
 import FoundationEssentials
 import GPT
+import Tokenizers
 
-let plotCommand = Command(
-    name: "plot",
-    summary: "plot a training log (CSV) as an SVG of loss and learning rate",
-    flags: [
-        Flag(name: "out", placeholder: "FILE.svg", defaultValue: nil, help: "output file (default: LOG with .svg)"),
-        Flag(name: "title", placeholder: "TEXT", defaultValue: nil, help: "plot title (default: the log's name)"),
-    ],
-    positional: Positional(name: "log", placeholder: "LOG.csv", help: "a log written by gpt train --log")
-) { arguments in
-    let path = arguments.string("log")!
+struct PlotOptions: OptionGroup {
+    let log = PositionalArgument("LOG.csv", help: "a log written by gpt train --log")
+    let out = Option("out", .text("FILE.svg"), documentedDefault: "LOG with .svg", help: "output file")
+    let title = Option("title", .text("TEXT"), documentedDefault: "the log's name", help: "plot title")
+
+    var all: [any AnyOption] { [out, title] }
+    var positional: PositionalArgument? { log }
+}
+
+let plotCommand = Command("plot", summary: "plot a training log (CSV) as an SVG of loss and learning rate",
+                          options: PlotOptions.self) { options in
+    let path = options.log.value
     let rows = try TrainingLog.parse(try FileIO.readText(path), path: path)
     guard !rows.isEmpty else { throw RuntimeError("\(path): the log has no rows to plot") }
     let stem = path.hasSuffix(".csv") ? String(path.dropLast(4)) : path
-    let output = arguments.string("out") ?? stem + ".svg"
-    let title = arguments.string("title") ?? (path.split(separator: "/").last.map(String.init) ?? path)
+    let output = options.out.given ?? stem + ".svg"
+    let title = options.title.given ?? (path.split(separator: "/").last.map(String.init) ?? path)
     try FileIO.writeDurably(Data(LossPlot.svg(rows, title: title).utf8), to: output)
     let evaluations = rows.filter { $0.validationLoss != nil }.count
     print("wrote \(output): \(rows.count) steps, \(evaluations) validation points")

@@ -4,55 +4,60 @@
 
 import GPT
 
-let prepareCommand = Command(
-    name: "prepare",
-    summary: "tokenize text files into a prepared data directory for training",
-    flags: [
-        Flag(name: "input", placeholder: "FILE...", defaultValue: nil,
-             help: "UTF-8 text files, in order (also comma-separated)", required: true, isList: true),
-        Flag(name: "tokenizer", placeholder: "char|word|bpe", defaultValue: "bpe", help: "tokenizer to build"),
-        Flag(name: "vocab-size", placeholder: "N", defaultValue: nil,
-             help: "vocabulary size for word and bpe (default: 32000)"),
-        Flag(name: "val-fraction", placeholder: "F", defaultValue: "0.1",
-             help: "fraction of the input (its end) held out for validation"),
-        Flag(name: "out", placeholder: "DIR", defaultValue: nil, help: "directory to write", required: true),
-        Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "threads for counting (default: all CPUs)"),
-    ]
-) { arguments in
-    let inputs = arguments.strings("input").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        .map(String.init)
-    guard !inputs.contains(where: \.isEmpty) else {
-        throw UsageError(command: "prepare", message: "--input has an empty file name")
-    }
-    let kind = arguments.string("tokenizer")!
-    guard DataPreparation.tokenizerKinds.contains(kind) else {
-        throw UsageError(command: "prepare", message: "--tokenizer must be one of \(DataPreparation.tokenizerKinds.joined(separator: ", ")), got '\(kind)'")
-    }
-    let vocabularySize = try arguments.int("vocab-size", atLeast: 2)
-    if kind == "char" && vocabularySize != nil {
+struct PrepareOptions: OptionGroup {
+    let inputs = Option(list: "input", .files, required: true, help: "UTF-8 text files, in order (also comma-separated)",
+                        combine: +)
+    let tokenizer = Option("tokenizer", Choice.names(DataPreparation.tokenizerKinds), default: "bpe",
+                           help: "tokenizer to build")
+    let vocabularySize = Option("vocab-size", .integer(atLeast: 2),
+                                documentedDefault: "\(DataPreparation.defaultVocabularySize["bpe"] ?? 0)",
+                                help: "vocabulary size for word and bpe")
+    let validationFraction = Option("val-fraction", .fraction, default: 0.1,
+                                    help: "fraction of the input (its end) held out for validation")
+    let out = Option("out", .text("DIR"), required: true, help: "directory to write")
+    let threads = CommonOptions.threads()
+
+    var all: [any AnyOption] { [inputs, tokenizer, vocabularySize, validationFraction, out, threads] }
+}
+
+let prepareCommand = Command("prepare", summary: "tokenize text files into a prepared data directory for training",
+                             options: PrepareOptions.self) { options in
+    let kind = options.tokenizer.value
+    if kind == "char" && options.vocabularySize.wasGiven {
         throw UsageError(command: "prepare", message: "--vocab-size does not apply to the char tokenizer")
     }
-    _ = try arguments.float("val-fraction", atLeast: 0, below: 1)  // the usage errors; the value as a Double:
-    let fraction = Double(arguments.string("val-fraction")!)!
-    guard fraction > 0 else { throw UsageError(command: "prepare", message: "--val-fraction must be above 0, got 0") }
-    var options = PreparationOptions(inputs: inputs, tokenizerKind: kind, vocabularySize: vocabularySize,
-                                     validationFraction: fraction, outputDirectory: arguments.string("out")!)
-    if let threads = try arguments.int("threads", atLeast: 1) { options.threads = threads }
+    var preparation = PreparationOptions(inputs: options.inputs.value, tokenizerKind: kind,
+                                         vocabularySize: options.vocabularySize.given,
+                                         validationFraction: options.validationFraction.value,
+                                         outputDirectory: options.out.value)
+    if let threads = options.threads.given { preparation.threads = threads }
 
     let start = ContinuousClock.now
-    var phase = "", phaseStart = start, lastDecile = -1
-    var phaseTimes: [String] = []
-    let dataset = try DataPreparation.prepare(options) { update in
-        if update.phase != phase {
-            if !phase.isEmpty { phaseTimes.append("\(phase) \(Format.duration(seconds(since: phaseStart)))") }
-            if Console.stdoutIsTerminal { Console.clearLine() }
-            phase = update.phase
-            phaseStart = .now
-            lastDecile = -1
-            if !Console.stdoutIsTerminal { print("\(phase)...") }
-        }
+    let progress = PreparationProgressLine(tokenizerKind: kind)
+    let dataset = try DataPreparation.prepare(preparation) { progress.show($0) }
+    let phaseTimes = progress.finish()
+    let requested = options.vocabularySize.given
+    let short = requested.map { dataset.vocabSize < $0 } ?? false
+    print("prepared \(preparation.outputDirectory): \(dataset.tokenizer) tokenizer, vocabulary \(dataset.vocabSize)"
+          + (short ? " (fewer than the \(requested ?? 0) asked for: the corpus has no more to merge)" : "") + ", "
+          + "\(Format.grouped(dataset.trainTokens)) train + \(Format.grouped(dataset.validationTokens)) validation tokens "
+          + "(\(dataset.dtype.rawValue)) from \(Format.megabytes(dataset.sources.map(\.bytes).reduce(0, +))) "
+          + "in \(Format.duration(seconds(since: start))) (\(phaseTimes.joined(separator: ", ")))")
+}
+
+/// Progress of `gpt prepare` per phase (reading, training the tokenizer, encoding): redrawn on a
+/// terminal, a line per tenth in a log; and how long each phase took.
+private final class PreparationProgressLine {
+    let tokenizerKind: String
+    private var phase = "", phaseStart = ContinuousClock.now, lastDecile = -1
+    private var phaseTimes: [String] = []
+
+    init(tokenizerKind: String) { self.tokenizerKind = tokenizerKind }
+
+    func show(_ update: PreparationProgress) {
+        if update.phase != phase { begin(update.phase) }
         guard update.phase != "training" else {
-            if Console.stdoutIsTerminal { Console.redraw("training the \(kind) tokenizer...") }
+            if Console.stdoutIsTerminal { Console.redraw("training the \(tokenizerKind) tokenizer...") }
             return
         }
         let elapsed = seconds(since: phaseStart)
@@ -67,14 +72,22 @@ let prepareCommand = Command(
             print(line)
         }
     }
-    if !phase.isEmpty { phaseTimes.append("\(phase) \(Format.duration(seconds(since: phaseStart)))") }
-    if Console.stdoutIsTerminal { Console.clearLine() }
-    let short = vocabularySize.map { dataset.vocabSize < $0 } ?? false
-    print("prepared \(options.outputDirectory): \(dataset.tokenizer) tokenizer, vocabulary \(dataset.vocabSize)"
-          + (short ? " (fewer than the \(vocabularySize!) asked for: the corpus has no more to merge)" : "") + ", "
-          + "\(Format.grouped(dataset.trainTokens)) train + \(Format.grouped(dataset.validationTokens)) validation tokens "
-          + "(\(dataset.dtype.rawValue)) from \(Format.megabytes(dataset.sources.map(\.bytes).reduce(0, +))) "
-          + "in \(Format.duration(seconds(since: start))) (\(phaseTimes.joined(separator: ", ")))")
+
+    private func begin(_ next: String) {
+        if !phase.isEmpty { phaseTimes.append("\(phase) \(Format.duration(seconds(since: phaseStart)))") }
+        if Console.stdoutIsTerminal { Console.clearLine() }
+        phase = next
+        phaseStart = .now
+        lastDecile = -1
+        if !Console.stdoutIsTerminal { print("\(phase)...") }
+    }
+
+    /// Ends the last phase; how long each took.
+    func finish() -> [String] {
+        if !phase.isEmpty { phaseTimes.append("\(phase) \(Format.duration(seconds(since: phaseStart)))") }
+        if Console.stdoutIsTerminal { Console.clearLine() }
+        return phaseTimes
+    }
 }
 
 extension Format {

@@ -8,59 +8,33 @@
 import Compute
 import FoundationEssentials
 import GPT
+import Tokenizers
 
-let profileCommand = Command(
-    name: "profile",
-    summary: "time every op of N training steps; table per op, CSV and a Chrome/Perfetto trace",
-    flags: [
-        Flag(name: "backend", placeholder: "NAME", defaultValue: "auto", help: "compute backend (see gpt backends)"),
-        Flag(name: "config", placeholder: "PRESET|FILE.json", defaultValue: "char-baby",
-             help: "a preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON ModelConfig"),
-        Flag(name: "steps", placeholder: "N", defaultValue: "3", help: "profiled training steps"),
-        Flag(name: "warmup-steps", placeholder: "N", defaultValue: "1", help: "unprofiled training steps first"),
-        Flag(name: "batch-size", placeholder: "B", defaultValue: "12", help: "sequences per step"),
-        Flag(name: "vocab", placeholder: "V", defaultValue: nil,
-             help: "vocabulary size (default: 65, tiny Shakespeare's, for char presets; else the config's)"),
-        Flag(name: "by", placeholder: "op|shape", defaultValue: "op", help: "one row per op, or per op and shape"),
-        Flag(name: "csv", placeholder: "FILE", defaultValue: nil, help: "also write the rows to FILE as CSV"),
-        Flag(name: "trace", placeholder: "FILE", defaultValue: nil,
-             help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)"),
-        Flag(name: "seed", placeholder: "S", defaultValue: "1337", help: "seed for init and the random tokens"),
-        Flag(name: "threads", placeholder: "N", defaultValue: nil, help: "CPU threads for CPU backends (default: all)"),
-    ]
-) { arguments in
-    let steps = try arguments.int("steps", atLeast: 1)!
-    let warmup = try arguments.int("warmup-steps", atLeast: 0)!
-    let batch = try arguments.int("batch-size", atLeast: 1)!
-    let vocab = try arguments.int("vocab", atLeast: 1)
-    let seed = try arguments.seed("seed")!
-    let threads = try arguments.int("threads", atLeast: 1)
-    guard let grouping = ProfileReport.Grouping(rawValue: arguments.string("by")!) else {
-        throw UsageError(command: "profile", message: "--by expects op or shape, got '\(arguments.string("by")!)'")
-    }
-    let config = try syntheticConfig(arguments.string("config")!, vocab: vocab)
-    let backend = try backendRegistry.make(arguments.string("backend")!, options: BackendOptions(threads: threads))
+struct ProfileOptions: OptionGroup {
+    let workload = WorkloadOptions(steps: 3, stepsHelp: "profiled training steps", warmupSteps: 1,
+                                   warmupHelp: "unprofiled training steps first")
+    let grouping = Option("by", Choice.cases(of: ProfileReport.Grouping.self), default: .op,
+                          help: "one row per op, or per op and shape")
+    let csv = Option("csv", .text("FILE"), help: "also write the rows to FILE as CSV")
+    let trace = Option("trace", .text("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
+
+    var all: [any AnyOption] { workload.all + [grouping, csv, trace] }
+}
+
+let profileCommand = Command("profile",
+                             summary: "time every op of N training steps; table per op, CSV and a Chrome/Perfetto trace",
+                             options: ProfileOptions.self) { options in
+    let workload = options.workload
+    let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)
+    let config = try workload.modelConfig()
+    let backend = try workload.backend.make()
 
     print("config: \(describe(config))")
     print("backend: \(backend.name) (\(backend.deviceDescription))")
     print("batch: \(batch) x \(config.contextLength) tokens (random); \(warmup) warm-up + \(steps) profiled steps")
-    let workload = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: seed)
-    for _ in 0..<warmup { _ = try workload.step() }
-
-    let profiler = Profiler()
-    var markers: [ProfileEvent] = []
-    backend.profiler = profiler
-    defer { backend.profiler = nil }
-    for step in 1...steps {
-        let start = profiler.now()
-        _ = try workload.step()
-        try backend.synchronize()
-        markers.append(ProfileEvent(name: "step \(step)", shape: "B=\(batch) T=\(config.contextLength)",
-                                    flops: 0, bytes: 0, start: start, seconds: profiler.now() - start))
-    }
-    backend.profiler = nil
-    let wall = markers.reduce(0.0) { $0 + $1.seconds }
-    let report = ProfileReport(events: profiler.events, wallSeconds: wall, steps: steps, grouping: grouping)
+    let synthetic = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: workload.seed.value)
+    for _ in 0..<warmup { _ = try synthetic.step() }
+    let (report, markers) = try profileSteps(synthetic, steps: steps, grouping: options.grouping.value)
 
     print("")
     print(profileTable(report))
@@ -71,19 +45,38 @@ let profileCommand = Command(
     print("")
     print(matmulSplitLine(report))
     let tokens = Double(steps * batch * config.contextLength)
-    print("step: \(Format.fixed(wall / Double(steps) * 1e3, 1)) ms mean, \(Format.rate(tokens, wall)) tok/s "
-          + "(with the profiler attached)")
+    print("step: \(Format.fixed(report.wallSeconds / Double(steps) * 1e3, 1)) ms mean, "
+          + "\(Format.rate(tokens, report.wallSeconds)) tok/s (with the profiler attached)")
 
-    if let path = arguments.string("csv") {
+    if let path = options.csv.given {
         try FileIO.writeDurably(Data(report.csv.utf8), to: path)
         print("wrote \(path)")
     }
-    if let path = arguments.string("trace") {
-        let trace = report.chromeTrace(processName: "gpt profile \(backend.name) \(arguments.string("config")!)",
-                                       markers: markers)
+    if let path = options.trace.given {
+        let trace = report.chromeTrace(processName: "gpt profile \(backend.name) \(workload.config.value)", markers: markers)
         try FileIO.writeDurably(Data(trace.utf8), to: path)
         print("wrote \(path) (\(report.events.count) events; open in ui.perfetto.dev)")
     }
+}
+
+/// `steps` training steps with a Profiler attached: the report, and one marker event per step.
+private func profileSteps(_ workload: SyntheticWorkload, steps: Int, grouping: ProfileReport.Grouping) throws
+    -> (ProfileReport, [ProfileEvent]) {
+    let backend = workload.model.backend
+    let profiler = Profiler()
+    var markers: [ProfileEvent] = []
+    backend.profiler = profiler
+    defer { backend.profiler = nil }
+    for step in 1...steps {
+        let start = profiler.now()
+        _ = try workload.step()
+        try backend.synchronize()
+        markers.append(ProfileEvent(name: "step \(step)", shape: "B=\(workload.batch) T=\(workload.length)",
+                                    flops: 0, bytes: 0, start: start, seconds: profiler.now() - start))
+    }
+    backend.profiler = nil
+    let wall = markers.reduce(0.0) { $0 + $1.seconds }
+    return (ProfileReport(events: profiler.events, wallSeconds: wall, steps: steps, grouping: grouping), markers)
 }
 
 /// The per-op table: calls per step, total ms over all profiled steps, share of the step, mean µs

@@ -6,6 +6,7 @@
 
 import FoundationEssentials
 import GPT
+import Tokenizers
 
 struct PromptsFileRun {
     let model: GPTModel

@@ -3,6 +3,7 @@
 
 import Compute
 import GPT
+import Tokenizers
 
 /// The knobs a user can change (flags, or `:name value` in interactive mode).
 struct SamplingSettings {
@@ -11,7 +12,26 @@ struct SamplingSettings {
     var topP: Float = 1
     var repetitionPenalty: Float = 1
     var maxTokens = 500
-    var seed: UInt64 = 1337
+    var seed = TrainingSettings().seed
+
+    /// The settings as options: gpt generate's flags and the prompt loop's `:name value` commands.
+    static func options() -> [SettingOption<SamplingSettings>] {
+        let d = SamplingSettings()
+        return [
+            SettingOption(Option("max-tokens", .integer(atLeast: 0), default: d.maxTokens, help: "tokens to generate"),
+                          \.maxTokens),
+            SettingOption(Option("temperature", .number(atLeast: 0, placeholder: "T"), default: d.temperature,
+                                 help: "sampling temperature; 0 = greedy"), \.temperature),
+            SettingOption(Option("top-k", .integer(atLeast: 0, placeholder: "K"), default: d.topK,
+                                 help: "sample among the K most likely tokens; 0 = all"), \.topK),
+            SettingOption(Option("top-p", .number(atLeast: 0, placeholder: "P"), default: d.topP,
+                                 help: "sample among the most likely tokens reaching probability P; 1 = all"), \.topP),
+            SettingOption(Option("repetition-penalty", .number(atLeast: 1, placeholder: "R"), default: d.repetitionPenalty,
+                                 help: "make tokens in the context window less likely (CTRL form); 1 = off"),
+                          \.repetitionPenalty),
+            SettingOption(CommonOptions.seed(), \.seed),
+        ]
+    }
 
     /// A fresh sampler: each prompt starts from `seed`, so a prompt's completion is reproducible.
     func makeSampler() throws -> Sampler {

@@ -30,8 +30,7 @@ func topLevelHelp() -> String {
 }
 
 func runMain() -> Int32 {
-    // Line-buffered stdout: progress and loss lines reach a log file or pipe as they are printed.
-    setvbuf(stdout, nil, _IOLBF, 0)
+    Console.lineBufferStandardOutput()
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let name = arguments.first else {
         Console.error(topLevelHelp())
@@ -47,11 +46,7 @@ func runMain() -> Int32 {
         return 64
     }
     do {
-        guard let parsed = try command.parse(arguments) else {
-            print(command.helpText)
-            return 0
-        }
-        try command.run(parsed)
+        if try !command.run(arguments) { print(command.helpText) }
         return 0
     } catch let error as UsageError {
         Console.error(error.line)

@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["prepare", "--input", "{corpus}", "--tokenizer", "spm", "--out", "x"], "--tokenizer must be one of char, word, bpe, got 'spm'"),
+        (["prepare", "--input", "{corpus}", "--tokenizer", "spm", "--out", "x"], "--tokenizer expects char, word, bpe, got 'spm'"),
         (["prepare", "--input", "{corpus}", "--tokenizer", "char", "--vocab-size", "100", "--out", "x"],
          "--vocab-size does not apply to the char tokenizer"),
         (["prepare", "--input", "{corpus}", "--val-fraction", "1.5", "--out", "x"], "--val-fraction must be below 1.0, got 1.5"),

@@ -1,11 +1,13 @@
 // Checkpoints: save then load gives bit-identical parameters and logits (GPT-2 and Llama names, tied
-// and untied, with and without biases), HF names/shapes/config fields, and clear refusals.
+// and untied, with and without biases), HF names/shapes/config fields, clear refusals, and the
+// tokenizer of every kind riding along.
 
 import Compute
 import Foundation
 import ReferenceBackend
 import Testing
 @testable import GPT
+import Tokenizers
 
 @Suite struct CheckpointTests {
     static let variants: [(String, ModelConfig)] = [
@@ -179,5 +181,20 @@ import Testing
         #expect(throws: CheckpointError(path: "f", reason: "unexpected tensor 'transformer.extra' (not part of the model that config.json describes)")) {
             try Checkpoint.parameterValues(from: tensors, config: config, layout: model.layout, file: "f")
         }
+    }
+
+    @Test(arguments: ["bpe", "word"])
+    func checkpointsCarryTheirTokenizer(kind: String) throws {
+        let corpus = String(repeating: "To be, or not to be, that is the question.\n", count: 10)
+        let tokenizer: any Tokenizer = kind == "bpe" ? try BPETrainer.train(text: corpus, vocabularySize: 300)
+            : try WordTokenizer(corpus: corpus)
+        let config = ModelConfig(vocabSize: tokenizer.vocabularySize, contextLength: 8, layers: 1, heads: 2,
+                                 embeddingDim: 8, ffnDim: 16)
+        let directory = NSTemporaryDirectory() + "checkpoint-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(try GPTModel(config: config, backend: ReferenceBackend(), seed: 1), tokenizer: tokenizer, to: directory)
+        let (_, loaded) = try Checkpoint.load(from: directory, backend: ReferenceBackend())
+        #expect(loaded.kind == kind)
+        #expect(try loaded.encode(corpus) == tokenizer.encode(corpus))
     }
 }

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import GPT
+import Tokenizers
 
 @Suite struct DatasetTests {
     static func temporaryFile(_ bytes: [UInt8]) throws -> String {

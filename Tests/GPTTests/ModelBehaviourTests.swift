@@ -43,15 +43,15 @@ struct ModelBehaviourTests {
         let config = ModelConfig(vocabSize: 16, contextLength: 16, layers: 2, heads: 2, embeddingDim: 32,
                                  ffnDim: 64)
         let model = try GPTModel(config: config, backend: ReferenceBackend(), seed: 1)
-        var options = TrainingOptions()
-        options.learningRate = 1e-2
-        options.warmupSteps = 10
-        options.steps = 150
-        options.weightDecay = 0
-        let trainer = try Trainer(model: model, options: options)
+        var settings = TrainingSettings()
+        settings.learningRate = 1e-2
+        settings.warmupSteps = 10
+        settings.maxSteps = 150
+        settings.weightDecay = 0
+        let trainer = try Trainer(model: model, settings: settings)
         let data = randomBatch(vocab: 16, batch: 4, length: 16, seed: 3)
         var loss: Float = .infinity
-        for _ in 0..<options.steps {
+        for _ in 0..<settings.maxSteps {
             loss = try trainer.trainStep(tokens: data.tokens, targets: data.targets, batch: 4, length: 16).loss
         }
         #expect(loss < 0.1)
@@ -61,12 +61,12 @@ struct ModelBehaviourTests {
     func determinism() throws {
         func curve(seed: UInt64) throws -> [Float] {
             let config = Variant.all[2].config  // with dropout, so the mask stream is exercised too
-            var options = TrainingOptions()
-            options.seed = seed
-            options.warmupSteps = 2
-            options.steps = 8
+            var settings = TrainingSettings()
+            settings.seed = seed
+            settings.warmupSteps = 2
+            settings.maxSteps = 8
             let model = try GPTModel(config: config, backend: ReferenceBackend(), seed: seed)
-            let trainer = try Trainer(model: model, options: options)
+            let trainer = try Trainer(model: model, settings: settings)
             return try (0..<8).map { step in
                 let data = randomBatch(vocab: config.vocabSize, batch: 2, length: 6, seed: UInt64(step))
                 return try trainer.trainStep(tokens: data.tokens, targets: data.targets, batch: 2, length: 6).loss

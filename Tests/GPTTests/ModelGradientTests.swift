@@ -63,10 +63,10 @@ struct ModelGradientTests {
     func sinusoidalIsFixed() throws {
         let config = Variant.all[1].config
         let model = try GPTModel(config: config, backend: ReferenceBackend(), seed: 3)
-        var options = TrainingOptions()
-        options.warmupSteps = 1
-        options.steps = 5
-        let trainer = try Trainer(model: model, options: options)
+        var settings = TrainingSettings()
+        settings.warmupSteps = 1
+        settings.maxSteps = 5
+        let trainer = try Trainer(model: model, settings: settings)
         let entry = model.layout.entry(named: "transformer.wpe.weight")!
         let before = Array(try model.parameterValues()[entry.offset..<(entry.offset + entry.count)])
         let data = randomBatch(vocab: config.vocabSize, batch: 2, length: 6, seed: 1)

@@ -23,8 +23,9 @@ struct OptimizerTests {
         let config = Variant.all[0].config
         let backend = ReferenceBackend()
         let model = try GPTModel(config: config, backend: backend, seed: 2)
-        let optimizer = try AdamW(layout: model.layout, backend: backend,
-                                  hyperparameters: AdamWHyperparameters(weightDecay: 0.5))
+        var settings = TrainingSettings()
+        settings.weightDecay = 0.5
+        let optimizer = try AdamW(layout: model.layout, backend: backend, hyperparameters: settings.adamW)
         let before = try model.parameterValues()
         try model.zeroGradients()
         try optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: 0.1,

@@ -6,6 +6,8 @@
 import Foundation
 import Testing
 @testable import GPT
+import TestSupport
+import Tokenizers
 
 @Suite struct PrepareTests {
     static func write(_ text: String) throws -> String {

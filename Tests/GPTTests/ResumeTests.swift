@@ -6,6 +6,7 @@ import Foundation
 import Testing
 @testable import GPT
 import ReferenceBackend
+import Tokenizers
 
 @Suite struct ResumeTests {
     @Test(arguments: [0, 1, 7])
@@ -23,25 +24,23 @@ import ReferenceBackend
         (config.vocabSize, config.contextLength, config.layers, config.embeddingDim, config.heads, config.ffnDim) = (11, 8, 1, 16, 2, 32)
         let tokenizer = try CharTokenizer(corpus: "abcdefghijk")
         let dataset = try TextDataset(tokens: (0..<400).map { Int32(($0 * 7) % 11) }, contextLength: 8)
-        var options = TrainingOptions()
-        (options.batchSize, options.steps, options.warmupSteps) = (2, 6, 1)
+        var settings = TrainingSettings()
+        (settings.batchSize, settings.maxSteps, settings.warmupSteps) = (2, 6, 1)
         func train(_ trainer: Trainer, _ batches: inout RandomBatches, steps: Int) throws -> [Float] {
             try (0..<steps).map { _ in
                 let batch = batches.next()!
                 return try trainer.trainStep(tokens: batch.tokens, targets: batch.targets, batch: 2, length: 8).loss
             }
         }
-        let straight = try Trainer(model: GPTModel(config: config, backend: ReferenceBackend(), seed: 3), options: options)
+        let straight = try Trainer(model: GPTModel(config: config, backend: ReferenceBackend(), seed: 3), settings: settings)
         var straightBatches = dataset.trainingBatches(batchSize: 2, seed: 5)
         let expected = try train(straight, &straightBatches, steps: 6)
 
-        let first = try Trainer(model: GPTModel(config: config, backend: ReferenceBackend(), seed: 3), options: options)
+        let first = try Trainer(model: GPTModel(config: config, backend: ReferenceBackend(), seed: 3), settings: settings)
         var firstBatches = dataset.trainingBatches(batchSize: 2, seed: 5)
         let head = try train(first, &firstBatches, steps: 3)
         let directory = NSTemporaryDirectory() + "resume-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var settings = TrainingSettings()
-        (settings.batchSize, settings.maxSteps, settings.warmupSteps) = (2, 6, 1)
         let state = TrainingState(step: 3, batchesConsumed: 3, bestValidationLoss: nil, elapsedSeconds: 1)
         try Checkpoint.save(first.model, tokenizer: tokenizer, to: directory,
                             extraFiles: try Checkpoint.trainingFiles(trainer: first, run: RunConfig(model: config, training: settings),
@@ -50,7 +49,7 @@ import ReferenceBackend
 
         let point = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
         #expect(point.state == state && point.run.training == settings)
-        let resumed = try Trainer(model: point.model, options: options)
+        let resumed = try Trainer(model: point.model, settings: settings)
         try resumed.optimizer.restore(step: point.state.step, firstMoment: point.firstMoment, secondMoment: point.secondMoment)
         var resumedBatches = dataset.trainingBatches(batchSize: 2, seed: 5)
         resumedBatches.skip(batches: point.state.batchesConsumed)

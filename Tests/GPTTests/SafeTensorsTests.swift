@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import GPT
+import Tokenizers
 
 @Suite struct SafeTensorsTests {
     static let tensors = [

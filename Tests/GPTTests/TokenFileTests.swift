@@ -4,6 +4,8 @@
 import Foundation
 import Testing
 @testable import GPT
+import TestSupport
+import Tokenizers
 
 @Suite struct TokenFileTests {
     @Test(arguments: [TokenDType.uint16, .uint32])

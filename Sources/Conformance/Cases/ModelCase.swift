@@ -106,12 +106,12 @@ public struct ModelCase: ConformanceCase {
                                        values: Array(gradients[entry.offset ..< entry.offset + entry.count]),
                                        tolerance: Self.gradientTolerance))
         }
-        var options = TrainingOptions()
-        options.steps = steps
-        options.warmupSteps = 2
-        options.learningRate = 3e-3
-        options.seed = seed
-        let trainer = try Trainer(model: model, options: options)
+        var settings = TrainingSettings()
+        settings.maxSteps = steps
+        settings.warmupSteps = 2
+        settings.learningRate = 3e-3
+        settings.seed = seed
+        let trainer = try Trainer(model: model, settings: settings)
         var losses: [Float] = []
         for item in data.dropFirst() {
             losses.append(try trainer.trainStep(tokens: item.tokens, targets: item.targets, batch: batch,

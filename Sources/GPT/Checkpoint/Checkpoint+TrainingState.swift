@@ -1,0 +1,131 @@
+// Resumable training checkpoints: besides the model files (Checkpoint.swift) a training checkpoint
+// holds what `gpt train --resume` needs to continue exactly where the run stopped:
+//   run.json               the effective run config (model + training sections, RunConfig)
+//   optimizer.safetensors  AdamW's two moments, flat: "exp_avg" (m) and "exp_avg_sq" (v), [P] each
+//   training_state.json    step, training batches drawn so far, best validation loss, elapsed time
+// Random state needs no file: batches come from SplitMix64(seed) advanced past the batches drawn,
+// dropout masks from (seed, step, micro-batch), so step and batch count restore both exactly.
+
+import Compute
+import FoundationEssentials
+import Tokenizers
+
+/// Where a training run stands after `step` optimizer steps.
+public struct TrainingState: Codable, Equatable, Sendable {
+    /// The file's name in a training checkpoint.
+    public static let fileName = "training_state.json"
+    /// The format version this code writes and reads.
+    public static let currentVersion = 1
+
+    /// The version the file was written with.
+    public var formatVersion = TrainingState.currentVersion
+    /// Optimizer steps completed.
+    public var step: Int
+    /// Training (micro-)batches drawn from the random batch stream: step * gradient accumulation.
+    public var batchesConsumed: Int
+    /// Lowest validation loss seen so far (nil before the first evaluation).
+    public var bestValidationLoss: Float?
+    /// Wall-clock seconds spent so far, so elapsed times in a resumed log keep counting.
+    public var elapsedSeconds: Double
+
+    /// A run that has taken `step` optimizer steps.
+    public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double) {
+        self.step = step
+        self.batchesConsumed = batchesConsumed
+        self.bestValidationLoss = bestValidationLoss
+        self.elapsedSeconds = elapsedSeconds
+    }
+}
+
+/// Everything a resumed run starts from.
+public struct ResumePoint {
+    /// The model with the checkpoint's parameters, on the backend it was loaded onto.
+    public let model: GPTModel
+    /// The tokenizer the run trains with.
+    public let tokenizer: any Tokenizer
+    /// The run config the checkpoint was trained with (run.json).
+    public let run: RunConfig
+    /// Where the run stands.
+    public let state: TrainingState
+    /// AdamW's moments m and v, `model.layout.count` floats each.
+    public let firstMoment: [Float]
+    /// AdamW's second moment v, laid out like `firstMoment`.
+    public let secondMoment: [Float]
+}
+
+extension Checkpoint {
+    /// The effective run config, in a training checkpoint and in best/.
+    public static let runConfigFileName = "run.json"
+    /// AdamW's moments, in a training checkpoint.
+    public static let optimizerFileName = "optimizer.safetensors"
+
+    /// The files a training checkpoint adds to the model files (for `save(extraFiles:)`).
+    public static func trainingFiles(trainer: Trainer, run: RunConfig, state: TrainingState) throws
+        -> [(name: String, data: Data)]
+    {
+        let (backend, optimizer) = (trainer.model.backend, trainer.optimizer)
+        let m = try backend.download(optimizer.firstMoment.all), v = try backend.download(optimizer.secondMoment.all)
+        let moments = try SafeTensors.encode([NamedTensor(name: "exp_avg", shape: [m.count], values: m),
+                                              NamedTensor(name: "exp_avg_sq", shape: [v.count], values: v)],
+                                             metadata: ["format": "pt", "step": "\(state.step)"])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return [(runConfigFileName, try run.encoded()), (optimizerFileName, moments),
+                (TrainingState.fileName, try encoder.encode(state))]
+    }
+
+    /// Whether `directory` holds a training checkpoint (one `--resume` accepts).
+    public static func isResumable(_ directory: String) -> Bool {
+        let root = normalized(directory)
+        return [runConfigFileName, optimizerFileName, TrainingState.fileName].allSatisfy {
+            FileManager.default.fileExists(atPath: root + "/" + $0)
+        }
+    }
+
+    /// Loads a training checkpoint onto `backend`; any missing or inconsistent file is a one-line error.
+    public static func loadTraining(from directory: String, backend: any Backend) throws -> ResumePoint {
+        let root = normalized(directory)
+        let (model, tokenizer) = try load(from: root, backend: backend)
+        for name in [runConfigFileName, optimizerFileName, TrainingState.fileName]
+        where !FileManager.default.fileExists(atPath: root + "/" + name) {
+            throw CheckpointError(path: root, reason: "no \(name): not a training checkpoint (cannot resume from it)")
+        }
+        let run: RunConfig
+        do {
+            run = try RunConfig.load(path: root + "/" + runConfigFileName)
+        } catch let error as RunConfigError {
+            throw CheckpointError(path: root, reason: error.description)
+        }
+        guard run.model == model.config else {
+            throw CheckpointError(path: root, reason: "\(runConfigFileName)'s model section does not match \(configFileName)")
+        }
+        let statePath = root + "/" + TrainingState.fileName
+        let state: TrainingState
+        do {
+            state = try FileIO.decodeJSON(TrainingState.self, from: statePath)
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
+        }
+        guard state.formatVersion == TrainingState.currentVersion else {
+            throw CheckpointError(path: statePath, reason: "format version \(state.formatVersion) is not supported "
+                                  + "(expected \(TrainingState.currentVersion))")
+        }
+        guard state.step >= 0, state.batchesConsumed >= 0 else {
+            throw CheckpointError(path: statePath, reason: "step and batchesConsumed must be >= 0")
+        }
+        let optimizerPath = root + "/" + optimizerFileName
+        let tensors = try SafeTensors.read(optimizerPath)
+        func moment(_ name: String) throws -> [Float] {
+            guard let tensor = tensors.first(where: { $0.name == name }) else {
+                throw CheckpointError(path: optimizerPath, reason: "no tensor '\(name)'")
+            }
+            guard tensor.values.count == model.layout.count else {
+                throw CheckpointError(path: optimizerPath, reason: "'\(name)' holds \(tensor.values.count) values, "
+                                      + "the model has \(model.layout.count) parameters")
+            }
+            return tensor.values
+        }
+        return ResumePoint(model: model, tokenizer: tokenizer, run: run, state: state,
+                           firstMoment: try moment("exp_avg"), secondMoment: try moment("exp_avg_sq"))
+    }
+}

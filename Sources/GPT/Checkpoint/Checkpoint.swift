@@ -1,0 +1,161 @@
+// Checkpoints: a directory holding config.json, model.safetensors and tokenizer.json, in Hugging
+// Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too.
+//
+// Saving writes a temporary sibling directory, fsyncs it and renames it over the target: an
+// interrupted save never leaves a broken checkpoint, and an existing one stays until the rename.
+// Loading checks every file, name, shape and dtype, and refuses bad input with one line.
+
+import Compute
+import FoundationEssentials
+import Tokenizers
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A checkpoint that cannot be saved or loaded, with the file and what was wrong.
+public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The directory or file at fault.
+    public let path: String
+    /// What was wrong with it.
+    public let reason: String
+
+    public var description: String { "\(path): invalid checkpoint: \(reason)" }
+}
+
+/// Saving and loading model checkpoints: directories in Hugging Face layout.
+public enum Checkpoint {
+    /// The Hugging Face config, with this project's `ModelConfig` under "gpt".
+    public static let configFileName = "config.json"
+    /// Every parameter under its Hugging Face name and layout.
+    public static let weightsFileName = "model.safetensors"
+
+    // MARK: - Save
+
+    /// Saves `model`'s parameters, config and `tokenizer` to the directory `directory`, replacing
+    /// an existing checkpoint there. Refuses to replace a directory that is not a checkpoint.
+    ///
+    /// `extraFiles` are written beside the model files (e.g. the training state). `companions`
+    /// name entries of an existing `directory` that are not part of the checkpoint but live with it
+    /// (a training log, samples, the best checkpoint): they are moved into the new directory before
+    /// it is published, by rename, so open files keep writing to them, and a directory holding only
+    /// companions may be written into.
+    public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String,
+                            extraFiles: [(name: String, data: Data)] = [], companions: [String] = []) throws {
+        let target = normalized(directory)
+        if FileManager.default.fileExists(atPath: target) {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            let onlyCompanions = contents.allSatisfy { companions.contains($0) }
+            guard FileIO.isDirectory(target), onlyCompanions || contents.contains(configFileName) else {
+                throw CheckpointError(path: target, reason: "refusing to replace it: it exists and is not a checkpoint directory")
+            }
+        }
+        let parent = parentDirectory(of: target)
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+
+        let temporary = target + ".saving-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        var moved: [String] = []
+        do {
+            try writeFiles(model, tokenizer: tokenizer, into: temporary)
+            for file in extraFiles { try FileIO.writeDurably(file.data, to: temporary + "/" + file.name) }
+            FileIO.syncDirectory(temporary)
+            for name in companions where FileManager.default.fileExists(atPath: target + "/" + name) {
+                guard rename(target + "/" + name, temporary + "/" + name) == 0 else {
+                    throw FileIO.systemError(target + "/" + name, "cannot move into the new checkpoint")
+                }
+                moved.append(name)
+            }
+            try publish(temporary, as: target)
+            FileIO.syncDirectory(parent)
+        } catch {
+            for name in moved { _ = rename(temporary + "/" + name, target + "/" + name) }
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    static func writeFiles(_ model: GPTModel, tokenizer: any Tokenizer, into directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let config = try encoder.encode(CheckpointConfigFile(model.config))
+        try FileIO.writeDurably(config, to: directory + "/" + configFileName)
+        let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
+        try TokenizerFile.save(tokenizer, to: directory + "/" + TokenizerFile.fileName)
+    }
+
+    /// Renames `temporary` to `target`. Linux cannot rename over a non-empty directory, so an
+    /// existing target is first moved aside and deleted only once the new one is in place.
+    static func publish(_ temporary: String, as target: String) throws {
+        let aside = target + ".replaced-\(getpid())"
+        let hadOld = FileManager.default.fileExists(atPath: target)
+        if hadOld {
+            try? FileManager.default.removeItem(atPath: aside)
+            guard rename(target, aside) == 0 else { throw FileIO.systemError(target, "cannot move the old checkpoint aside") }
+        }
+        guard rename(temporary, target) == 0 else {
+            let error = FileIO.systemError(target, "cannot rename \(temporary) into place")
+            if hadOld { _ = rename(aside, target) }
+            throw error
+        }
+        if hadOld { try? FileManager.default.removeItem(atPath: aside) }
+    }
+
+    // MARK: - Load
+
+    /// Reads config.json's model config (the "gpt" key), validated.
+    public static func readConfig(from directory: String) throws -> ModelConfig {
+        let path = normalized(directory) + "/" + configFileName
+        let file: CheckpointConfigFile
+        do {
+            file = try FileIO.decodeJSON(CheckpointConfigFile.self, from: path)
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
+        }
+        do {
+            try file.gpt.validate()
+        } catch {
+            throw CheckpointError(path: path, reason: "\(error)")
+        }
+        return file.gpt
+    }
+
+    /// Loads a checkpoint onto `backend`: the model with the saved parameters, and its tokenizer.
+    public static func load(from directory: String, backend: any Backend) throws -> (model: GPTModel, tokenizer: any Tokenizer) {
+        let root = normalized(directory)
+        guard FileIO.isDirectory(root) else {
+            throw CheckpointError(path: root, reason: FileManager.default.fileExists(atPath: root)
+                                  ? "not a directory" : "no such checkpoint directory")
+        }
+        let config = try readConfig(from: root)
+        let tokenizer = try TokenizerFile.load(from: root + "/" + TokenizerFile.fileName)
+        guard tokenizer.vocabularySize == config.vocabSize else {
+            throw CheckpointError(path: root, reason: "tokenizer has \(tokenizer.vocabularySize) tokens but config.json "
+                                  + "says vocabSize \(config.vocabSize)")
+        }
+        let weightsPath = root + "/" + weightsFileName
+        let layout = ParameterLayout(config)
+        let values = try parameterValues(from: try SafeTensors.read(weightsPath), config: config, layout: layout,
+                                         file: weightsPath)
+        let model = try GPTModel(config: config, backend: backend, seed: 0)
+        try model.loadParameterValues(values)
+        return (model, tokenizer)
+    }
+
+    // MARK: - Paths
+
+    /// `path` without trailing slashes ("/" stays "/").
+    public static func normalized(_ path: String) -> String {
+        var result = path
+        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
+        return result
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

@@ -1,0 +1,42 @@
+// A corpus ready to train on: its dataset (training and validation tokens, batches), the tokenizer
+// that made the tokens, and a name for messages. From a `gpt prepare` directory (memory-mapped), a
+// UTF-8 text file, or text in memory (both with a character tokenizer built from the text, the last
+// 10% held out for validation).
+
+import Tokenizers
+
+/// Tokens to train on and the tokenizer they came from.
+public struct TrainingCorpus {
+    /// The tokens, split into training and validation, and their batches.
+    public let dataset: any TrainingData
+    /// The tokenizer that produced `dataset`; a trained model's checkpoint carries it.
+    public let tokenizer: any Tokenizer
+    /// Names the corpus in messages: its path when it was loaded from one.
+    public let name: String
+
+    /// A corpus of tokens `tokenizer` made.
+    public init(dataset: any TrainingData, tokenizer: any Tokenizer, name: String) {
+        self.dataset = dataset
+        self.tokenizer = tokenizer
+        self.name = name
+    }
+
+    /// `text` tokenized by characters (the vocabulary is the characters it holds), windows of
+    /// `contextLength` tokens; the last 10% of the tokens are held out for validation.
+    public init(text: String, contextLength: Int, name: String = "text") throws {
+        let tokenizer = try CharTokenizer(corpus: text)
+        let dataset = try TextDataset(tokens: try tokenizer.encode(text), contextLength: contextLength)
+        self.init(dataset: dataset, tokenizer: tokenizer, name: name)
+    }
+
+    /// A directory written by `DataPreparation` (`gpt prepare`), memory-mapped, or else a UTF-8 text
+    /// file read as `init(text:contextLength:name:)` does.
+    public static func load(path: String, contextLength: Int) throws -> TrainingCorpus {
+        if FileIO.isDirectory(path) {
+            let prepared = try PreparedDataset(directory: path, contextLength: contextLength)
+            return TrainingCorpus(dataset: prepared, tokenizer: prepared.tokenizer, name: path)
+        }
+        let (dataset, tokenizer) = try TextDataset.loadCharacters(path: path, contextLength: contextLength)
+        return TrainingCorpus(dataset: dataset, tokenizer: tokenizer, name: path)
+    }
+}

@@ -1,0 +1,142 @@
+// ModelConfig: every architecture variant the one model graph supports, plus the named presets.
+// Codable so it round-trips through JSON config files and checkpoints (camelCase keys).
+
+/// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
+/// position scheme it uses.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    /// The normalisation before each sub-block and at the end.
+    public enum Norm: String, Codable, Sendable, CaseIterable {
+        /// LayerNorm: mean and variance, with gain and (when `bias`) bias (GPT-2).
+        case layer
+        /// RMSNorm: root mean square, gain only (Llama).
+        case rms
+    }
+
+    /// The FFN's activation.
+    public enum Activation: String, Codable, Sendable, CaseIterable {
+        /// max(0, x).
+        case relu
+        /// GELU, tanh approximation (GPT-2's gelu_new).
+        case gelu
+        /// SwiGLU: silu(gate) * up, with a gate and an up projection (Llama).
+        case swiglu
+    }
+
+    /// How positions enter the model.
+    public enum Positions: String, Codable, Sendable, CaseIterable {
+        /// A learned (T, C) table added to the token embeddings (GPT-2).
+        case learned
+        /// A fixed sinusoidal (T, C) table added to the token embeddings.
+        case sinusoidal
+        /// Rotary embeddings applied to queries and keys (Llama).
+        case rope
+    }
+
+    /// V: vocabulary size (char models: set from the tokenizer when training starts).
+    public var vocabSize: Int
+    /// Maximum sequence length T.
+    public var contextLength: Int
+    /// L: transformer blocks.
+    public var layers: Int
+    /// NH: attention heads.
+    public var heads: Int
+    /// C: embedding dimension (multiple of heads).
+    public var embeddingDim: Int
+    /// F: FFN hidden size (for SwiGLU: the gate/up width).
+    public var ffnDim: Int
+    /// LayerNorm or RMSNorm.
+    public var norm: Norm
+    /// The FFN's activation.
+    public var activation: Activation
+    /// Learned, sinusoidal or rotary positions.
+    public var positions: Positions
+    /// Output head shares the token embedding matrix.
+    public var tiedEmbeddings: Bool
+    /// Biases on linear layers and LayerNorm.
+    public var bias: Bool
+    /// Dropout probability on embeddings, attention output and FFN output (training only).
+    public var dropout: Float
+    /// Added to the variance (or mean square) before the square root in every norm.
+    public var normEpsilon: Float
+    /// RoPE base frequency.
+    public var ropeTheta: Float
+
+    /// A config; the defaults are GPT-2's choices (LayerNorm, GELU, learned positions, tied, biases).
+    public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, embeddingDim: Int,
+                ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
+                positions: Positions = .learned, tiedEmbeddings: Bool = true, bias: Bool = true,
+                dropout: Float = 0, normEpsilon: Float = 1e-5, ropeTheta: Float = 10_000) {
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.layers = layers
+        self.heads = heads
+        self.embeddingDim = embeddingDim
+        self.ffnDim = ffnDim
+        self.norm = norm
+        self.activation = activation
+        self.positions = positions
+        self.tiedEmbeddings = tiedEmbeddings
+        self.bias = bias
+        self.dropout = dropout
+        self.normEpsilon = normEpsilon
+        self.ropeTheta = ropeTheta
+    }
+
+    /// hs: per-head size.
+    public var headDim: Int { embeddingDim / heads }
+
+    /// Throws a one-line error naming the first inconsistent field.
+    public func validate() throws {
+        func fail(_ reason: String) -> ModelError { .invalidConfig(reason) }
+        if vocabSize < 1 { throw fail("vocabSize must be at least 1, got \(vocabSize)") }
+        if contextLength < 1 { throw fail("contextLength must be at least 1, got \(contextLength)") }
+        if layers < 1 { throw fail("layers must be at least 1, got \(layers)") }
+        if heads < 1 { throw fail("heads must be at least 1, got \(heads)") }
+        if embeddingDim < 1 || embeddingDim % heads != 0 {
+            throw fail("embeddingDim (\(embeddingDim)) must be a positive multiple of heads (\(heads))")
+        }
+        if ffnDim < 1 { throw fail("ffnDim must be at least 1, got \(ffnDim)") }
+        if positions == .rope && headDim % 2 != 0 {
+            throw fail("rope needs an even head size, got \(headDim)")
+        }
+        if positions == .sinusoidal && embeddingDim % 2 != 0 {
+            throw fail("sinusoidal positions need an even embeddingDim, got \(embeddingDim)")
+        }
+        if !(0..<1).contains(dropout) { throw fail("dropout must be in [0, 1), got \(dropout)") }
+        if !(normEpsilon > 0) { throw fail("normEpsilon must be positive, got \(normEpsilon)") }
+        if !(ropeTheta > 0) { throw fail("ropeTheta must be positive, got \(ropeTheta)") }
+    }
+}
+
+// MARK: - Presets
+
+extension ModelConfig {
+    /// Preset names, in the order `--help` lists them.
+    public static let presetNames = ["char-baby", "shakespeare-char", "lyrics-char", "gpt2-124m", "llama-350m"]
+
+    /// A named preset. Char presets carry a placeholder vocabulary that training replaces with the
+    /// tokenizer's size.
+    public static func preset(_ name: String) throws -> ModelConfig {
+        switch name {
+        case "char-baby":
+            return ModelConfig(vocabSize: 96, contextLength: 64, layers: 4, heads: 4, embeddingDim: 128,
+                               ffnDim: 512)
+        case "shakespeare-char":
+            return ModelConfig(vocabSize: 96, contextLength: 256, layers: 6, heads: 6, embeddingDim: 384,
+                               ffnDim: 1536, dropout: 0.2)
+        case "lyrics-char":
+            return ModelConfig(vocabSize: 96, contextLength: 128, layers: 6, heads: 6, embeddingDim: 252,
+                               ffnDim: 1008, activation: .relu, positions: .sinusoidal,
+                               tiedEmbeddings: false, dropout: 0.1)
+        case "gpt2-124m":
+            return ModelConfig(vocabSize: 50257, contextLength: 1024, layers: 12, heads: 12,
+                               embeddingDim: 768, ffnDim: 3072)
+        case "llama-350m":
+            return ModelConfig(vocabSize: 32000, contextLength: 2048, layers: 16, heads: 12,
+                               embeddingDim: 768, ffnDim: 3072, norm: .rms, activation: .swiglu,
+                               positions: .rope, tiedEmbeddings: true, bias: false, dropout: 0.1)
+        default:
+            throw ModelError.unknownPreset(name, known: presetNames)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// The memory a training run needs before it starts: parameters, gradients, AdamW's two moments
+// (all float32, P each) and the activations of one (B, T) micro-batch, so that a caller can refuse
+// a run that cannot fit on its device before it starts instead of failing mid-way.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Compute
+
+/// The bytes a training run needs on its device, by kind.
+public struct MemoryEstimate {
+    /// The flat parameter buffer.
+    public let parameterBytes: Int
+    /// The flat gradient buffer.
+    public let gradientBytes: Int
+    /// AdamW m and v.
+    public let optimizerBytes: Int
+    /// What the forward pass saves for the backward pass, for one micro-batch.
+    public let activationBytes: Int
+    /// B: sequences per micro-batch.
+    public let batch: Int
+    /// T: tokens per sequence.
+    public let length: Int
+
+    /// For `model` training on micro-batches of (B, T). KV caches are not counted: samples reuse
+    /// far less memory than a training micro-batch.
+    public init(model: GPTModel, batch: Int, length: Int) {
+        let floatBytes = model.layout.count * MemoryLayout<Float>.size
+        parameterBytes = floatBytes
+        gradientBytes = floatBytes
+        optimizerBytes = 2 * floatBytes
+        activationBytes = model.activationBytes(batch: batch, length: length)
+        self.batch = batch
+        self.length = length
+    }
+
+    /// All of it.
+    public var totalBytes: Int { parameterBytes + gradientBytes + optimizerBytes + activationBytes }
+
+    /// One line: the total and each part.
+    public var summary: String {
+        "memory estimate: \(Self.format(totalBytes)) (parameters \(Self.format(parameterBytes)), "
+            + "gradients \(Self.format(gradientBytes)), AdamW moments \(Self.format(optimizerBytes)), "
+            + "activations \(Self.format(activationBytes)) for \(batch) x \(length) tokens)"
+    }
+
+    /// The host's physical memory (sysconf), which is what CPU backends allocate from.
+    public static func physicalMemoryBytes() -> Int? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return nil }
+        return pages * pageSize
+    }
+
+    /// 1536 -> "1.5 KiB".
+    public static func format(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        guard unit > 0 else { return "\(bytes) B" }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) " + units[unit]
+    }
+}

@@ -1,0 +1,51 @@
+// Why a training run cannot start or go on: one line each, naming what was wrong and, where a
+// setting is the fix, which (in a run config's names; the CLI rewords those as flags).
+
+/// A training run that cannot start or go on.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss of `step` is not a number (NaN or infinite).
+    case diverged(step: Int, loss: Float)
+    /// The corpus was tokenized differently from the checkpoint being resumed.
+    case tokenizerMismatch(corpus: String, kind: String, vocabularySize: Int,
+                           checkpointKind: String, checkpointVocabularySize: Int)
+    /// The checkpoint being resumed already reached the run's `maxSteps`.
+    case alreadyFinished(checkpoint: String, step: Int, maxSteps: Int)
+    /// A resumed run changes a setting other than maxSteps, backend or device, so it would not
+    /// continue the run the checkpoint holds.
+    case changedOnResume(key: String)
+    /// The session is asked to stop at or before the step it starts from.
+    case stopsBeforeStart(stopAfter: Int, step: Int)
+    /// The output path exists and is a file.
+    case outputIsNotADirectory(path: String)
+    /// The output directory holds something other than a checkpoint and what a run keeps beside it.
+    case outputIsNotACheckpoint(path: String)
+    /// The sample prompt encodes to no tokens.
+    case emptySamplePrompt
+    /// The sample prompt cannot be encoded (e.g. a character the tokenizer does not know).
+    case unusableSamplePrompt(reason: String)
+
+    public var description: String {
+        switch self {
+        case let .diverged(step, loss):
+            return "training diverged at step \(step) (loss \(loss)); try a lower learningRate"
+        case let .tokenizerMismatch(corpus, kind, size, checkpointKind, checkpointSize):
+            return "\(corpus): its \(kind) tokenizer of \(size) tokens differs from the checkpoint's "
+                + "(\(checkpointKind), \(checkpointSize)); resume with the data the run was trained on"
+        case let .alreadyFinished(checkpoint, step, maxSteps):
+            return "\(checkpoint): the run already finished step \(step) of \(maxSteps); "
+                + "raise maxSteps to continue it"
+        case let .changedOnResume(key):
+            return "training.\(key) differs from the resumed checkpoint's; only maxSteps, backend and device may change"
+        case let .stopsBeforeStart(stopAfter, step):
+            return "stopping after step \(stopAfter) is not after the checkpoint's step \(step)"
+        case let .outputIsNotADirectory(path):
+            return "\(path): exists and is not a directory"
+        case let .outputIsNotACheckpoint(path):
+            return "\(path): exists and is not a checkpoint directory; choose another output directory"
+        case .emptySamplePrompt:
+            return "sample prompt: must not be empty"
+        case let .unusableSamplePrompt(reason):
+            return "sample prompt: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// The options every command that runs a backend shares, declared once here: --backend, --device and
+// --threads (BackendSelection), --seed and --config. Each is a function that makes a fresh option,
+// because options hold what the parser gave them.
+
+import Compute
+import GPT
+
+enum CommonOptions {
+    /// --backend NAME: a backend from the registry, or auto.
+    static func backend() -> Option<String> {
+        Option("backend", .text("NAME"), default: TrainingSettings().backend, help: "compute backend (see gpt backends)")
+    }
+
+    /// --device ID: which device of a backend that has several.
+    static func device() -> Option<String> {
+        Option("device", .text("ID"), help: "device index or name substring (OpenCL)")
+    }
+
+    /// --threads N: CPU threads of a CPU backend (and of other multi-threaded work).
+    static func threads() -> Option<Int> {
+        Option("threads", .integer(atLeast: 1), documentedDefault: "all", help: "CPU threads for CPU backends")
+    }
+
+    /// --seed S: everything random in a run derives from it.
+    static func seed() -> Option<UInt64> {
+        Option("seed", .seed, default: TrainingSettings().seed,
+               help: "seed of everything random: initial weights, batches, dropout, sampling")
+    }
+
+    /// --config: a model preset or a config file (see `loadRunConfig`).
+    static func config() -> Option<String> {
+        Option("config", .text("PRESET|FILE.json"), default: "char-baby",
+               help: "a preset (\(ModelConfig.presetNames.joined(separator: ", "))), a ModelConfig JSON, "
+                   + "or a run config JSON with \"model\"/\"training\" sections")
+    }
+}
+
+/// --backend, --device and --threads: which backend a command runs on, and on what.
+struct BackendSelection {
+    let backend: Option<String>
+    let device = CommonOptions.device()
+    let threads = CommonOptions.threads()
+
+    init(backend: Option<String> = CommonOptions.backend()) {
+        self.backend = backend
+    }
+
+    var all: [any AnyOption] { [backend, device, threads] }
+
+    /// What every backend is made with.
+    var backendOptions: BackendOptions { BackendOptions(device: device.given, threads: threads.given) }
+
+    /// The backend `name` names (default: --backend's).
+    func make(_ name: String? = nil) throws -> any Backend {
+        try backendRegistry.make(name ?? backend.value, options: backendOptions)
+    }
+}

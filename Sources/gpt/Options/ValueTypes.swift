@@ -1,0 +1,113 @@
+// The value types options are declared with: integers and numbers with their ranges, seeds, text
+// (plain or with the shell-friendly escapes), byte counts, lists of file names, and one generic
+// choice among fixed names. Each turns bad text into a phrase such as "expects an integer, got
+// 'x'", which the parser puts after the option's name.
+
+extension ValueType where Value == Int {
+    /// An integer of at least `minimum`.
+    static func integer(atLeast minimum: Int, placeholder: String = "N") -> ValueType {
+        ValueType(placeholder: placeholder) { text throws(InvalidValue) in
+            guard let value = Int(text) else { throw InvalidValue("expects an integer, got '\(text)'") }
+            guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(value)") }
+            return value
+        }
+    }
+
+    /// "123", "64K", "512M", "8G" (powers of 1024) as bytes.
+    static let byteCount = ValueType(placeholder: "BYTES") { text throws(InvalidValue) in
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text), scale = 1
+        if let last = text.last?.uppercased().first, let unit = units[last] {
+            digits = text.dropLast()
+            scale = unit
+        }
+        guard let value = Double(digits), value.isFinite, value > 0, value * Double(scale) < 9e18 else {
+            throw InvalidValue("expects a byte count such as 512M or 8G, got '\(text)'")
+        }
+        return Int(value * Double(scale))
+    }
+}
+
+extension ValueType where Value == Float {
+    /// A finite number in [minimum, limit).
+    static func number(atLeast minimum: Float, below limit: Float? = nil, placeholder: String = "X") -> ValueType {
+        ValueType(placeholder: placeholder) { text throws(InvalidValue) in
+            guard let value = Float(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
+            guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(text)") }
+            if let limit, value >= limit { throw InvalidValue("must be below \(limit), got \(text)") }
+            return value
+        }
+    }
+}
+
+extension ValueType where Value == Double {
+    /// A number strictly between 0 and 1, kept in double precision.
+    static let fraction = ValueType(placeholder: "F") { text throws(InvalidValue) in
+        guard let value = Double(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
+        guard value > 0 else { throw InvalidValue("must be above 0, got \(text)") }
+        guard value < 1 else { throw InvalidValue("must be below 1.0, got \(text)") }
+        return value
+    }
+}
+
+extension ValueType where Value == UInt64 {
+    static let seed = ValueType(placeholder: "S") { text throws(InvalidValue) in
+        guard let value = UInt64(text) else { throw InvalidValue("expects a non-negative integer, got '\(text)'") }
+        return value
+    }
+}
+
+extension ValueType where Value == String {
+    /// Any text.
+    static func text(_ placeholder: String) -> ValueType {
+        ValueType(placeholder: placeholder) { text in text }
+    }
+
+    /// Text with the escapes \n, \t and \\ turned into the characters they name (and printed back
+    /// with them, so help shows "\n" rather than a line break).
+    static func escapedText(_ placeholder: String) -> ValueType {
+        ValueType(placeholder: placeholder, parse: { text in unescape(text) }, describe: { escape($0) })
+    }
+}
+
+extension ValueType where Value == [String] {
+    /// File names, also comma-separated within one value; an empty one is an error.
+    static let files = ValueType(placeholder: "FILE...") { text throws(InvalidValue) in
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !names.contains(where: \.isEmpty) else { throw InvalidValue("has an empty file name") }
+        return names
+    }
+}
+
+/// One of a fixed set of names, each standing for a value: `--by op|shape`, `--cases
+/// standard|extended`. Help lists the names as the placeholder; a wrong name's error lists them.
+enum Choice {
+    static func of<Value: Sendable>(_ choices: [(name: String, value: Value)]) -> ValueType<Value> {
+        let names = choices.map(\.name)
+        let listed = names.count == 2 ? "\(names[0]) or \(names[1])" : names.joined(separator: ", ")
+        return ValueType(placeholder: names.joined(separator: "|"), parse: { text throws(InvalidValue) in
+            guard let match = choices.first(where: { $0.name == text }) else {
+                throw InvalidValue("expects \(listed), got '\(text)'")
+            }
+            return match.value
+        }, describe: { value in
+            choices.first { "\($0.value)" == "\(value)" }?.name ?? "\(value)"
+        })
+    }
+
+    /// The cases of an enum, by their raw values.
+    static func cases<Value: CaseIterable & RawRepresentable & Sendable>(of type: Value.Type) -> ValueType<Value>
+    where Value.RawValue == String {
+        of(Value.allCases.map { ($0.rawValue, $0) })
+    }
+
+    /// Names that stand for themselves.
+    static func names(_ names: [String]) -> ValueType<String> {
+        of(names.map { ($0, $0) })
+    }
+}
+
+/// `text` with backslashes, line breaks and tabs written as the escapes `unescape` reads.
+func escape(_ text: String) -> String {
+    text.replacing("\\", with: "\\\\").replacing("\n", with: "\\n").replacing("\t", with: "\\t")
+}

@@ -1,0 +1,125 @@
+// The synthetic training workload `gpt bench` and `gpt profile` run: the options that describe it
+// (backend, model config, batch, steps, seed), a model trained on random tokens (no corpus
+// needed: speed does not depend on the token values), and the matmul rig that times SGEMM at a
+// training step's shapes.
+
+import Compute
+import GPT
+
+/// The workload options bench and profile share; their step counts differ.
+struct WorkloadOptions {
+    let backend = BackendSelection()
+    let config = CommonOptions.config()
+    let steps: Option<Int>
+    let warmupSteps: Option<Int>
+    let batchSize = Option("batch-size", .integer(atLeast: 1, placeholder: "B"), default: 12, help: "sequences per step")
+    let vocab = Option("vocab", .integer(atLeast: 1, placeholder: "V"),
+                       documentedDefault: "65, tiny Shakespeare's, for char presets; else the config's",
+                       help: "vocabulary size")
+    let seed = CommonOptions.seed()
+
+    init(steps: Int, stepsHelp: String, warmupSteps: Int, warmupHelp: String) {
+        self.steps = Option("steps", .integer(atLeast: 1), default: steps, help: stepsHelp)
+        self.warmupSteps = Option("warmup-steps", .integer(atLeast: 0), default: warmupSteps, help: warmupHelp)
+    }
+
+    var all: [any AnyOption] { backend.all + [config, steps, warmupSteps, batchSize, vocab, seed] }
+
+    /// --config with --vocab applied (see `syntheticConfig`).
+    func modelConfig() throws -> ModelConfig { try syntheticConfig(config.value, vocab: vocab.given) }
+}
+
+/// The config to bench: a preset or a config file (a run config's model section), with the vocabulary a char corpus would give it
+/// (presets carry a placeholder) unless `--vocab` says otherwise.
+func syntheticConfig(_ value: String, vocab: Int?) throws -> ModelConfig {
+    var config = try loadRunConfig(value).model
+    let isCharPreset = ModelConfig.presetNames.contains(value) && value.contains("char")
+    if let vocab { config.vocabSize = vocab } else if isCharPreset { config.vocabSize = 65 }
+    return config
+}
+
+/// A model, its trainer and a few batches of random tokens (uniform over the vocabulary), cycled.
+/// Speed does not depend on the token values, so no corpus is needed.
+final class SyntheticWorkload {
+    let model: GPTModel
+    let trainer: Trainer
+    let batch: Int, length: Int
+    private let batches: [(tokens: [Int32], targets: [Int32])]
+    private var next = 0
+
+    init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64) throws {
+        self.batch = batch
+        length = config.contextLength
+        model = try GPTModel(config: config, backend: backend, seed: seed)
+        var settings = TrainingSettings()
+        settings.batchSize = batch
+        settings.seed = seed
+        settings.warmupSteps = 0
+        trainer = try Trainer(model: model, settings: settings)
+        var generator = SplitMix64(seed: CounterRNG.seed(seed, 0xBE7C))
+        let count = batch * length, v = Int32(config.vocabSize)
+        batches = (0..<4).map { _ in
+            let stream = (0...count).map { _ in Int32.random(in: 0..<v, using: &generator) }
+            return (Array(stream[0..<count]), Array(stream[1...count]))
+        }
+    }
+
+    /// One optimizer step on the next batch; throws when the loss is not finite.
+    func step() throws -> StepStats {
+        let item = batches[next % batches.count]
+        next += 1
+        let stats = try trainer.trainStep(tokens: item.tokens, targets: item.targets, batch: batch, length: length)
+        guard stats.loss.isFinite else { throw RuntimeError("training diverged (loss \(stats.loss))") }
+        return stats
+    }
+}
+
+/// Buffers big enough for every shape (inputs hold 0.01: no denormals, no overflow) and the calls.
+final class MatmulRig {
+    let backend: any Backend
+    let shapes: [FlopCount.MatmulShape]
+    private let a: Buffer, b: Buffer, c: Buffer
+
+    init(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws {
+        self.backend = backend
+        self.shapes = shapes
+        a = try backend.allocate(shapes.map { $0.m * $0.k }.max() ?? 1, .float32)
+        b = try backend.allocate(shapes.map { $0.k * $0.n }.max() ?? 1, .float32)
+        c = try backend.allocate(shapes.map { $0.m * $0.n }.max() ?? 1, .float32)
+        try backend.fill(a.all, with: 0.01)
+        try backend.fill(b.all, with: 0.01)
+        try backend.fill(c.all, with: 0)
+    }
+
+    /// One matmul of `shape` (queued; callers synchronize).
+    func call(_ shape: FlopCount.MatmulShape) throws {
+        try backend.matmul(c: c.view(offset: 0, count: shape.m * shape.n), a: a.view(offset: 0, count: shape.m * shape.k),
+                           b: b.view(offset: 0, count: shape.k * shape.n), m: shape.m, n: shape.n, k: shape.k,
+                           transposeA: shape.transposeA, transposeB: shape.transposeB, alpha: 1, beta: shape.beta)
+    }
+
+    /// Seconds of each timed call of `shape`: one untimed call, then calls until 0.1 s have passed
+    /// (at least 2, at most 50).
+    func time(_ shape: FlopCount.MatmulShape) throws -> [Double] {
+        try call(shape)
+        try backend.synchronize()
+        var times: [Double] = []
+        let start = ContinuousClock.now
+        repeat {
+            let callStart = ContinuousClock.now
+            try call(shape)
+            try backend.synchronize()
+            times.append(seconds(since: callStart))
+        } while times.count < 50 && (times.count < 2 || seconds(since: start) < 0.1)
+        return times
+    }
+
+    /// Every matmul of one training step, each shape `callsPerStep` times.
+    func replayStep() throws {
+        for shape in shapes {
+            for _ in 0..<shape.callsPerStep { try call(shape) }
+        }
+        try backend.synchronize()
+    }
+}
+
