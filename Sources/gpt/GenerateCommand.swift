@@ -16,9 +16,11 @@ struct GenerateOptions: OptionGroup {
     let sampling = SamplingSettings.options()
     let noKVCache = Option(onOff: "no-kv-cache", help: "recompute the whole window for every token (slow; for comparison)")
     let backend = BackendSelection()
+    let memoryLimit = CommonOptions.memoryLimit()
 
     var all: [any AnyOption] {
         [checkpoint, prompt, interactive, promptsFile, output] + sampling.options() + [noKVCache] + backend.all
+            + [memoryLimit]
     }
 }
 
@@ -37,7 +39,10 @@ let generateCommand = Command("generate", summary: "generate text from a checkpo
         throw UsageError(command: "generate", message: "--prompts-file and --output go together")
     }
     let backend = try options.backend.make()
-    let (model, tokenizer) = try Checkpoint.load(from: options.checkpoint.value, backend: backend)
+    let (model, tokenizer) = try Checkpoint.load(from: options.checkpoint.value, backend: backend) { config in
+        try checkMemory(try MemoryEstimate.inference(config), backend: backend, limit: options.memoryLimit.given,
+                        work: "the model", hint: "generate on a device with more memory")
+    }
     let useKVCache = !options.noKVCache.value
     if options.interactive.value {
         var session = InteractiveSession(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache)

@@ -21,8 +21,7 @@ struct TrainOptions: OptionGroup {
     let log = Option("log", .text("FILE.csv"), documentedDefault: "OUT/log.csv", help: "per-step CSV log")
     let stopAfter = Option("stop-after", .integer(atLeast: 1),
                            help: "end this session after step N with a resumable checkpoint (the schedule still spans --steps)")
-    let memoryLimit = Option("memory-limit", .byteCount, documentedDefault: "the device's memory",
-                             help: "refuse runs whose estimate exceeds this (e.g. 8G)")
+    let memoryLimit = CommonOptions.memoryLimit()
     let logEvery = Option("log-every", .integer(atLeast: 1), default: 50,
                           help: "steps between progress lines when stdout is not a terminal")
     let threads = CommonOptions.threads()

@@ -28,6 +28,9 @@ enum TrainingRun {
             try run(requested, invocation: invocation)
         } catch let error as TrainingError {
             throw RuntimeError(message(for: error))
+        } catch let error as MemoryError {
+            throw RuntimeError("the run \(error); use a smaller --batch-size (with --grad-accum to keep the batch), "
+                               + "fewer --eval-batches or a smaller model")
         }
     }
 
@@ -37,14 +40,14 @@ enum TrainingRun {
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
         let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
+        let limit = invocation.memoryLimit
         let loop = try invocation.resumeDirectory.map {
-            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend)
-        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend)
+            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend, memoryLimit: limit)
+        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit)
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
         printRun(loop, backend: backend, invocation: invocation)
-        try checkMemory(loop.memoryEstimate, backend: backend, limit: invocation.memoryLimit)
         let settings = loop.run.training
         print("steps: \(settings.maxSteps), batch \(settings.batchSize) x \(settings.gradientAccumulation) micro-batches "
               + "x \(loop.run.model.contextLength) tokens, lr \(Format.scientific(Double(settings.learningRate))), "
@@ -73,17 +76,6 @@ enum TrainingRun {
               + "(\(Format.grouped(data.trainTokenCount)) train, \(Format.grouped(data.validationTokenCount)) validation), "
               + "\(tokenizer.kind) tokenizer, vocabulary \(tokenizer.vocabularySize)")
         print(loop.memoryEstimate.summary)
-    }
-
-    /// Refuses a run whose estimate exceeds --memory-limit, else the device's memory (the host's
-    /// for CPU backends).
-    private static func checkMemory(_ estimate: MemoryEstimate, backend: any Backend, limit: Int?) throws {
-        guard let capacity = limit ?? backend.memoryCapacity ?? MemoryEstimate.physicalMemoryBytes(),
-              estimate.totalBytes > capacity else { return }
-        let device = limit != nil ? "--memory-limit" : "\(backend.name) (\(backend.deviceDescription))"
-        throw RuntimeError("the run needs about \(MemoryEstimate.format(estimate.totalBytes)) but \(device) holds "
-                           + "\(MemoryEstimate.format(capacity)); use a smaller --batch-size (with --grad-accum to keep "
-                           + "the batch) or a smaller model")
     }
 
     /// The CLI's side of the loop: a progress line per step, a line per evaluation, checkpoint and

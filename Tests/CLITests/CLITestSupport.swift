@@ -20,17 +20,24 @@ enum CLI {
     }()
 
     /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
-    /// buffers to fill up). `environment` entries are added to (or replace) the test's own.
+    /// buffers to fill up). `environment` entries are added to (or replace) the test's own. With
+    /// `virtualMemoryKiB` it runs under `ulimit -v`, so an allocation nothing checked fails at once
+    /// instead of growing into swap.
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
-                    environment: [String: String] = [:]) throws -> Run {
+                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         _ = FileManager.default.createFile(atPath: scratch + "/out", contents: nil)
         _ = FileManager.default.createFile(atPath: scratch + "/err", contents: nil)
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let virtualMemoryKiB {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -v \(virtualMemoryKiB) && exec \"$0\" \"$@\"", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

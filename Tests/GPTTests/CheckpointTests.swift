@@ -167,6 +167,43 @@ import Tokenizers
         }
     }
 
+    /// Issue 12, item 1: a config.json whose sizes imply far more parameters than the file holds
+    /// is refused before the model (or its flat parameter array) is allocated.
+    @Test(arguments: [("\"layers\" : 2", "\"layers\" : 100000"),
+                      ("\"contextLength\" : 8", "\"contextLength\" : 1000000000000000")])
+    func aConfigLargerThanItsWeightsIsRefusedBeforeAllocating(old: String, new: String) throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(try Self.model(Self.variants[0].1), tokenizer: Self.tokenizer, to: directory)
+        let url = URL(fileURLWithPath: directory + "/config.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
+        let backend = CountingBackend()
+        var admitted = false
+        #expect {
+            _ = try Checkpoint.load(from: directory, backend: backend) { _ in admitted = true }
+        } throws: { error in
+            "\(error)".contains("model.safetensors: invalid checkpoint: holds ") && "\(error)".contains("parameters")
+        }
+        #expect(!admitted && backend.allocatedBytes == 0)
+    }
+
+    @Test func loadingAsksBeforeAllocatingTheModel() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(try Self.model(Self.variants[0].1), tokenizer: Self.tokenizer, to: directory)
+        struct Refused: Error {}
+        let backend = CountingBackend()
+        #expect(throws: Refused.self) {
+            _ = try Checkpoint.load(from: directory, backend: backend) { config in
+                #expect(config == Self.variants[0].1)
+                throw Refused()
+            }
+        }
+        #expect(backend.allocatedBytes == 0)
+    }
+
     @Test func nonZeroBiasForABiasFreeModelIsRefused() throws {
         let config = Self.variants[1].1
         let model = try Self.model(config)

@@ -119,14 +119,18 @@ extension Checkpoint {
         func fail(_ reason: String) -> CheckpointError { CheckpointError(path: file, reason: reason) }
         var byName = [String: NamedTensor](minimumCapacity: tensors.count)
         for tensor in tensors { byName[tensor.name] = tensor }
-        var values = [Float](repeating: 0, count: layout.count)
+        // Every name and shape first: the flat buffer is allocated only for a file that fills it.
         for entry in layout.entries {
-            guard let tensor = byName.removeValue(forKey: entry.name) else {
+            guard let tensor = byName[entry.name] else {
                 throw fail("missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
             }
             guard tensor.shape == entry.huggingFaceShape else {
                 throw fail("tensor '\(entry.name)' has shape \(tensor.shape), but config.json implies \(entry.huggingFaceShape)")
             }
+        }
+        var values = [Float](repeating: 0, count: layout.count)
+        for entry in layout.entries {
+            guard let tensor = byName.removeValue(forKey: entry.name) else { continue }
             let ours = entry.huggingFaceTransposed
                 ? transpose(tensor.values, rows: entry.shape[1], columns: entry.shape[0]) : tensor.values
             values.replaceSubrange(entry.offset ..< entry.offset + entry.count, with: ours)

@@ -82,10 +82,12 @@ extension Checkpoint {
         }
     }
 
-    /// Loads a training checkpoint onto `backend`; any missing or inconsistent file is a one-line error.
-    public static func loadTraining(from directory: String, backend: any Backend) throws -> ResumePoint {
+    /// Loads a training checkpoint onto `backend`; any missing or inconsistent file is a one-line
+    /// error. `beforeAllocating` is called as `load` calls it.
+    public static func loadTraining(from directory: String, backend: any Backend,
+                                    beforeAllocating: (ModelConfig) throws -> Void = { _ in }) throws -> ResumePoint {
         let root = normalized(directory)
-        let (model, tokenizer) = try load(from: root, backend: backend)
+        let (model, tokenizer) = try load(from: root, backend: backend, beforeAllocating: beforeAllocating)
         for name in [runConfigFileName, optimizerFileName, TrainingState.fileName]
         where !FileManager.default.fileExists(atPath: root + "/" + name) {
             throw CheckpointError(path: root, reason: "no \(name): not a training checkpoint (cannot resume from it)")

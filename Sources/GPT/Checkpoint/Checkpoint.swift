@@ -124,7 +124,13 @@ public enum Checkpoint {
     }
 
     /// Loads a checkpoint onto `backend`: the model with the saved parameters, and its tokenizer.
-    public static func load(from directory: String, backend: any Backend) throws -> (model: GPTModel, tokenizer: any Tokenizer) {
+    /// Every file is checked against config.json before anything its sizes imply is allocated;
+    /// `beforeAllocating` is then called with the config (to refuse a model too large for the
+    /// device: see `MemoryEstimate`).
+    public static func load(from directory: String, backend: any Backend,
+                            beforeAllocating: (ModelConfig) throws -> Void = { _ in })
+        throws -> (model: GPTModel, tokenizer: any Tokenizer)
+    {
         let root = normalized(directory)
         guard FileIO.isDirectory(root) else {
             throw CheckpointError(path: root, reason: FileManager.default.fileExists(atPath: root)
@@ -137,9 +143,17 @@ public enum Checkpoint {
                                   + "says vocabSize \(config.vocabSize)")
         }
         let weightsPath = root + "/" + weightsFileName
-        let layout = ParameterLayout(config)
-        let values = try parameterValues(from: try SafeTensors.read(weightsPath), config: config, layout: layout,
+        let tensors = try SafeTensors.read(weightsPath)
+        // A config that implies more values than the file holds is refused before its layout is
+        // built or its parameters allocated (a corrupted "layers" or "contextLength").
+        let expected = try config.parameterCount(), held = tensors.reduce(0) { $0 + $1.values.count }
+        guard held >= expected else {
+            throw CheckpointError(path: weightsPath, reason: "holds \(held) values, but \(configFileName) describes a "
+                                  + "model of \(expected) parameters")
+        }
+        let values = try parameterValues(from: tensors, config: config, layout: ParameterLayout(config),
                                          file: weightsPath)
+        try beforeAllocating(config)
         let model = try GPTModel(config: config, backend: backend, seed: 0)
         try model.loadParameterValues(values)
         return (model, tokenizer)

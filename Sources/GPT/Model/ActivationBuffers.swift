@@ -44,6 +44,7 @@ struct ActivationBuffers {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
         let up = config.activation == .swiglu ? 2 * f : f
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
+        _ = try config.activationFloatCount(tokens: n)  // the products below cannot overflow
         capacity = n
         layers = l
         tokens = try backend.allocate(n, .int32)
@@ -73,15 +74,6 @@ struct ActivationBuffers {
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)
         scalar = try floats(1)
-    }
-
-    /// Floats needed for a token capacity, for memory estimates.
-    static func floatCount(config: ModelConfig, capacity n: Int) -> Int {
-        let c = config.embeddingDim, l = config.layers, f = config.ffnDim
-        let up = config.activation == .swiglu ? 2 * f : f
-        let perLayer = n * (c * 6 + 4 + config.heads + up + f)
-        let rest = n * (c * 2 + 4 + config.vocabSize) + n * (c * 6 + up + f) + 1
-        return l * perLayer + rest
     }
 }
 

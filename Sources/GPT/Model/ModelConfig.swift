@@ -105,6 +105,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if !(0..<1).contains(dropout) { throw fail("dropout must be in [0, 1), got \(dropout)") }
         if !(normEpsilon > 0) { throw fail("normEpsilon must be positive, got \(normEpsilon)") }
         if !(ropeTheta > 0) { throw fail("ropeTheta must be positive, got \(ropeTheta)") }
+        // Sizes from a file may multiply past 64 bits: refuse them here, before anything is sized.
+        do {
+            _ = try parameterCount()
+            _ = try activationFloatCount(tokens: contextLength)
+            _ = try kvCacheFloatCount()
+        } catch {
+            throw fail(error.description)
+        }
     }
 }
 

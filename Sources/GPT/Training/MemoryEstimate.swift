@@ -1,61 +1,100 @@
-// The memory a training run needs before it starts: parameters, gradients, AdamW's two moments
-// (all float32, P each) and the activations of one (B, T) micro-batch, so that a caller can refuse
-// a run that cannot fit on its device before it starts instead of failing mid-way.
+// The memory a command needs before it allocates anything, from sizes alone (ModelConfig+Sizes,
+// overflow-checked): for training, parameters, gradients, AdamW's two moments and the activations
+// of one (B, T) micro-batch plus the token batches held on the host; for generation, the model,
+// one window's activations, the KV cache and the host copies a checkpoint is loaded through; for a
+// benchmark, whatever buffers it lists. `check(_:)` refuses an estimate above a `MemoryBudget`
+// (MemoryBudget.swift), so a run that cannot fit fails with one line before it starts instead of
+// being killed, or trapping on a failed allocation, part way.
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Compute
 
-/// The bytes a training run needs on its device, by kind.
-public struct MemoryEstimate {
-    /// The flat parameter buffer.
-    public let parameterBytes: Int
-    /// The flat gradient buffer.
-    public let gradientBytes: Int
-    /// AdamW m and v.
-    public let optimizerBytes: Int
-    /// What the forward pass saves for the backward pass, for one micro-batch.
-    public let activationBytes: Int
-    /// B: sequences per micro-batch.
-    public let batch: Int
-    /// T: tokens per sequence.
-    public let length: Int
+/// The bytes a command needs, by part.
+public struct MemoryEstimate: Sendable, Equatable {
+    /// One kind of buffer and its bytes.
+    public struct Part: Sendable, Equatable {
+        /// What it holds, as the summary line names it ("parameters", "AdamW moments", ...).
+        public let name: String
+        /// Its size.
+        public let bytes: Int
 
-    /// For `model` training on micro-batches of (B, T). KV caches are not counted: samples reuse
-    /// far less memory than a training micro-batch.
-    public init(model: GPTModel, batch: Int, length: Int) {
-        let floatBytes = model.layout.count * MemoryLayout<Float>.size
-        parameterBytes = floatBytes
-        gradientBytes = floatBytes
-        optimizerBytes = 2 * floatBytes
-        activationBytes = model.activationBytes(batch: batch, length: length)
-        self.batch = batch
-        self.length = length
+        /// A part of `bytes` bytes.
+        public init(_ name: String, bytes: Int) {
+            self.name = name
+            self.bytes = bytes
+        }
     }
 
-    /// All of it.
-    public var totalBytes: Int { parameterBytes + gradientBytes + optimizerBytes + activationBytes }
+    /// Every part, in the order the summary lists them.
+    public let parts: [Part]
+    /// Their sum.
+    public let totalBytes: Int
+
+    /// The sum of `parts`, checked for overflow.
+    public init(_ parts: [Part]) throws(SizeOverflow) {
+        self.parts = parts
+        totalBytes = try CheckedSize.sum(parts.map(\.bytes), of: "the memory estimate")
+    }
+
+    /// Float32 (or int32) elements as bytes.
+    public static func floats(_ count: Int, _ what: String) throws(SizeOverflow) -> Part {
+        Part(what, bytes: try CheckedSize.product(count, 4, of: what))
+    }
+
+    /// Training `config` with `settings`: the flat parameter, gradient and two AdamW buffers (P
+    /// floats each), the activations of one micro-batch of B × T tokens, and the token batches
+    /// the host holds (a step's K micro-batches, and the fixed evaluation batches of both splits).
+    public static func training(_ config: ModelConfig, settings: TrainingSettings) throws(SizeOverflow)
+        -> MemoryEstimate
+    {
+        let p = try config.parameterCount(), b = settings.batchSize, t = config.contextLength
+        let tokens = try CheckedSize.product(b, t, of: "a batch of \(b) x \(t) tokens")
+        // Each batch is tokens and targets; K micro-batches per step, evalBatches per split.
+        let batches = try CheckedSize.product(
+            2, tokens, try CheckedSize.sum([settings.gradientAccumulation, settings.evalBatches, settings.evalBatches],
+                                of: "the batches"),
+            of: "\(settings.gradientAccumulation) micro-batches and 2 x \(settings.evalBatches) evaluation batches of "
+                + "\(b) x \(t) tokens")
+        return try MemoryEstimate([
+            try floats(p, "parameters"), try floats(p, "gradients"),
+            try floats(try CheckedSize.product(2, p, of: "AdamW moments"), "AdamW moments"),
+            try floats(try config.activationFloatCount(tokens: tokens), "activations for \(b) x \(t) tokens"),
+            try floats(batches, "token batches"),
+        ])
+    }
+
+    /// Generating with `config` (one sequence): the model's parameters and gradients (a model
+    /// always has both), the activations of one window of T tokens (recomputing without the KV
+    /// cache), the KV cache, and the two host copies of the parameters a checkpoint is read into.
+    public static func inference(_ config: ModelConfig) throws(SizeOverflow) -> MemoryEstimate {
+        let p = try config.parameterCount()
+        return try MemoryEstimate([
+            try floats(p, "parameters"), try floats(p, "gradients"),
+            try floats(try config.activationFloatCount(tokens: config.contextLength),
+                       "activations for 1 x \(config.contextLength) tokens"),
+            try floats(try config.kvCacheFloatCount(), "KV cache"),
+            try floats(try CheckedSize.product(2, p, of: "the loaded parameters"), "checkpoint loading"),
+        ])
+    }
 
     /// One line: the total and each part.
     public var summary: String {
-        "memory estimate: \(Self.format(totalBytes)) (parameters \(Self.format(parameterBytes)), "
-            + "gradients \(Self.format(gradientBytes)), AdamW moments \(Self.format(optimizerBytes)), "
-            + "activations \(Self.format(activationBytes)) for \(batch) x \(length) tokens)"
+        "memory estimate: \(Self.format(totalBytes)) ("
+            + parts.map { "\($0.name) \(Self.format($0.bytes))" }.joined(separator: ", ") + ")"
     }
 
-    /// The host's physical memory (sysconf), which is what CPU backends allocate from.
-    public static func physicalMemoryBytes() -> Int? {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return nil }
-        return pages * pageSize
+    /// Throws when the estimate exceeds `budget` (nil: nothing to check against).
+    public func check(_ budget: MemoryBudget?) throws(MemoryError) {
+        guard let budget, totalBytes > budget.bytes else { return }
+        throw MemoryError(needed: totalBytes, budget: budget)
     }
 
     /// 1536 -> "1.5 KiB".
     public static func format(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024 && unit < units.count - 1 {
             value /= 1024

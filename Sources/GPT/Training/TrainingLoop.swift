@@ -40,16 +40,24 @@ public final class TrainingLoop {
     public private(set) var state: TrainingState
     /// The checkpoint this run resumed, if it did.
     public let resumedFrom: String?
+    /// The memory the run needs; checked against the device before anything was allocated.
+    public let memoryEstimate: MemoryEstimate
     /// AdamW's moments from the resumed checkpoint, restored when the trainer is made.
     private let savedMoments: (first: [Float], second: [Float])?
     private var trainer: Trainer?
 
-    /// A fresh run of `run` on `corpus`: parameters initialised from the training seed.
-    public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend) throws {
+    /// A fresh run of `run` on `corpus`: parameters initialised from the training seed. Refused
+    /// with a `MemoryError`, before anything is allocated, when its memory estimate exceeds
+    /// `memoryLimit` bytes (nil: the device's memory, see `MemoryBudget`).
+    public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend, memoryLimit: Int? = nil) throws {
         var effective = run
         effective.model.vocabSize = corpus.tokenizer.vocabularySize
         if let dropout = run.training.dropout { effective.model.dropout = dropout }
+        try effective.model.validate()
         try effective.training.validate()
+        let estimate = try MemoryEstimate.training(effective.model, settings: effective.training)
+        try estimate.check(MemoryBudget.of(backend, limit: memoryLimit))
+        memoryEstimate = estimate
         self.run = effective
         self.corpus = corpus
         model = try GPTModel(config: effective.model, backend: backend, seed: effective.training.seed)
@@ -61,10 +69,18 @@ public final class TrainingLoop {
 
     /// Continues the training checkpoint in `directory` exactly: its parameters, AdamW moments,
     /// step and data position. `run` is the checkpoint's run.json, where only maxSteps, backend
-    /// and device may differ; `corpus` must be tokenized as the run's was.
-    public init(resuming directory: String, run: RunConfig, corpus: TrainingCorpus, backend: any Backend) throws {
-        let point = try Checkpoint.loadTraining(from: directory, backend: backend)
+    /// and device may differ; `corpus` must be tokenized as the run's was. The memory estimate is
+    /// checked as for a fresh run, once the checkpoint's files are, before the model is allocated.
+    public init(resuming directory: String, run: RunConfig, corpus: TrainingCorpus, backend: any Backend,
+                memoryLimit: Int? = nil) throws {
+        var estimate: MemoryEstimate?
+        let point = try Checkpoint.loadTraining(from: directory, backend: backend) { config in
+            let needed = try MemoryEstimate.training(config, settings: run.training)
+            try needed.check(MemoryBudget.of(backend, limit: memoryLimit))
+            estimate = needed
+        }
         try Self.checkResumable(point, directory: directory, run: run, corpus: corpus)
+        memoryEstimate = estimate!  // set before loadTraining allocated the model
         self.run = run
         self.corpus = corpus
         model = point.model
@@ -98,10 +114,6 @@ public final class TrainingLoop {
         }
     }
 
-    /// The memory the run needs (check it against the device before `train` allocates the optimizer).
-    public var memoryEstimate: MemoryEstimate {
-        MemoryEstimate(model: model, batch: run.training.batchSize, length: run.model.contextLength)
-    }
 
     /// Trains until maxSteps, `output.stopAfter` or the interrupt hook, whichever comes first, and
     /// ends with a resumable checkpoint in `output.directory`.

@@ -1,0 +1,78 @@
+// Issue 12, items 1-6: sizes from checkpoints, configs and flags never crash `gpt` or make it
+// allocate what it did not estimate first. Each test is one item's reproduction: the command must
+// now end with one line on stderr (exit 1 for a runtime refusal, 64 for a flag out of range), and
+// the runs that used to abort on a failed allocation run under `ulimit -v` to prove nothing big
+// was allocated before the refusal.
+
+import Foundation
+import Testing
+
+@Suite struct CLIResourceTests {
+    static func scratch(_ name: String) throws -> String {
+        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A copy of the fixture checkpoint whose config.json has `old` replaced by `new`.
+    static func checkpoint(replacing old: String, with new: String) throws -> String {
+        let copy = try scratch("checkpoint") + "/ck"
+        try FileManager.default.copyItem(atPath: Fixture.shared.checkpoint, toPath: copy)
+        let url = URL(fileURLWithPath: copy + "/config.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
+        return copy
+    }
+
+    /// A bare ModelConfig file: char-baby's sizes with `layers`.
+    static func modelConfig(layers: Int, embeddingDim: Int = 128) throws -> String {
+        let path = try scratch("config") + "/big.json"
+        try """
+            {"vocabSize": 1, "contextLength": 64, "layers": \(layers), "heads": 4, "embeddingDim": \(embeddingDim), "ffnDim": 512,
+             "norm": "layer", "activation": "gelu", "positions": "learned", "tiedEmbeddings": true,
+             "bias": true, "dropout": 0, "normEpsilon": 1e-5, "ropeTheta": 10000}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func expectOneLine(_ run: Run, status: Int32, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderrLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        for fragment in fragments {
+            #expect(run.stderr.contains(fragment), "\(run.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Item 1: config.json saying far more layers (or a far longer context) than the weights hold.
+    @Test(arguments: [("\"layers\" : 1", "\"layers\" : 100000"),
+                      ("\"contextLength\" : 16", "\"contextLength\" : 1000000000000000")])
+    func generateRefusesAConfigLargerThanItsWeights(old: String, new: String) throws {
+        let checkpoint = try Self.checkpoint(replacing: old, with: new)
+        let run = try CLI.run(["generate", "--checkpoint", checkpoint, "--backend", "reference"],
+                              virtualMemoryKiB: 4_000_000)
+        Self.expectOneLine(run, status: 1, "model.safetensors: invalid checkpoint: holds ", "describes a model of")
+    }
+
+    /// Item 1: the memory estimate runs before the model is allocated, against --memory-limit too.
+    @Test func generateChecksTheMemoryEstimateFirst() throws {
+        let run = try CLI.run(["generate", "--checkpoint", Fixture.shared.checkpoint, "--backend", "reference",
+                               "--memory-limit", "1K"])
+        Self.expectOneLine(run, status: 1, "gpt generate: the model needs about ", "but --memory-limit holds 1.0 KiB")
+        #expect(run.stdout.isEmpty)
+    }
+
+    /// Item 2: a ModelConfig of 100000 layers (or a huge embeddingDim) is refused by the estimate,
+    /// and 1000 layers (2.4 GB) is refused under a 3 GB address-space limit instead of aborting.
+    @Test(arguments: [(100_000, 128, nil), (4, 1_000_000, nil), (1000, 128, 3_000_000)] as [(Int, Int, Int?)])
+    func trainRefusesAModelTooLargeBeforeAllocatingIt(layers: Int, embeddingDim: Int, limitKiB: Int?) throws {
+        let config = try Self.modelConfig(layers: layers, embeddingDim: embeddingDim)
+        let out = try Self.scratch("big-train") + "/out"
+        let start = Date()
+        let run = try CLI.run(["train", "--data", Fixture.shared.corpus, "--config", config, "--backend", "reference",
+                               "--out", out], virtualMemoryKiB: limitKiB ?? 4_000_000)
+        Self.expectOneLine(run, status: 1, "gpt train: the run needs about ", " holds ")
+        #expect(Date().timeIntervalSince(start) < 60)
+        #expect(!run.stdout.contains("step 1/"))
+    }
+}
