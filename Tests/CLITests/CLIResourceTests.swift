@@ -75,4 +75,37 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 60)
         #expect(!run.stdout.contains("step 1/"))
     }
+
+    /// Item 3: counts past the int32 range are usage errors at the flag; counts within it that
+    /// need too much memory are refused by the estimate (micro-batches and evaluation batches are
+    /// held on the host, so they count).
+    @Test(arguments: [
+        (["--batch-size", "100000000000000"], 64, "--batch-size must be at most 2147483647, got 100000000000000"),
+        (["--grad-accum", "9223372036854775807"], 64, "--grad-accum must be at most 2147483647"),
+        (["--eval-batches", "9223372036854775807"], 64, "--eval-batches must be at most 2147483647"),
+        (["--grad-accum", "100000000000"], 64, "--grad-accum must be at most 2147483647, got 100000000000"),
+        (["--eval-batches", "1000000000000"], 64, "--eval-batches must be at most 2147483647"),
+        (["--steps", "99999999999999999999999"], 64, "--steps must be at most 2147483647, got 99999999999999999999999"),
+        (["--threads", "9223372036854775807"], 64, "--threads must be at most 4096"),
+        (["--batch-size", "2000000000"], 1, "the run needs about"),
+        (["--grad-accum", "2000000000"], 1, "the run needs about"),
+        (["--eval-batches", "2000000000"], 1, "the run needs about"),
+    ] as [([String], Int32, String)])
+    func hugeCountsAreRefusedBeforeAnythingIsComputed(flags: [String], status: Int32, expected: String) throws {
+        let out = try Self.scratch("huge-flags") + "/out"
+        let run = try CLI.run(["train", "--data", Fixture.shared.corpus, "--config", Fixture.shared.tinyConfig,
+                               "--backend", "reference", "--out", out] + flags, virtualMemoryKiB: 4_000_000)
+        Self.expectOneLine(run, status: status, expected)
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+    }
+
+    /// Item 3: the same bound for counts in a run config file.
+    @Test func hugeCountsInARunConfigAreRefused() throws {
+        let directory = try Self.scratch("huge-config")
+        try #"{"training": {"evalBatches": 3000000000}}"#.write(toFile: directory + "/run.json", atomically: true,
+                                                               encoding: .utf8)
+        let run = try CLI.run(["train", "--data", Fixture.shared.corpus, "--config", directory + "/run.json",
+                               "--out", directory + "/out"])
+        Self.expectOneLine(run, status: 1, "training.evalBatches must be at most 2147483647, got 3000000000")
+    }
 }

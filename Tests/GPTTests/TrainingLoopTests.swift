@@ -150,6 +150,44 @@ import Tokenizers
         }
     }
 
+    /// Issue 12, item 3: a state file whose batch count the run could not have drawn (resuming
+    /// would skip 10^15 batches: an endless skip) or whose time is not a number is refused.
+    @Test(arguments: [("\"batchesConsumed\" : 6", "\"batchesConsumed\" : 1000000000000000", "batchesConsumed"),
+                      ("\"step\" : 3", "\"step\" : 4000000000", "step must be in"),
+                      ("\"elapsedSeconds\" : ", "\"elapsedSeconds\" : -1, \"x\" : ", "elapsedSeconds")])
+    func aStateFileOutOfRangeIsRefused(old: String, new: String, expected: String) throws {
+        let directory = Self.scratch("state")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 3))
+        let path = directory + "/" + TrainingState.fileName
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        } throws: { error in
+            "\(error)".contains(TrainingState.fileName) && "\(error)".contains(expected)
+        }
+    }
+
+    /// Issue 12, item 3: generating a huge number of tokens reserves nothing up front.
+    @Test func aHugeTokenCountIsNotReservedUpFront() throws {
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        struct Enough: Error {}
+        for cached in [true, false] {
+            var sampler = try Sampler(temperature: 0, seed: 1)
+            var count = 0
+            #expect(throws: Enough.self) {
+                try Generator(model: loop.model, useKVCache: cached).generate(prompt: [1], maxTokens: Int.max,
+                                                                              sampler: &sampler) { _ in
+                    count += 1
+                    if count == 3 { throw Enough() }
+                }
+            }
+        }
+    }
+
     @Test func anOutputDirectoryThatIsNotACheckpointIsRefusedBeforeTraining() throws {
         let directory = Self.scratch("occupied")
         defer { try? FileManager.default.removeItem(atPath: directory) }

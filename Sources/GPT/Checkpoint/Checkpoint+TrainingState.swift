@@ -112,8 +112,18 @@ extension Checkpoint {
             throw CheckpointError(path: statePath, reason: "format version \(state.formatVersion) is not supported "
                                   + "(expected \(TrainingState.currentVersion))")
         }
-        guard state.step >= 0, state.batchesConsumed >= 0 else {
-            throw CheckpointError(path: statePath, reason: "step and batchesConsumed must be >= 0")
+        guard (0...CheckedSize.countLimit).contains(state.step), state.batchesConsumed >= 0 else {
+            throw CheckpointError(path: statePath, reason: "step must be in 0...\(CheckedSize.countLimit) and "
+                                  + "batchesConsumed at least 0, got \(state.step) and \(state.batchesConsumed)")
+        }
+        // Resuming skips batchesConsumed batches of the stream: a count the run could not have drawn
+        // would be a wrong position (or an endless skip).
+        guard state.batchesConsumed == state.step * run.training.gradientAccumulation else {
+            throw CheckpointError(path: statePath, reason: "batchesConsumed \(state.batchesConsumed) is not step "
+                                  + "\(state.step) x gradientAccumulation \(run.training.gradientAccumulation)")
+        }
+        guard state.elapsedSeconds.isFinite, state.elapsedSeconds >= 0 else {
+            throw CheckpointError(path: statePath, reason: "elapsedSeconds must be a number >= 0, got \(state.elapsedSeconds)")
         }
         let optimizerPath = root + "/" + optimizerFileName
         let tensors = try SafeTensors.read(optimizerPath)

@@ -53,7 +53,7 @@ public struct Generator {
         let context = model.config.contextLength
         var window = Array(prompt.suffix(context))
         var generated: [Int32] = []
-        generated.reserveCapacity(maxTokens)
+        generated.reserveCapacity(min(maxTokens, 1 << 16))  // maxTokens may be huge
         for _ in 0..<maxTokens {
             try model.forward(tokens: window, targets: nil, batch: 1, length: window.count)
             let next = try sampler.sample(try model.logits(row: window.count - 1), recent: window)
@@ -72,7 +72,7 @@ public struct Generator {
         var window = Array(prompt.suffix(context))
         var logits = try model.forwardCached(tokens: window, cache: cache)
         var generated: [Int32] = []
-        generated.reserveCapacity(maxTokens)
+        generated.reserveCapacity(min(maxTokens, 1 << 16))  // maxTokens may be huge
         for index in 0..<maxTokens {
             let next = try sampler.sample(logits, recent: window)
             generated.append(next)

@@ -16,6 +16,10 @@ public struct SizeOverflow: Error, CustomStringConvertible, Equatable {
 
 /// Overflow-checked products and sums of sizes.
 public enum CheckedSize {
+    /// The largest count a flag or a config file may give (batch size, steps, micro-batches, ...):
+    /// the int32 range backends index with. Products of such counts are then checked here.
+    public static let countLimit = Int(Int32.max)
+
     /// The product of `factors`; throws naming `what` when it does not fit in an `Int`.
     public static func product(_ factors: Int..., of what: @autoclosure () -> String) throws(SizeOverflow) -> Int {
         try product(factors, of: what())

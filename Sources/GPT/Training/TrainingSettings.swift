@@ -81,5 +81,14 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if checkpointInterval < 0 { throw fail("checkpointInterval must be >= 0, got \(checkpointInterval)") }
         if sampleInterval < 0 { throw fail("sampleInterval must be >= 0, got \(sampleInterval)") }
         if sampleTokens < 0 { throw fail("sampleTokens must be >= 0, got \(sampleTokens)") }
+        // Counts from a file get the flags' bound, so no product of them can overflow.
+        let counts: [(String, Int)] = [
+            ("batchSize", batchSize), ("gradientAccumulation", gradientAccumulation), ("warmupSteps", warmupSteps),
+            ("maxSteps", maxSteps), ("evalInterval", evalInterval), ("evalBatches", evalBatches),
+            ("checkpointInterval", checkpointInterval), ("sampleInterval", sampleInterval), ("sampleTokens", sampleTokens),
+        ]
+        if let (key, value) = counts.first(where: { $0.1 > CheckedSize.countLimit }) {
+            throw fail("\(key) must be at most \(CheckedSize.countLimit), got \(value)")
+        }
     }
 }

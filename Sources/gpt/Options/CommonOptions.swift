@@ -18,7 +18,9 @@ enum CommonOptions {
 
     /// --threads N: CPU threads of a CPU backend (and of other multi-threaded work).
     static func threads() -> Option<Int> {
-        Option("threads", .integer(atLeast: 1), documentedDefault: "all", help: "CPU threads for CPU backends")
+        // More threads than any machine has cores only cost thread start-ups; the bound keeps the
+        // parallel loops' chunk counts (threads x chunks per thread) far from overflowing.
+        Option("threads", .integer(atLeast: 1, atMost: 4096), documentedDefault: "all", help: "CPU threads for CPU backends")
     }
 
     /// --seed S: everything random in a run derives from it.

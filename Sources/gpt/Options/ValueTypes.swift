@@ -3,12 +3,25 @@
 // choice among fixed names. Each turns bad text into a phrase such as "expects an integer, got
 // 'x'", which the parser puts after the option's name.
 
+import GPT
+
 extension ValueType where Value == Int {
-    /// An integer of at least `minimum`.
-    static func integer(atLeast minimum: Int, placeholder: String = "N") -> ValueType {
+    /// An integer in minimum...maximum; by default at most `CheckedSize.countLimit`, so that no
+    /// count from the command line can overflow the sizes computed from it.
+    static func integer(atLeast minimum: Int, atMost maximum: Int = CheckedSize.countLimit,
+                        placeholder: String = "N") -> ValueType {
         ValueType(placeholder: placeholder) { text throws(InvalidValue) in
-            guard let value = Int(text) else { throw InvalidValue("expects an integer, got '\(text)'") }
+            guard let value = Int(text) else {
+                // Digits beyond Int's range are still a number: say which bound it passes.
+                let digits = text.drop { $0 == "-" || $0 == "+" }
+                if !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) {
+                    throw InvalidValue(text.hasPrefix("-") ? "must be at least \(minimum), got \(text)"
+                                       : "must be at most \(maximum), got \(text)")
+                }
+                throw InvalidValue("expects an integer, got '\(text)'")
+            }
             guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(value)") }
+            guard value <= maximum else { throw InvalidValue("must be at most \(maximum), got \(value)") }
             return value
         }
     }
