@@ -1,6 +1,7 @@
 // `gpt prepare`: tokenize text files into a prepared data directory (train.bin, val.bin,
-// tokenizer.json, meta.json) that `gpt train --data DIR` memory-maps. Streams its input, so corpora
-// larger than memory work; shows progress per phase (reading, training the tokenizer, encoding).
+// tokenizer.json, meta.json) that `gpt train --data DIR` reads window by window. Streams its input,
+// so corpora larger than memory work; shows progress per phase (reading, training the tokenizer,
+// encoding).
 
 import GPT
 

@@ -1,5 +1,5 @@
-// `gpt train`: train a model on a prepared data directory (gpt prepare: memory-mapped tokens and
-// their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
+// `gpt train`: train a model on a prepared data directory (gpt prepare: token files read window by
+// window, and their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
 // --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change).

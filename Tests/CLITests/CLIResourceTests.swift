@@ -108,4 +108,36 @@ import Testing
                                "--out", directory + "/out"])
         Self.expectOneLine(run, status: 1, "training.evalBatches must be at most 2147483647, got 3000000000")
     }
+
+    /// Item 4: truncating train.bin under a running trainer (it used to die of SIGBUS with nothing
+    /// saved) stops it with one line naming the file, after a checkpoint `generate` can use.
+    @Test func truncatingTheDataUnderATrainerSavesAndFails() throws {
+        let directory = try Self.scratch("truncate")
+        let data = directory + "/data", out = directory + "/out"
+        let prepare = try CLI.run(["prepare", "--input", Fixture.shared.corpus, "--tokenizer", "char", "--out", data])
+        #expect(prepare.status == 0, "\(prepare.stderr)")
+        for name in ["stdout", "stderr"] { _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: nil) }
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["train", "--data", data, "--config", Fixture.shared.tinyConfig, "--backend", "reference",
+                             "--steps", "100000", "--batch-size", "2", "--eval-batches", "1", "--log-every", "1",
+                             "--out", out]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stdout"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stderr"))
+        try process.run()
+        func read(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(120)
+        while !read("stdout").contains("step 3/") && process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(truncate(data + "/train.bin", 1000) == 0)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }  // fail, don't hang
+        process.waitUntilExit()
+        let errors = read("stderr")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(errors)")
+        #expect(errors.split(separator: "\n").count == 1 && errors.contains("train.bin: the file shrank while in use"),
+                "\(errors)")
+        #expect(read("stdout").contains("before the data error below) saved to \(out)"), "\(read("stdout"))")
+        let generate = try CLI.run(["generate", "--checkpoint", out, "--backend", "reference", "--max-tokens", "5"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+    }
 }

@@ -5,9 +5,13 @@
 
 import Compute
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GPT
 import ReferenceBackend
 import Testing
+import TestSupport
 import Tokenizers
 
 @Suite struct TrainingLoopTests {
@@ -84,7 +88,7 @@ import Tokenizers
         // best/ holds the best model: its validation loss, evaluated afresh, is the best one.
         let (model, _) = try Checkpoint.load(from: directory + "/best", backend: ReferenceBackend())
         let trainer = try Trainer(model: model, settings: loop.run.training)
-        let batches = loop.corpus.dataset.validationBatches(batchSize: 2, count: 1).map { ($0.tokens, $0.targets) }
+        let batches = try loop.corpus.dataset.validationBatches(batchSize: 2, count: 1).map { ($0.tokens, $0.targets) }
         #expect(try trainer.evaluate(batches, batch: 2, length: 8) == best)
     }
 
@@ -148,6 +152,29 @@ import Tokenizers
             _ = try TrainingLoop(resuming: directory, run: longer, corpus: try Self.corpus(), backend: ReferenceBackend())
                 .train(output: TrainingOutput(directory: directory, stopAfter: 2))
         }
+    }
+
+    /// Issue 12, item 4: a token file truncated while the run reads it ends the run with the
+    /// file's error, after a resumable checkpoint of the last completed step.
+    @Test func aTruncatedTokenFileSavesTheRunBeforeFailing() throws {
+        let text = RandomText.temporaryPath("loop-text") + ".txt", prepared = Self.scratch("prepared")
+        let directory = Self.scratch("truncated")
+        defer { for path in [text, prepared, directory] { try? FileManager.default.removeItem(atPath: path) } }
+        try String(repeating: Self.text, count: 20).write(toFile: text, atomically: true, encoding: .utf8)
+        try DataPreparation.prepare(PreparationOptions(inputs: [text], tokenizerKind: "char", outputDirectory: prepared))
+        let corpus = try TrainingCorpus.load(path: prepared, contextLength: 8)
+        let loop = try TrainingLoop(run: try Self.run(), corpus: corpus, backend: ReferenceBackend())
+        var reasons: [CheckpointReason] = []
+        var hooks = TrainingHooks()
+        hooks.step = { report in
+            if report.step == 2 { _ = truncate(prepared + "/" + PreparedMetadata.trainFileName, 6) }
+        }
+        hooks.checkpoint = { _, reason, _ in reasons.append(reason) }
+        #expect(throws: TokenFileError.self) { _ = try loop.train(output: TrainingOutput(directory: directory), hooks: hooks) }
+        #expect(reasons == [.dataUnreadable])
+        let point = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        #expect(point.state.step == 2 && point.state.batchesConsumed == 4)
+        #expect(try Self.lossColumns(directory).count == 3)  // header and steps 1, 2
     }
 
     /// Issue 12, item 3: a state file whose batch count the run could not have drawn (resuming

@@ -1,5 +1,5 @@
 // A corpus ready to train on: its dataset (training and validation tokens, batches), the tokenizer
-// that made the tokens, and a name for messages. From a `gpt prepare` directory (memory-mapped), a
+// that made the tokens, and a name for messages. From a `gpt prepare` directory (read window by window), a
 // UTF-8 text file, or text in memory (both with a character tokenizer built from the text, the last
 // 10% held out for validation).
 
@@ -29,8 +29,8 @@ public struct TrainingCorpus {
         self.init(dataset: dataset, tokenizer: tokenizer, name: name)
     }
 
-    /// A directory written by `DataPreparation` (`gpt prepare`), memory-mapped, or else a UTF-8 text
-    /// file read as `init(text:contextLength:name:)` does.
+    /// A directory written by `DataPreparation` (`gpt prepare`), read window by window, or else a
+    /// UTF-8 text file read as `init(text:contextLength:name:)` does.
     public static func load(path: String, contextLength: Int) throws -> TrainingCorpus {
         if FileIO.isDirectory(path) {
             let prepared = try PreparedDataset(directory: path, contextLength: contextLength)

@@ -55,6 +55,9 @@ public enum CheckpointReason: Sendable, Equatable {
     case stopAfter
     /// The run reached maxSteps.
     case final
+    /// A token file could no longer be read (`TokenFileError`): the last completed step is saved
+    /// before the error is thrown.
+    case dataUnreadable
 }
 
 /// The calls a training loop makes as it goes; every one is optional.

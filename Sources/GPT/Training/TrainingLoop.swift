@@ -123,7 +123,14 @@ public final class TrainingLoop {
         var finalValidationLoss: Float?
         var interrupted = false
         while state.step < session.lastStep {
-            let report = try session.step(&state)
+            let report: TrainingStepReport
+            do {
+                report = try session.step(&state)
+            } catch let error as TokenFileError {
+                // The data failed before the step touched the model: keep what the run has done.
+                try save(session, reason: .dataUnreadable, hooks: hooks)
+                throw error
+            }
             hooks.step(report)
             var validationLoss: Float?
             if let evaluation = try session.evaluateIfDue(&state) {

@@ -44,10 +44,10 @@ struct TrainingSession {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         logWriter = try Self.openLog(output.logPath ?? directory + "/" + TrainingLoop.logFileName, loop: loop)
         let dataset = loop.corpus.dataset
-        validationBatches = dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
+        validationBatches = try dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
             .map(\.pair)
-        trainEvaluationBatches = dataset.trainingEvaluationBatches(batchSize: settings.batchSize,
-                                                                   count: settings.evalBatches).map(\.pair)
+        trainEvaluationBatches = try dataset.trainingEvaluationBatches(batchSize: settings.batchSize,
+                                                                       count: settings.evalBatches).map(\.pair)
         batches = dataset.trainingBatches(batchSize: settings.batchSize, seed: CounterRNG.seed(settings.seed, 0xDA7A))
         batches.skip(batches: loop.state.batchesConsumed)
     }
@@ -74,10 +74,12 @@ struct TrainingSession {
         return try TrainingLog.Writer(path: path, resumeStep: loop.resumedFrom != nil ? loop.state.step : nil)
     }
 
-    /// One optimizer step on the next K micro-batches; `state` counts it.
+    /// One optimizer step on the next K micro-batches; `state` counts it. A token file that can no
+    /// longer be read throws its `TokenFileError` before the model is touched.
     mutating func step(_ state: inout TrainingState) throws -> TrainingStepReport {
         let step = state.step + 1, accumulation = settings.gradientAccumulation
-        let micro = (0..<accumulation).map { _ in batches.next()!.pair }  // the stream is endless
+        var micro: [(tokens: [Int32], targets: [Int32])] = []
+        for _ in 0..<accumulation { micro.append(try batches.next().pair) }
         let start = ContinuousClock.now
         let stats = try trainer.trainStep(microBatches: micro, batch: batchSize, length: length)
         let seconds = secondsSince(start)
