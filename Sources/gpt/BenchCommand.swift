@@ -40,8 +40,11 @@ let benchCommand = Command("bench",
     let names = [workload.backend.backend.value] + (options.compare.given.map { [$0] } ?? [])
     let plugins = try names.map { try backendRegistry.resolve($0) }
 
-    let flops = FlopCount(config: config)
     let length = config.contextLength
+    let rows = try CheckedSize.product(batch, length, of: "a batch of \(batch) x \(length) tokens")
+    let flops = FlopCount(config: config)
+    let estimate = try SyntheticWorkload.memoryEstimate(config: config, batch: batch)
+        .adding(try MatmulRig.memoryEstimate(shapes: flops.matmulShapes(rows: rows)))
     print("config: \(describe(config))")
     print("batch: \(batch) x \(length) = \(Format.grouped(batch * length)) tokens per step (random tokens); "
           + "\(warmup) warm-up + \(steps) timed steps")
@@ -50,6 +53,8 @@ let benchCommand = Command("bench",
     for plugin in plugins {
         let backend = try plugin.make(workload.backend.backendOptions)
         print("backend: \(backend.name) (\(backend.deviceDescription))")
+        try checkMemory(estimate, backend: backend, limit: workload.memoryLimit.given, work: "the benchmark",
+                        hint: "use a smaller --batch-size or --config")
         results.append(try runBench(backend: backend, config: config, batch: batch, steps: steps, warmup: warmup,
                                     seed: workload.seed.value))
     }

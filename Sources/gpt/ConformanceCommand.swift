@@ -30,8 +30,9 @@ struct ConformanceOptions: OptionGroup {
     let csv = Option("csv", .text("FILE"), help: "also write every result to FILE as CSV")
     let cases = Option("cases", Choice.cases(of: CaseSet.self), default: .standard,
                        help: "standard (what swift test runs) or extended (adds model-sized shapes; slow on reference)")
+    let memoryLimit = CommonOptions.memoryLimit()
 
-    var all: [any AnyOption] { backends.all + [op, csv, cases] }
+    var all: [any AnyOption] { backends.all + [op, csv, cases, memoryLimit] }
 }
 
 let conformanceCommand = Command("conformance",
@@ -51,6 +52,11 @@ func runConformance(_ options: ConformanceOptions, registry: BackendRegistry) th
     let names = try conformanceBackendNames(options.backends.backend.value, registry: registry)
     let backends = try names.map { try registry.make($0, options: options.backends.backendOptions) }
     let oracle = ReferenceBackend(threads: options.backends.threads.given)
+    let estimate = try Catalogue.memoryEstimate(of: cases)
+    for backend in backends + [oracle] {
+        try checkMemory(estimate, backend: backend, limit: options.memoryLimit.given, work: "running the conformance cases",
+                        hint: "run fewer with --op or --cases standard")
+    }
 
     print("oracle: \(oracle.name) (\(oracle.deviceDescription))")
     for backend in backends { print("backend: \(backend.name) (\(backend.deviceDescription))") }

@@ -32,6 +32,8 @@ let profileCommand = Command("profile",
     print("config: \(describe(config))")
     print("backend: \(backend.name) (\(backend.deviceDescription))")
     print("batch: \(batch) x \(config.contextLength) tokens (random); \(warmup) warm-up + \(steps) profiled steps")
+    try checkMemory(try SyntheticWorkload.memoryEstimate(config: config, batch: batch), backend: backend,
+                    limit: workload.memoryLimit.given, work: "the profiled run", hint: "use a smaller --batch-size or --config")
     let synthetic = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: workload.seed.value)
     for _ in 0..<warmup { _ = try synthetic.step() }
     let (report, markers) = try profileSteps(synthetic, steps: steps, grouping: options.grouping.value)

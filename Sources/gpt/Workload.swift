@@ -1,7 +1,7 @@
 // The synthetic training workload `gpt bench` and `gpt profile` run: the options that describe it
 // (backend, model config, batch, steps, seed), a model trained on random tokens (no corpus
 // needed: speed does not depend on the token values), and the matmul rig that times SGEMM at a
-// training step's shapes.
+// training step's shapes; each with the memory estimate checked before it is allocated.
 
 import Compute
 import GPT
@@ -17,13 +17,14 @@ struct WorkloadOptions {
                        documentedDefault: "65, tiny Shakespeare's, for char presets; else the config's",
                        help: "vocabulary size")
     let seed = CommonOptions.seed()
+    let memoryLimit = CommonOptions.memoryLimit()
 
     init(steps: Int, stepsHelp: String, warmupSteps: Int, warmupHelp: String) {
         self.steps = Option("steps", .integer(atLeast: 1), default: steps, help: stepsHelp)
         self.warmupSteps = Option("warmup-steps", .integer(atLeast: 0), default: warmupSteps, help: warmupHelp)
     }
 
-    var all: [any AnyOption] { backend.all + [config, steps, warmupSteps, batchSize, vocab, seed] }
+    var all: [any AnyOption] { backend.all + [config, steps, warmupSteps, batchSize, vocab, seed, memoryLimit] }
 
     /// --config with --vocab applied (see `syntheticConfig`).
     func modelConfig() throws -> ModelConfig { try syntheticConfig(config.value, vocab: vocab.given) }
@@ -46,6 +47,12 @@ final class SyntheticWorkload {
     let batch: Int, length: Int
     private let batches: [(tokens: [Int32], targets: [Int32])]
     private var next = 0
+
+    /// What `init` allocates: a model and its trainer for micro-batches of `batch` sequences, and
+    /// the random batches (four, plus the stream they are cut from).
+    static func memoryEstimate(config: ModelConfig, batch: Int) throws -> MemoryEstimate {
+        try MemoryEstimate.training(config, batch: batch, heldBatches: 5)
+    }
 
     init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64) throws {
         self.batch = batch
@@ -79,6 +86,15 @@ final class MatmulRig {
     let backend: any Backend
     let shapes: [FlopCount.MatmulShape]
     private let a: Buffer, b: Buffer, c: Buffer
+
+    /// The three buffers `init` allocates: the largest A, B and C of `shapes`.
+    static func memoryEstimate(shapes: [FlopCount.MatmulShape]) throws -> [MemoryEstimate.Part] {
+        let largest = { (what: String, sizes: [(Int, Int)]) throws -> MemoryEstimate.Part in
+            try MemoryEstimate.floats(try sizes.map { try CheckedSize.product($0.0, $0.1, of: what) }.max() ?? 1, what)
+        }
+        return [try largest("SGEMM A", shapes.map { ($0.m, $0.k) }), try largest("SGEMM B", shapes.map { ($0.k, $0.n) }),
+                try largest("SGEMM C", shapes.map { ($0.m, $0.n) })]
+    }
 
     init(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws {
         self.backend = backend

@@ -140,4 +140,20 @@ import Testing
         let generate = try CLI.run(["generate", "--checkpoint", out, "--backend", "reference", "--max-tokens", "5"])
         #expect(generate.status == 0, "\(generate.stderr)")
     }
+
+    /// Item 5: bench, profile and conformance estimate their memory before allocating it.
+    @Test(arguments: [
+        (["bench", "--config", "gpt2-124m", "--batch-size", "100000"], 1, "gpt bench: the benchmark needs about "),
+        (["bench", "--op", "matmul", "--shape", "100000,100000,100000"], 1,
+         "gpt bench: --op matmul --shape 100000,100000,100000 needs about "),
+        (["bench", "--op", "attention", "--shape", "99999,99,999,99"], 1, "--op attention --shape 99999,99,999,99 needs about "),
+        (["bench", "--op", "attention-backward", "--shape", "1,1,1,1", "--memory-limit", "63"], 1, "needs about 64 B but --memory-limit holds 63 B"),
+        (["bench", "--op", "matmul", "--shape", "3000000000,1,1"], 64, "--shape values must be in 1...2147483647"),
+        (["profile", "--config", "gpt2-124m", "--batch-size", "100000"], 1, "gpt profile: the profiled run needs about "),
+        (["conformance", "--memory-limit", "1K"], 1, "gpt conformance: running the conformance cases needs about "),
+    ] as [([String], Int32, String)])
+    func benchProfileAndConformanceEstimateFirst(arguments: [String], status: Int32, expected: String) throws {
+        let run = try CLI.run(arguments + ["--backend", "reference"], virtualMemoryKiB: 4_000_000)
+        Self.expectOneLine(run, status: status, expected)
+    }
 }

@@ -44,20 +44,26 @@ public struct MemoryEstimate: Sendable, Equatable {
         Part(what, bytes: try CheckedSize.product(count, 4, of: what))
     }
 
-    /// Training `config` with `settings`: the flat parameter, gradient and two AdamW buffers (P
-    /// floats each), the activations of one micro-batch of B × T tokens, and the token batches
-    /// the host holds (a step's K micro-batches, and the fixed evaluation batches of both splits).
+    /// Training `config` with `settings`: a micro-batch of B × T tokens, with the host holding a
+    /// step's K micro-batches and the fixed evaluation batches of both splits.
     public static func training(_ config: ModelConfig, settings: TrainingSettings) throws(SizeOverflow)
         -> MemoryEstimate
     {
-        let p = try config.parameterCount(), b = settings.batchSize, t = config.contextLength
+        let held = try CheckedSize.sum([settings.gradientAccumulation, settings.evalBatches, settings.evalBatches],
+                                       of: "\(settings.gradientAccumulation) micro-batches and 2 x "
+                                           + "\(settings.evalBatches) evaluation batches")
+        return try training(config, batch: settings.batchSize, heldBatches: held)
+    }
+
+    /// Training `config` on micro-batches of B = `batch` sequences of T tokens: the flat parameter,
+    /// gradient and two AdamW buffers (P floats each), one micro-batch's activations, and
+    /// `heldBatches` batches (tokens and targets, B × T each) on the host.
+    public static func training(_ config: ModelConfig, batch b: Int, heldBatches: Int) throws(SizeOverflow)
+        -> MemoryEstimate
+    {
+        let p = try config.parameterCount(), t = config.contextLength
         let tokens = try CheckedSize.product(b, t, of: "a batch of \(b) x \(t) tokens")
-        // Each batch is tokens and targets; K micro-batches per step, evalBatches per split.
-        let batches = try CheckedSize.product(
-            2, tokens, try CheckedSize.sum([settings.gradientAccumulation, settings.evalBatches, settings.evalBatches],
-                                of: "the batches"),
-            of: "\(settings.gradientAccumulation) micro-batches and 2 x \(settings.evalBatches) evaluation batches of "
-                + "\(b) x \(t) tokens")
+        let batches = try CheckedSize.product(2, tokens, heldBatches, of: "\(heldBatches) batches of \(b) x \(t) tokens")
         return try MemoryEstimate([
             try floats(p, "parameters"), try floats(p, "gradients"),
             try floats(try CheckedSize.product(2, p, of: "AdamW moments"), "AdamW moments"),
@@ -65,6 +71,9 @@ public struct MemoryEstimate: Sendable, Equatable {
             try floats(batches, "token batches"),
         ])
     }
+
+    /// This estimate with `more` parts added.
+    public func adding(_ more: [Part]) throws(SizeOverflow) -> MemoryEstimate { try MemoryEstimate(parts + more) }
 
     /// Generating with `config` (one sequence): the model's parameters and gradients (a model
     /// always has both), the activations of one window of T tokens (recomputing without the KV
