@@ -40,6 +40,34 @@ public enum FileIO {
         }
     }
 
+    /// Opens `path` for reading: it must be a regular file (a pipe or a device may never end, and
+    /// its size is unknown). Returns the descriptor, which the caller closes.
+    public static func openRegularFile(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)  // a FIFO must not block the open itself
+        guard descriptor >= 0 else {
+            switch errno {
+            case ENOENT: throw FileError(path: path, reason: "no such file")
+            case EISDIR: throw FileError(path: path, reason: "is a directory, expected a file")
+            default: throw systemError(path, "cannot open")
+            }
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let error = systemError(path, "cannot read")
+            close(descriptor)
+            throw error
+        }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            close(descriptor)
+            let what = kind == S_IFDIR ? "is a directory" : kind == S_IFIFO ? "is a pipe (FIFO)"
+                : kind == S_IFCHR ? "is a character device" : kind == S_IFSOCK ? "is a socket" : "is not a regular file"
+            throw FileError(path: path, reason: "\(what), expected a regular file")
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        return descriptor
+    }
+
     /// Whether `path` names an existing directory (following symbolic links).
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()

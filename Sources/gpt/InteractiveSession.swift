@@ -2,7 +2,8 @@
 // \\ allowed) whose completion streams to stdout; a line starting with ':' is a command that changes
 // a setting (`:temperature 0.7`, `:top-k 40`, ...: gpt generate's sampling flags, declared once),
 // shows them (`:settings`, `:help`) or leaves (`:quit`; end of input leaves too). A bad command or
-// prompt gets one line on stderr and the loop goes on.
+// prompt gets one line on stderr and the loop goes on; a line longer than LineReader's bound (stdin
+// with no newline in sight) ends the session with an error.
 
 import GPT
 import Tokenizers
@@ -42,9 +43,21 @@ struct InteractiveSession {
     /// Runs until `:quit` or end of input.
     mutating func run() throws {
         let showPrompt = isatty(STDIN_FILENO) == 1  // no "> " in piped transcripts
+        var reader = LineReader(descriptor: STDIN_FILENO, name: "stdin")
         while true {
             if showPrompt { Console.write("> ") }
-            guard let line = readLine(strippingNewline: true) else { break }
+            guard let next = try reader.next() else { break }
+            let line: String
+            switch next {
+            case let .text(text):
+                line = text
+            case .invalidUTF8:
+                Console.error("stdin: line \(reader.lineNumber) is not valid UTF-8 text; skipped")
+                continue
+            case .tooLong:
+                throw RuntimeError("stdin: line \(reader.lineNumber) runs past \(reader.limit) bytes without a newline; "
+                                   + "a prompt is one line")
+            }
             if line.hasPrefix(":") {
                 if try !command(line) { break }
                 continue

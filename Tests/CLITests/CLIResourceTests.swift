@@ -156,4 +156,26 @@ import Testing
         let run = try CLI.run(arguments + ["--backend", "reference"], virtualMemoryKiB: 4_000_000)
         Self.expectOneLine(run, status: status, expected)
     }
+
+    /// Item 6: stdin without a newline (`< /dev/zero`) used to grow one line until the kernel
+    /// killed gpt at 21 GB; a line past the bound now ends the session with one line.
+    @Test func interactiveInputWithoutANewlineIsBounded() throws {
+        let run = try CLI.run(["generate", "--checkpoint", Fixture.shared.checkpoint, "--backend", "reference",
+                               "--interactive"], virtualMemoryKiB: 4_000_000, standardInput: "/dev/zero")
+        Self.expectOneLine(run, status: 1, "gpt generate: stdin: line 1 runs past 1048576 bytes without a newline")
+    }
+
+    /// Item 6: in a prompts file such a line is skipped with its number and the rest still run.
+    @Test func anOverlongPromptLineIsSkippedWithItsNumber() throws {
+        let directory = try Self.scratch("long-prompt")
+        let prompts = directory + "/prompts.txt"
+        try (String(repeating: "ROMEO ", count: 200_000) + "\nJULIET:\n").write(toFile: prompts, atomically: true, encoding: .utf8)
+        let run = try CLI.run(["generate", "--checkpoint", Fixture.shared.checkpoint, "--backend", "reference",
+                               "--max-tokens", "3", "--prompts-file", prompts, "--output", directory + "/out.txt"],
+                              virtualMemoryKiB: 4_000_000)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("prompts.txt:1: skipped: longer than 1048576 bytes"), "\(run.stderr)")
+        let output = try String(contentsOfFile: directory + "/out.txt", encoding: .utf8)
+        #expect(output.hasPrefix("=== prompt 2 ===\nJULIET:") && !output.contains("=== prompt 1 ==="))
+    }
 }

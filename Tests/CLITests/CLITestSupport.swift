@@ -22,9 +22,10 @@ enum CLI {
     /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
     /// buffers to fill up). `environment` entries are added to (or replace) the test's own. With
     /// `virtualMemoryKiB` it runs under `ulimit -v`, so an allocation nothing checked fails at once
-    /// instead of growing into swap.
+    /// instead of growing into swap. `standardInput` is a file to read stdin from.
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
-                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil) throws -> Run {
+                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil,
+                    standardInput: String? = nil) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -42,6 +43,7 @@ enum CLI {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let standardInput { process.standardInput = FileHandle(forReadingAtPath: standardInput) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))
         try process.run()
