@@ -68,6 +68,25 @@ public enum FileIO {
         return descriptor
     }
 
+    /// Creates the directory `path` and any missing parents (an existing directory is fine), with
+    /// errors that say why: a read-only file system, a parent that is a file, no permission.
+    public static func makeDirectory(_ path: String) throws {
+        guard !path.isEmpty else { throw FileError(path: path, reason: "an empty path is not a directory name") }
+        if isDirectory(path) { return }
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component
+            if isDirectory(current) { continue }
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                if errno == ENOTDIR { throw FileError(path: path, reason: "cannot create directory: a parent is not a directory") }
+                throw systemError(path, "cannot create directory")
+            }
+            guard isDirectory(current) else {
+                throw FileError(path: path, reason: "cannot create directory: \(current) exists and is not a directory")
+            }
+        }
+    }
+
     /// Whether `path` names an existing directory (following symbolic links).
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()

@@ -106,5 +106,5 @@ private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
         throw UsageError(command: "train",
                          message: "--\(setting.name) cannot change on --resume; only --steps, --backend and --device may")
     }
-    return try RunConfig.load(path: Checkpoint.normalized(resume) + "/" + Checkpoint.runConfigFileName)
+    return try RunConfig.load(path: Checkpoint.filePath(Checkpoint.runConfigFileName, in: resume))
 }

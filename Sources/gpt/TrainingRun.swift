@@ -28,6 +28,8 @@ enum TrainingRun {
             try run(requested, invocation: invocation)
         } catch let error as TrainingError {
             throw RuntimeError(message(for: error))
+        } catch let error as CheckpointLockError {
+            throw RuntimeError("--out \(error)")
         } catch let error as MemoryError {
             throw RuntimeError("the run \(error); use a smaller --batch-size (with --grad-accum to keep the batch), "
                                + "fewer --eval-batches or a smaller model")
@@ -39,6 +41,10 @@ enum TrainingRun {
             device: requested.training.device, threads: invocation.threads))
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
+        // Before anything is loaded: a second trainer on this --out is refused at once, and an
+        // interrupted save there is finished or undone before the run reads the checkpoint.
+        let lock = try CheckpointLock(output)
+        for note in lock.recovered { print(note) }
         let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
         let limit = invocation.memoryLimit
         let loop = try invocation.resumeDirectory.map {
@@ -60,7 +66,7 @@ enum TrainingRun {
         Interrupt.install()
         defer { Interrupt.uninstall() }
         let summary = try loop.train(output: TrainingOutput(directory: output, logPath: invocation.logPath,
-                                                            stopAfter: invocation.stopAfter),
+                                                            stopAfter: invocation.stopAfter, lock: lock),
                                      hooks: hooks(progress: progress))
         printSummary(summary, maxSteps: settings.maxSteps, dataPath: invocation.dataPath)
     }
@@ -133,7 +139,10 @@ enum TrainingRun {
         case let .outputIsNotADirectory(path):
             return "--out \(path): exists and is not a directory"
         case let .outputIsNotACheckpoint(path):
-            return "--out \(path): exists and is not a checkpoint directory; choose another --out"
+            return "--out \(path): holds files a checkpoint would replace but is not a checkpoint directory; "
+                + "choose another --out"
+        case let .logIsACheckpointFile(path):
+            return "--log \(path): the log cannot take the place of a file the checkpoint writes; choose another --log"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty (--sample-prompt)"
         default:

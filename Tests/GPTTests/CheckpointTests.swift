@@ -52,7 +52,7 @@ import Tokenizers
         #expect(try loaded.parameterValues().map(\.bitPattern) == original.parameterValues().map(\.bitPattern))
         #expect(try Self.logits(loaded).map(\.bitPattern) == Self.logits(original).map(\.bitPattern))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(files == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(files == [".gpt-manifest.json", "config.json", "model.safetensors", "tokenizer.json"])
     }
 
     @Test func huggingFaceNamesShapesAndConfig() throws {
@@ -101,7 +101,7 @@ import Tokenizers
         #expect(hf["attention_bias"] as? Bool == false && hf["tie_word_embeddings"] as? Bool == true)
     }
 
-    @Test func replacingKeepsOnlyTheNewCheckpointAndRefusesOtherDirectories() throws {
+    @Test func replacingKeepsOnlyTheNewCheckpointAndRefusesOthersFiles() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try Self.model(Self.variants[0].1, seed: 1), second = try Self.model(Self.variants[0].1, seed: 2)
@@ -112,12 +112,14 @@ import Tokenizers
         let parent = (directory as NSString).deletingLastPathComponent, base = (directory as NSString).lastPathComponent
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).filter { $0.hasPrefix(base) } == [base])
 
+        // A file of a checkpoint's name that no save wrote is someone else's: refused, untouched.
         let other = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: other) }
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        try "keep me".write(toFile: other + "/notes.txt", atomically: true, encoding: .utf8)
+        try "not weights".write(toFile: other + "/model.safetensors", atomically: true, encoding: .utf8)
         #expect(throws: CheckpointError.self) { try Checkpoint.save(first, tokenizer: Self.tokenizer, to: other) }
-        #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
+        #expect(try String(contentsOfFile: other + "/model.safetensors", encoding: .utf8) == "not weights")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other) == ["model.safetensors"])
     }
 
     /// Saves a valid checkpoint, lets `damage` break it, and returns the load error's message.

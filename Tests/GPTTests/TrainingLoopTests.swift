@@ -215,16 +215,16 @@ import Tokenizers
         }
     }
 
-    @Test func anOutputDirectoryThatIsNotACheckpointIsRefusedBeforeTraining() throws {
+    @Test func anOutputDirectoryHoldingSomeoneElsesCheckpointNamesIsRefusedBeforeTraining() throws {
         let directory = Self.scratch("occupied")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "keep me".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
+        try "{}".write(toFile: directory + "/tokenizer.json", atomically: true, encoding: .utf8)  // a prepared data directory's
         let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
         #expect(throws: TrainingError.outputIsNotACheckpoint(path: directory)) {
             _ = try loop.train(output: TrainingOutput(directory: directory))
         }
         #expect(loop.state.step == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["notes.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["tokenizer.json"])
     }
 }

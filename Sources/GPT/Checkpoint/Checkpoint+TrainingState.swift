@@ -78,7 +78,7 @@ extension Checkpoint {
     public static func isResumable(_ directory: String) -> Bool {
         let root = normalized(directory)
         return [runConfigFileName, optimizerFileName, TrainingState.fileName].allSatisfy {
-            FileManager.default.fileExists(atPath: root + "/" + $0)
+            FileManager.default.fileExists(atPath: filePath($0, in: root))
         }
     }
 
@@ -89,19 +89,19 @@ extension Checkpoint {
         let root = normalized(directory)
         let (model, tokenizer) = try load(from: root, backend: backend, beforeAllocating: beforeAllocating)
         for name in [runConfigFileName, optimizerFileName, TrainingState.fileName]
-        where !FileManager.default.fileExists(atPath: root + "/" + name) {
+        where !FileManager.default.fileExists(atPath: filePath(name, in: root)) {
             throw CheckpointError(path: root, reason: "no \(name): not a training checkpoint (cannot resume from it)")
         }
         let run: RunConfig
         do {
-            run = try RunConfig.load(path: root + "/" + runConfigFileName)
+            run = try RunConfig.load(path: filePath(runConfigFileName, in: root))
         } catch let error as RunConfigError {
             throw CheckpointError(path: root, reason: error.description)
         }
         guard run.model == model.config else {
             throw CheckpointError(path: root, reason: "\(runConfigFileName)'s model section does not match \(configFileName)")
         }
-        let statePath = root + "/" + TrainingState.fileName
+        let statePath = filePath(TrainingState.fileName, in: root)
         let state: TrainingState
         do {
             state = try FileIO.decodeJSON(TrainingState.self, from: statePath)
@@ -125,7 +125,7 @@ extension Checkpoint {
         guard state.elapsedSeconds.isFinite, state.elapsedSeconds >= 0 else {
             throw CheckpointError(path: statePath, reason: "elapsedSeconds must be a number >= 0, got \(state.elapsedSeconds)")
         }
-        let optimizerPath = root + "/" + optimizerFileName
+        let optimizerPath = filePath(optimizerFileName, in: root)
         let tensors = try SafeTensors.read(optimizerPath)
         func moment(_ name: String) throws -> [Float] {
             guard let tensor = tensors.first(where: { $0.name == name }) else {

@@ -1,9 +1,11 @@
 // Checkpoints: a directory holding config.json, model.safetensors and tokenizer.json, in Hugging
 // Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too.
 //
-// Saving writes a temporary sibling directory, fsyncs it and renames it over the target: an
-// interrupted save never leaves a broken checkpoint, and an existing one stays until the rename.
-// Loading checks every file, name, shape and dtype, and refuses bad input with one line.
+// Saving goes through CheckpointPublisher: the files are staged, committed by one rename and moved
+// into place, so a kill at any instant leaves a checkpoint that loads (the old one or the new one)
+// and a state the next trainer finishes or undoes; files the checkpoint did not write are left
+// alone. Loading reads each file where the publisher says it is, checks every file, name, shape
+// and dtype, and refuses bad input with one line.
 
 import Compute
 import FoundationEssentials
@@ -33,47 +35,16 @@ public enum Checkpoint {
 
     // MARK: - Save
 
-    /// Saves `model`'s parameters, config and `tokenizer` to the directory `directory`, replacing
-    /// an existing checkpoint there. Refuses to replace a directory that is not a checkpoint.
-    ///
-    /// `extraFiles` are written beside the model files (e.g. the training state). `companions`
-    /// name entries of an existing `directory` that are not part of the checkpoint but live with it
-    /// (a training log, samples, the best checkpoint): they are moved into the new directory before
-    /// it is published, by rename, so open files keep writing to them, and a directory holding only
-    /// companions may be written into.
+    /// Saves `model`'s parameters, config and `tokenizer` into the directory `directory` (created
+    /// when missing), replacing the files of a checkpoint there and leaving every other file alone.
+    /// `extraFiles` are written beside the model files (e.g. the training state). Refuses to
+    /// replace a file of a checkpoint's name that no checkpoint save wrote.
     public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String,
-                            extraFiles: [(name: String, data: Data)] = [], companions: [String] = []) throws {
-        let target = normalized(directory)
-        if FileManager.default.fileExists(atPath: target) {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-            let onlyCompanions = contents.allSatisfy { companions.contains($0) }
-            guard FileIO.isDirectory(target), onlyCompanions || contents.contains(configFileName) else {
-                throw CheckpointError(path: target, reason: "refusing to replace it: it exists and is not a checkpoint directory")
-            }
-        }
-        let parent = parentDirectory(of: target)
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-
-        let temporary = target + ".saving-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
-        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-        var moved: [String] = []
-        do {
-            try writeFiles(model, tokenizer: tokenizer, into: temporary)
-            for file in extraFiles { try FileIO.writeDurably(file.data, to: temporary + "/" + file.name) }
-            FileIO.syncDirectory(temporary)
-            for name in companions where FileManager.default.fileExists(atPath: target + "/" + name) {
-                guard rename(target + "/" + name, temporary + "/" + name) == 0 else {
-                    throw FileIO.systemError(target + "/" + name, "cannot move into the new checkpoint")
-                }
-                moved.append(name)
-            }
-            try publish(temporary, as: target)
-            FileIO.syncDirectory(parent)
-        } catch {
-            for name in moved { _ = rename(temporary + "/" + name, target + "/" + name) }
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
+                            extraFiles: [(name: String, data: Data)] = []) throws {
+        let names = [configFileName, weightsFileName, TokenizerFile.fileName] + extraFiles.map(\.name)
+        try CheckpointPublisher.publish(into: normalized(directory), names: names) { staging in
+            try writeFiles(model, tokenizer: tokenizer, into: staging)
+            for file in extraFiles { try FileIO.writeDurably(file.data, to: staging + "/" + file.name) }
         }
     }
 
@@ -87,28 +58,17 @@ public enum Checkpoint {
         try TokenizerFile.save(tokenizer, to: directory + "/" + TokenizerFile.fileName)
     }
 
-    /// Renames `temporary` to `target`. Linux cannot rename over a non-empty directory, so an
-    /// existing target is first moved aside and deleted only once the new one is in place.
-    static func publish(_ temporary: String, as target: String) throws {
-        let aside = target + ".replaced-\(getpid())"
-        let hadOld = FileManager.default.fileExists(atPath: target)
-        if hadOld {
-            try? FileManager.default.removeItem(atPath: aside)
-            guard rename(target, aside) == 0 else { throw FileIO.systemError(target, "cannot move the old checkpoint aside") }
-        }
-        guard rename(temporary, target) == 0 else {
-            let error = FileIO.systemError(target, "cannot rename \(temporary) into place")
-            if hadOld { _ = rename(aside, target) }
-            throw error
-        }
-        if hadOld { try? FileManager.default.removeItem(atPath: aside) }
-    }
-
     // MARK: - Load
+
+    /// Where file `name` of the checkpoint in `directory` is to be read from: normally
+    /// `directory/name`; while a committed save is being moved into place, its new copy.
+    public static func filePath(_ name: String, in directory: String) -> String {
+        CheckpointPublisher.path(of: name, in: normalized(directory))
+    }
 
     /// Reads config.json's model config (the "gpt" key), validated.
     public static func readConfig(from directory: String) throws -> ModelConfig {
-        let path = normalized(directory) + "/" + configFileName
+        let path = filePath(configFileName, in: directory)
         let file: CheckpointConfigFile
         do {
             file = try FileIO.decodeJSON(CheckpointConfigFile.self, from: path)
@@ -137,12 +97,12 @@ public enum Checkpoint {
                                   ? "not a directory" : "no such checkpoint directory")
         }
         let config = try readConfig(from: root)
-        let tokenizer = try TokenizerFile.load(from: root + "/" + TokenizerFile.fileName)
+        let tokenizer = try TokenizerFile.load(from: filePath(TokenizerFile.fileName, in: root))
         guard tokenizer.vocabularySize == config.vocabSize else {
             throw CheckpointError(path: root, reason: "tokenizer has \(tokenizer.vocabularySize) tokens but config.json "
                                   + "says vocabSize \(config.vocabSize)")
         }
-        let weightsPath = root + "/" + weightsFileName
+        let weightsPath = filePath(weightsFileName, in: root)
         let tensors = try SafeTensors.read(weightsPath)
         // A config that implies more values than the file holds is refused before its layout is
         // built or its parameters allocated (a corrupted "layers" or "contextLength").

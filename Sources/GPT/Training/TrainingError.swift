@@ -17,8 +17,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case stopsBeforeStart(stopAfter: Int, step: Int)
     /// The output path exists and is a file.
     case outputIsNotADirectory(path: String)
-    /// The output directory holds something other than a checkpoint and what a run keeps beside it.
+    /// The output directory (or its best/) holds a file of a checkpoint file's name that no
+    /// checkpoint save wrote: someone else's, which the first save would replace.
     case outputIsNotACheckpoint(path: String)
+    /// The log path is one of the files the checkpoint writes or manages.
+    case logIsACheckpointFile(path: String)
     /// The sample prompt encodes to no tokens.
     case emptySamplePrompt
     /// The sample prompt cannot be encoded (e.g. a character the tokenizer does not know).
@@ -41,7 +44,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .outputIsNotADirectory(path):
             return "\(path): exists and is not a directory"
         case let .outputIsNotACheckpoint(path):
-            return "\(path): exists and is not a checkpoint directory; choose another output directory"
+            return "\(path): holds files a checkpoint would replace but is not a checkpoint directory; "
+                + "choose another output directory"
+        case let .logIsACheckpointFile(path):
+            return "\(path): the log cannot take the place of a file the checkpoint writes; choose another log path"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty"
         case let .unusableSamplePrompt(reason):

@@ -7,14 +7,20 @@
 //
 // Output layout: the directory is a resumable checkpoint (model files + run.json,
 // optimizer.safetensors, training_state.json); best/ holds the model with the lowest validation
-// loss so far (model files + run.json, for generation). log.csv, samples.txt and best/ are carried
-// into every new checkpoint that replaces the directory. Resuming re-seeds the batch stream and
+// loss so far (model files + run.json, for generation); log.csv and samples.txt sit beside them.
+// Saves replace only the checkpoint's own files (CheckpointPublisher), and the run holds the
+// directory's lock (CheckpointLock) from its start to its end. Resuming re-seeds the batch stream and
 // skips the batches already drawn, and dropout masks come from (seed, step), so on a CPU backend a
 // resumed curve is bit-identical to an uninterrupted one.
 
 import Compute
 import FoundationEssentials
 import Tokenizers
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A training run, fresh or resumed, ready to `train`.
 public final class TrainingLoop {
@@ -24,8 +30,6 @@ public final class TrainingLoop {
     public static let samplesFileName = "samples.txt"
     /// The model with the lowest validation loss so far.
     public static let bestDirectoryName = "best"
-    /// Entries of the output directory that live beside the checkpoint and survive its replacement.
-    public static let companions = [logFileName, samplesFileName, bestDirectoryName]
 
     /// The effective run: the model's vocabulary is the corpus tokenizer's, and a training dropout
     /// overrides the model's. Saved as run.json in every checkpoint.
@@ -119,6 +123,7 @@ public final class TrainingLoop {
     /// ends with a resumable checkpoint in `output.directory`.
     public func train(output: TrainingOutput, hooks: TrainingHooks = TrainingHooks()) throws -> TrainingSummary {
         var session = try TrainingSession(loop: self, trainer: try makeTrainer(), output: output)
+        for note in session.recovered { hooks.recovered(note) }
         let firstStep = state.step, start = ContinuousClock.now, elapsedBefore = state.elapsedSeconds
         var finalValidationLoss: Float?
         var interrupted = false
@@ -172,21 +177,42 @@ public final class TrainingLoop {
 
     private func save(_ session: TrainingSession, reason: CheckpointReason, hooks: TrainingHooks) throws {
         let files = try Checkpoint.trainingFiles(trainer: session.trainer, run: run, state: state)
-        try Checkpoint.save(model, tokenizer: tokenizer, to: session.directory, extraFiles: files,
-                            companions: Self.companions)
+        try Checkpoint.save(model, tokenizer: tokenizer, to: session.directory, extraFiles: files)
         hooks.checkpoint(state.step, reason, session.directory)
     }
 
-    /// An output directory must be new, empty, a checkpoint, or hold only what a run keeps there:
-    /// anything else would be replaced by the first checkpoint, so it is refused before training.
+    /// An output directory must be new, or a directory where no checkpoint file (in it or in its
+    /// best/) would replace a file of that name that no checkpoint save wrote: such a file is
+    /// someone else's, so the run is refused before training rather than at its first save.
     public static func checkOutputDirectory(_ path: String) throws {
         let directory = Checkpoint.normalized(path)
-        guard FileManager.default.fileExists(atPath: directory) else { return }
+        guard CheckpointPublisher.exists(directory) else { return }
         guard FileIO.isDirectory(directory) else { throw TrainingError.outputIsNotADirectory(path: directory) }
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        guard contents.contains(Checkpoint.configFileName) || contents.allSatisfy(companions.contains) else {
-            throw TrainingError.outputIsNotACheckpoint(path: directory)
+        for (place, names) in [(directory, CheckpointPublisher.unlistedFiles),
+                               (directory + "/" + bestDirectoryName, Array(CheckpointPublisher.unlistedFiles.prefix(4)))] {
+            let owned = Set(CheckpointPublisher.ownedFiles(place))
+            if names.contains(where: { !owned.contains($0) && CheckpointPublisher.exists(place + "/" + $0) }) {
+                throw TrainingError.outputIsNotACheckpoint(path: place)
+            }
         }
+    }
+
+    /// The log may live anywhere but in the place of a file the checkpoint writes or manages.
+    static func checkLogPath(_ log: String, directory: String) throws {
+        let name = String(log.split(separator: "/").last ?? "")
+        guard let parent = realPath(Checkpoint.parentDirectory(of: log)) else { return }
+        let checkpoints = [directory, directory + "/" + bestDirectoryName].compactMap(realPath)
+        let reserved = CheckpointPublisher.unlistedFiles + [CheckpointManifest.fileName, CheckpointLock.fileName,
+            CheckpointPublisher.stagingName, CheckpointPublisher.publishingName, bestDirectoryName, samplesFileName]
+        if checkpoints.contains(parent) && reserved.contains(name) || checkpoints.contains(where: { parent.hasPrefix($0 + "/.gpt-") }) {
+            throw TrainingError.logIsACheckpointFile(path: log)
+        }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 

@@ -26,6 +26,10 @@ struct TrainingSession {
     private let logWriter: TrainingLog.Writer
     /// nil when sampling is off.
     private let samplePrompt: [Int32]?
+    /// The output directory's lock, held for the session.
+    private let lock: CheckpointLock
+    /// What taking the lock did about interrupted saves, when the session took it itself.
+    let recovered: [String]
 
     private var settings: TrainingSettings { loop.run.training }
     private var batchSize: Int { loop.run.training.batchSize }
@@ -41,8 +45,15 @@ struct TrainingSession {
         lastStep = min(settings.maxSteps, output.stopAfter ?? settings.maxSteps)
         tokensPerStep = settings.batchSize * loop.run.model.contextLength * settings.gradientAccumulation
         samplePrompt = try Self.sampleTokens(settings, tokenizer: loop.tokenizer)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        logWriter = try Self.openLog(output.logPath ?? directory + "/" + TrainingLoop.logFileName, loop: loop)
+        if let held = output.lock, held.directory == directory {
+            (lock, recovered) = (held, [])
+        } else {
+            lock = try CheckpointLock(directory)
+            recovered = lock.recovered
+        }
+        let logPath = output.logPath ?? directory + "/" + TrainingLoop.logFileName
+        try TrainingLoop.checkLogPath(logPath, directory: directory)
+        logWriter = try Self.openLog(logPath, loop: loop)
         let dataset = loop.corpus.dataset
         validationBatches = try dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
             .map(\.pair)
