@@ -178,4 +178,20 @@ import Testing
         let output = try String(contentsOfFile: directory + "/out.txt", encoding: .utf8)
         #expect(output.hasPrefix("=== prompt 2 ===\nJULIET:") && !output.contains("=== prompt 1 ==="))
     }
+
+    /// Item 11: an out-of-vocabulary id in train.bin is found when the data is opened, with the
+    /// file and offset, before the first step (it used to surface at step 635 of 2000).
+    @Test func anOutOfVocabularyIdInPreparedDataIsFoundAtOpen() throws {
+        let directory = try Self.scratch("oov")
+        let data = directory + "/data"
+        #expect(try CLI.run(["prepare", "--input", Fixture.shared.corpus, "--tokenizer", "char", "--out", data]).status == 0)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/train.bin"))
+        try handle.seek(toOffset: 4000)
+        try handle.write(contentsOf: Data([0xE8, 0x03]))  // id 1000
+        try handle.close()
+        let run = try CLI.run(["train", "--data", data, "--config", Fixture.shared.tinyConfig, "--backend", "reference",
+                               "--out", directory + "/out"])
+        Self.expectOneLine(run, status: 1, "\(data)/train.bin: token at byte 4000 is 1000, outside the vocabulary 0..<")
+        #expect(!run.stdout.contains("step 1/"))
+    }
 }

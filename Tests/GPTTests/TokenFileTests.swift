@@ -57,6 +57,24 @@ import Tokenizers
         #expect(throws: TokenFileError.self) { try file.appendTokens(from: 995, count: 10, to: &window) }
     }
 
+    /// Issue 12, item 11: an id outside the vocabulary anywhere in the file fails the open, naming
+    /// the file and the byte (it used to surface at whichever step first sampled it).
+    @Test(arguments: [TokenDType.uint16, .uint32])
+    func anOutOfVocabularyIdFailsTheOpen(dtype: TokenDType) throws {
+        let path = RandomText.temporaryPath("oov") + ".bin"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var tokens = (0..<1_500_000).map { Int32($0 % 65) }
+        tokens[1_234_567] = 70
+        let writer = try TokenFileWriter(path: path, dtype: dtype)
+        try writer.append(tokens)
+        try writer.finish()
+        #expect(throws: FileError(path: path, reason: "token at byte \(1_234_567 * dtype.byteCount) is 70, outside the "
+                                  + "vocabulary 0..<65")) {
+            try TokenFile(path: path, dtype: dtype, vocabularySize: 65)
+        }
+        #expect(try TokenFile(path: path, dtype: dtype, vocabularySize: 71).count == tokens.count)
+    }
+
     @Test func dtypeSwitchesToUInt32AboveSixtyFiveThousandFiveHundredThirtyFive() {
         #expect(TokenDType.fitting(vocabularySize: 256) == .uint16)
         #expect(TokenDType.fitting(vocabularySize: 65_535) == .uint16)

@@ -146,6 +146,26 @@ public final class TokenFile: TokenStorage {
         }
         self.descriptor = descriptor
         count = size / dtype.byteCount
+        if vocabularySize != nil { try checkEveryToken() }
+    }
+
+    /// One streaming pass over the whole file (1 MiB at a time): every id must be in the
+    /// vocabulary, so a bad file fails when it is opened, naming the byte, and not at whichever
+    /// step first samples the bad window.
+    private func checkEveryToken() throws {
+        let chunk = (1 << 20) / dtype.byteCount
+        var window: [Int32] = []
+        window.reserveCapacity(chunk)
+        var start = 0
+        while start < count {
+            window.removeAll(keepingCapacity: true)
+            do {
+                try appendTokens(from: start, count: min(chunk, count - start), to: &window)
+            } catch let error as TokenFileError {
+                throw FileError(path: error.path, reason: error.reason)
+            }
+            start += chunk
+        }
     }
 
     deinit { close(descriptor) }
