@@ -144,6 +144,26 @@ import Tokenizers
         #expect(message == "\(binary): not valid UTF-8 text (at byte 2)")
     }
 
+    /// Issue 12, item 12: one rule for every tokenizer: random bytes are refused by word and bpe
+    /// as by char (and train), naming the first bad byte, also across chunk boundaries.
+    @Test(arguments: ["char", "word", "bpe"])
+    func everyTokenizerRefusesBytesThatAreNotUTF8(kind: String) throws {
+        let text = RandomText.temporaryPath("random") + ".txt", output = RandomText.temporaryPath("prepared")
+        defer { Self.remove([text, output]) }
+        var bytes = Array(String(repeating: "valid text é\n", count: 50).utf8)
+        let bad = bytes.count - 7
+        bytes[bad] = 0xC3  // a lead byte followed by ASCII
+        try Data(bytes).write(to: URL(fileURLWithPath: text))
+        for chunkBytes in [8 << 20, 5] {
+            var options = PreparationOptions(inputs: [text], tokenizerKind: kind, outputDirectory: output)
+            options.chunkBytes = chunkBytes
+            #expect(Self.preparationError(options) == "\(text): not valid UTF-8 text (at byte \(bad))", "chunk \(chunkBytes)")
+        }
+        try Data(RandomText.bytes(count: 4096, seed: 9)).write(to: URL(fileURLWithPath: text))
+        #expect(Self.preparationError(PreparationOptions(inputs: [text], tokenizerKind: kind, outputDirectory: output))
+            .contains("not valid UTF-8 text (at byte "))
+    }
+
     @Test func corruptedDirectoriesAreRefused() throws {
         let (_, paths) = try Self.prepareAndLoad(Self.corpus, kind: "char")
         defer { Self.remove(paths) }

@@ -175,6 +175,9 @@ public enum DataPreparation {
                 let fresh = offset + chunk.count - hashed
                 hash.update(UnsafeBufferPointer(rebasing: chunk[(chunk.count - fresh)...]))
                 hashed += fresh
+                // One rule for every tokenizer: the input is UTF-8 text (byte-level BPE could encode
+                // any bytes, but train and generate read text, and char refuses the same file).
+                try checkUTF8(chunk, isFinal: isFinal, path: path, offset: offset)
                 let consumed: Int
                 if options.tokenizerKind == "char" {
                     consumed = try collectCharacters(chunk, isFinal: isFinal, into: &seen, path: path, offset: offset)
@@ -201,14 +204,20 @@ public enum DataPreparation {
         return (sources, tokenizer)
     }
 
+    /// Throws naming the byte when `chunk`, up to its last whole character (all of it when final),
+    /// is not UTF-8.
+    static func checkUTF8(_ chunk: UnsafeBufferPointer<UInt8>, isFinal: Bool, path: String, offset: Int) throws {
+        let end = isFinal ? chunk.count : UTF8Boundary.lastCharacterBoundary(in: chunk)
+        if let position = UTF8Boundary.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: chunk[..<end])) {
+            throw FileError(path: path, reason: "not valid UTF-8 text (at byte \(offset + position))")
+        }
+    }
+
+    /// Marks the characters of `chunk` (checked UTF-8) up to its last whole character.
     static func collectCharacters(_ chunk: UnsafeBufferPointer<UInt8>, isFinal: Bool, into seen: inout [Bool],
                                   path: String, offset: Int) throws -> Int {
         let end = isFinal ? chunk.count : UTF8Boundary.lastCharacterBoundary(in: chunk)
-        let piece = UnsafeBufferPointer(rebasing: chunk[..<end])
-        guard let text = String(validating: piece, as: UTF8.self) else {
-            let position = UTF8Boundary.firstInvalidOffset(in: piece) ?? 0
-            throw FileError(path: path, reason: "not valid UTF-8 text (at byte \(offset + position))")
-        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: chunk[..<end]), as: UTF8.self)
         for scalar in text.unicodeScalars { seen[Int(scalar.value)] = true }
         return end
     }
