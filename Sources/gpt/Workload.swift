@@ -30,12 +30,15 @@ struct WorkloadOptions {
     func modelConfig() throws -> ModelConfig { try syntheticConfig(config.value, vocab: vocab.given) }
 }
 
-/// The config to bench: a preset or a config file (a run config's model section), with the vocabulary a char corpus would give it
-/// (presets carry a placeholder) unless `--vocab` says otherwise.
+/// The config to bench: a preset or a config file (a run config's model section), with the
+/// vocabulary a char corpus would give it (char presets and files without vocabSize carry a
+/// placeholder) unless `--vocab` says otherwise.
 func syntheticConfig(_ value: String, vocab: Int?) throws -> ModelConfig {
-    var config = try loadRunConfig(value).model
-    let isCharPreset = ModelConfig.presetNames.contains(value) && value.contains("char")
-    if let vocab { config.vocabSize = vocab } else if isCharPreset { config.vocabSize = 65 }
+    let run = try loadRunConfig(value)
+    var config = run.model
+    let isPreset = ModelConfig.presetNames.contains(value)
+    let placeholder = isPreset ? value.contains("char") : run.vocabularyFromData  // a file that left vocabSize out
+    if let vocab { config.vocabSize = vocab } else if placeholder { config.vocabSize = 65 }
     return config
 }
 

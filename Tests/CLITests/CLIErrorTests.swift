@@ -11,8 +11,8 @@ import Testing
         (["train", "--data", "{short}"], "text too short for context length 64"),
         (["train", "--data", "{corpus}", "--config", "nope"], "unknown preset 'nope'; known presets: char-baby"),
         (["train", "--data", "{corpus}", "--backend", "cuda"], "unknown backend 'cuda'; available: auto, "),  // the rest depends on the machine
-        (["train", "--data", "{corpus}", "--config", "{malformed}"], "malformed.json: not valid JSON"),
-        (["train", "--data", "{corpus}", "--config", "{wrong-type}"], "wrong-type.json: key 'layers' has the wrong type"),
+        (["train", "--data", "{corpus}", "--config", "{malformed}"], "malformed.json: invalid JSON at byte "),
+        (["train", "--data", "{corpus}", "--config", "{wrong-type}"], "wrong-type.json: layers must be an integer"),
         (["generate", "--checkpoint", "{missing}"], "no such checkpoint directory"),
         (["generate", "--checkpoint", "{checkpoint}", "--prompt", "ROMEO€"], "prompt: character \"€\" (U+20AC) at position 5"),
     ])

@@ -29,7 +29,7 @@ import Testing
     static func modelConfig(layers: Int, embeddingDim: Int = 128) throws -> String {
         let path = try scratch("config") + "/big.json"
         try """
-            {"vocabSize": 1, "contextLength": 64, "layers": \(layers), "heads": 4, "embeddingDim": \(embeddingDim), "ffnDim": 512,
+            {"contextLength": 64, "layers": \(layers), "heads": 4, "embeddingDim": \(embeddingDim), "ffnDim": 512,
              "norm": "layer", "activation": "gelu", "positions": "learned", "tiedEmbeddings": true,
              "bias": true, "dropout": 0, "normEpsilon": 1e-5, "ropeTheta": 10000}
             """.write(toFile: path, atomically: true, encoding: .utf8)

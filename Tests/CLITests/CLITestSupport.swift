@@ -95,7 +95,7 @@ struct Fixture {
         try "ROMEO:\nlove is light.\n".write(toFile: shortFile, atomically: true, encoding: .utf8)
         tinyConfig = directory + "/tiny.json"
         try """
-            {"vocabSize": 1, "contextLength": 16, "layers": 1, "heads": 2, "embeddingDim": 16, "ffnDim": 32,
+            {"contextLength": 16, "layers": 1, "heads": 2, "embeddingDim": 16, "ffnDim": 32,
              "norm": "layer", "activation": "gelu", "positions": "learned", "tiedEmbeddings": true,
              "bias": true, "dropout": 0, "normEpsilon": 1e-5, "ropeTheta": 10000}
             """.write(toFile: tinyConfig, atomically: true, encoding: .utf8)

@@ -33,10 +33,31 @@ struct RunConfigTests {
         var training = TrainingSettings()
         training.minLearningRate = 2e-5
         training.device = "1"
-        let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training)
+        // An encoded config states its vocabSize, so it parses back as one the data must match.
+        let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training, vocabularyFromData: false)
         #expect(try RunConfig.parse(try config.encoded()) == config)
         #expect(try RunConfig.parse(try RunConfig(model: try ModelConfig.preset("char-baby")).encoded())
-                == RunConfig(model: try ModelConfig.preset("char-baby")))
+                == RunConfig(model: try ModelConfig.preset("char-baby"), vocabularyFromData: false))
+    }
+
+    /// Issue 12, item 13: a bare ModelConfig is read strictly, and says whether it gave vocabSize.
+    @Test func aBareModelConfigRefusesUnknownAndMissingKeys() throws {
+        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try ModelConfig.preset("char-baby")))
+            as! [String: Any]
+        func parse(_ object: [String: Any]) throws -> RunConfig {
+            try RunConfig.parseModel(try JSONSerialization.data(withJSONObject: object))
+        }
+        #expect(try parse(fields).vocabularyFromData == false)
+        #expect(try parse(fields).model == ModelConfig.preset("char-baby"))
+        fields["vocabSize"] = nil
+        #expect(try parse(fields).vocabularyFromData == true)
+        #expect(throws: RunConfigError.self) { try parse(fields.merging(["dropuot": 0.1]) { $1 }) }
+        fields["ffnDim"] = nil
+        #expect(throws: RunConfigError("missing key 'ffnDim' (only vocabSize may be left out: then it is the data's)")) {
+            try parse(fields)
+        }
+        fields["ffnDim"] = 4.5
+        #expect(throws: RunConfigError("ffnDim must be an integer")) { try parse(fields) }
     }
 
     @Test(arguments: ModelConfig.presetNames)

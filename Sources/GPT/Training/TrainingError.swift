@@ -8,6 +8,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The corpus was tokenized differently from the checkpoint being resumed.
     case tokenizerMismatch(corpus: String, kind: String, vocabularySize: Int,
                            checkpointKind: String, checkpointVocabularySize: Int)
+    /// The config gives a vocabSize that the corpus's tokenizer does not have.
+    case vocabularyMismatch(corpus: String, kind: String, dataSize: Int, configSize: Int)
     /// The checkpoint being resumed already reached the run's `maxSteps`.
     case alreadyFinished(checkpoint: String, step: Int, maxSteps: Int)
     /// A resumed run changes a setting other than maxSteps, backend or device, so it would not
@@ -34,6 +36,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .tokenizerMismatch(corpus, kind, size, checkpointKind, checkpointSize):
             return "\(corpus): its \(kind) tokenizer of \(size) tokens differs from the checkpoint's "
                 + "(\(checkpointKind), \(checkpointSize)); resume with the data the run was trained on"
+        case let .vocabularyMismatch(corpus, kind, dataSize, configSize):
+            return "the config's vocabSize \(configSize) differs from the data's: \(corpus) has a \(kind) tokenizer of "
+                + "\(dataSize) tokens; give vocabSize \(dataSize), or leave it out to take the data's"
         case let .alreadyFinished(checkpoint, step, maxSteps):
             return "\(checkpoint): the run already finished step \(step) of \(maxSteps); "
                 + "raise maxSteps to continue it"

@@ -31,8 +31,9 @@ public final class TrainingLoop {
     /// The model with the lowest validation loss so far.
     public static let bestDirectoryName = "best"
 
-    /// The effective run: the model's vocabulary is the corpus tokenizer's, and a training dropout
-    /// overrides the model's. Saved as run.json in every checkpoint.
+    /// The effective run: the model's vocabulary is the corpus tokenizer's (a config's explicit
+    /// vocabSize must equal it), and a training dropout overrides the model's. Saved as run.json
+    /// in every checkpoint.
     public let run: RunConfig
     /// What the run trains on.
     public let corpus: TrainingCorpus
@@ -55,7 +56,13 @@ public final class TrainingLoop {
     /// `memoryLimit` bytes (nil: the device's memory, see `MemoryBudget`).
     public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend, memoryLimit: Int? = nil) throws {
         var effective = run
-        effective.model.vocabSize = corpus.tokenizer.vocabularySize
+        let dataVocabulary = corpus.tokenizer.vocabularySize
+        if run.vocabularyFromData {
+            effective.model.vocabSize = dataVocabulary
+        } else if run.model.vocabSize != dataVocabulary {
+            throw TrainingError.vocabularyMismatch(corpus: corpus.name, kind: corpus.tokenizer.kind,
+                                                   dataSize: dataVocabulary, configSize: run.model.vocabSize)
+        }
         if let dropout = run.training.dropout { effective.model.dropout = dropout }
         try effective.model.validate()
         try effective.training.validate()

@@ -1,0 +1,53 @@
+// Issue 12, items 13-19: input that was accepted but wrong, and messages that were unclear. Each
+// test is one item's reproduction; the commands must now refuse with one line that names the file
+// or flag and says what would be accepted (or, where the input was right, do the right thing).
+
+import Foundation
+import Testing
+
+@Suite struct CLIConfigTests {
+    static func scratch(_ name: String) throws -> String {
+        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func expectOneLine(_ run: Run, status: Int32, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderrLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        for fragment in fragments {
+            #expect(run.stderr.contains(fragment), "\(run.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The fixture's tiny ModelConfig with `old` replaced by `new`, as a file.
+    static func modelConfig(replacing old: String, with new: String) throws -> String {
+        let text = try String(contentsOfFile: Fixture.shared.tinyConfig, encoding: .utf8)
+        #expect(text.contains(old))
+        let path = try scratch("config") + "/model.json"
+        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func train(_ config: String) throws -> Run {
+        try CLI.run(["train", "--data", Fixture.shared.corpus, "--config", config, "--backend", "reference", "--steps", "1",
+                     "--batch-size", "2", "--eval-batches", "1", "--out", try scratch("out") + "/run"])
+    }
+
+    /// Item 13: a bare ModelConfig refuses unknown keys as a run config does, and its vocabSize,
+    /// when given, must be the data's (it was silently replaced); left out, it is the data's.
+    @Test func aBareModelConfigIsReadStrictly() throws {
+        let unknown = try Self.train(try Self.modelConfig(replacing: #""layers": 1"#, with: #""layres": 1"#))
+        Self.expectOneLine(unknown, status: 1, "model.json: unknown key 'layres' (known: activation, bias, ")
+        let missing = try Self.train(try Self.modelConfig(replacing: #""heads": 2, "#, with: ""))
+        Self.expectOneLine(missing, status: 1, "model.json: missing key 'heads' (only vocabSize may be left out")
+        let explicit = try Self.train(try Self.modelConfig(replacing: "{", with: #"{"vocabSize": 100, "#))
+        Self.expectOneLine(explicit, status: 1, "the config's vocabSize 100 differs from the data's: ",
+                           "has a char tokenizer of ", "leave it out to take the data's")
+        let runConfig = try Self.scratch("run-config") + "/run.json"
+        try #"{"model": {"preset": "char-baby", "vocabSize": 7, "layers": 1, "embeddingDim": 16, "heads": 2}}"#
+            .write(toFile: runConfig, atomically: true, encoding: .utf8)
+        Self.expectOneLine(try Self.train(runConfig), status: 1, "the config's vocabSize 7 differs from the data's")
+        #expect(try Self.train(Fixture.shared.tinyConfig).status == 0)  // no vocabSize: the data's
+    }
+}
