@@ -8,11 +8,13 @@
 import GPT
 
 struct TrainOptions: OptionGroup {
-    let data = Option("data", .text("FILE|DIR"), required: true,
+    let data = Option("data", .text("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
                       help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)")
     let config = CommonOptions.config()
     let resume = Option("resume", .text("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
+    let allowDifferentData = Option(onOff: "allow-different-data",
+                                    help: "on --resume, go on with --data other than the checkpoint's (no longer exact)")
     /// Flags that set a training setting. They have no default of their own: one not given leaves
     /// the config's value (help shows TrainingSettings' default).
     let settings = trainingSettingOptions()
@@ -27,7 +29,8 @@ struct TrainOptions: OptionGroup {
     let threads = CommonOptions.threads()
 
     var all: [any AnyOption] {
-        [data, config, resume] + settings.options() + [out, log, stopAfter, memoryLimit, logEvery, threads]
+        [data, config, resume, allowDifferentData] + settings.options()
+            + [out, log, stopAfter, memoryLimit, logEvery, threads]
     }
 }
 
@@ -85,12 +88,29 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
     } catch {
         throw UsageError(command: "train", message: "\(error)")
     }
+    if options.allowDifferentData.value && !options.resume.wasGiven {
+        throw UsageError(command: "train", message: "--allow-different-data applies only with --resume")
+    }
     let invocation = TrainInvocation(
-        dataPath: options.data.value, resumeDirectory: options.resume.given,
+        dataPath: try dataPath(options), resumeDirectory: options.resume.given,
+        allowDifferentData: options.allowDifferentData.value,
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
         threads: options.threads.given)
     try TrainingRun.start(run, invocation: invocation)
+}
+
+/// --data, or on --resume the data the checkpoint records (a checkpoint of an earlier version
+/// records none: then --data is required).
+private func dataPath(_ options: TrainOptions) throws -> String {
+    if let data = options.data.given { return data }
+    guard let resume = options.resume.given else {
+        throw UsageError(command: "train", message: "missing required flag --data")
+    }
+    guard let recorded = try Checkpoint.readTrainingState(from: resume).data?.path else {
+        throw RuntimeError("\(resume): the checkpoint does not record its data (an earlier version wrote it); pass --data")
+    }
+    return recorded
 }
 
 /// The run config the flags apply to: the checkpoint's run.json on --resume, else --config's.

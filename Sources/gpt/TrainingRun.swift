@@ -11,6 +11,8 @@ import Tokenizers
 struct TrainInvocation {
     var dataPath: String
     var resumeDirectory: String?
+    /// On resume, accept data whose fingerprint differs from the checkpoint's.
+    var allowDifferentData: Bool
     var outputDirectory: String
     /// nil: OUT/log.csv.
     var logPath: String?
@@ -48,7 +50,8 @@ enum TrainingRun {
         let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
         let limit = invocation.memoryLimit
         let loop = try invocation.resumeDirectory.map {
-            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend, memoryLimit: limit)
+            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
+                             allowingDifferentData: invocation.allowDifferentData)
         } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit)
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
@@ -68,7 +71,7 @@ enum TrainingRun {
         let summary = try loop.train(output: TrainingOutput(directory: output, logPath: invocation.logPath,
                                                             stopAfter: invocation.stopAfter, lock: lock),
                                      hooks: hooks(progress: progress))
-        printSummary(summary, maxSteps: settings.maxSteps, dataPath: invocation.dataPath)
+        printSummary(summary, maxSteps: settings.maxSteps)
     }
 
     /// The run as the log shows it before the first step.
@@ -116,10 +119,9 @@ enum TrainingRun {
         }
     }
 
-    private static func printSummary(_ summary: TrainingSummary, maxSteps: Int, dataPath: String) {
+    private static func printSummary(_ summary: TrainingSummary, maxSteps: Int) {
         if summary.interrupted {
-            print("stopped at step \(summary.lastStep) of \(maxSteps); continue with: gpt train --data \(dataPath) "
-                  + "--resume \(summary.directory)")
+            print("stopped at step \(summary.lastStep) of \(maxSteps); continue with: gpt train --resume \(summary.directory)")
             return
         }
         let tokens = Double(summary.steps * summary.tokensPerStep)
@@ -136,6 +138,10 @@ enum TrainingRun {
             return "training diverged at step \(step) (loss \(loss)); try a lower --lr"
         case let .alreadyFinished(checkpoint, step, maxSteps):
             return "\(checkpoint): the run already finished step \(step) of \(maxSteps); pass a larger --steps to continue it"
+        case let .dataChanged(corpus, trainedOn, given):
+            return "--data \(corpus) is not the data the checkpoint was trained on (\(trainedOn.path): "
+                + "\(trainedOn.bytes) bytes, sha256 \(trainedOn.sha256.prefix(12))…; this is \(given.bytes) bytes, "
+                + "sha256 \(given.sha256.prefix(12))…); resume with that data, or pass --allow-different-data"
         case let .outputIsNotADirectory(path):
             return "--out \(path): exists and is not a directory"
         case let .outputIsNotACheckpoint(path):

@@ -50,4 +50,49 @@ import Testing
         Self.expectOneLine(try Self.train(runConfig), status: 1, "the config's vocabSize 7 differs from the data's")
         #expect(try Self.train(Fixture.shared.tinyConfig).status == 0)  // no vocabSize: the data's
     }
+
+    /// A 3-step run of the tiny config on `data`, into a fresh directory.
+    static func trainedCheckpoint(on data: String) throws -> String {
+        let out = try scratch("fingerprint") + "/run"
+        let run = try CLI.run(["train", "--data", data, "--config", Fixture.shared.tinyConfig, "--backend", "reference",
+                               "--steps", "10", "--stop-after", "3", "--batch-size", "2", "--eval-batches", "1", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        return out
+    }
+
+    /// Item 14: --resume on different data with the same characters is refused unless the user
+    /// says so; the new checkpoint then records the new data.
+    @Test func resumeRefusesDifferentDataUnlessAllowed() throws {
+        let out = try Self.trainedCheckpoint(on: Fixture.shared.corpus)
+        let other = try Self.scratch("other") + "/corpus.txt"
+        let text = try String(contentsOfFile: Fixture.shared.corpus, encoding: .utf8)
+        try String(text.split(separator: "\n", omittingEmptySubsequences: false).reversed().joined(separator: "\n"))
+            .write(toFile: other, atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["train", "--resume", out, "--data", other, "--stop-after", "4"])
+        Self.expectOneLine(refused, status: 1, "--data \(other) is not the data the checkpoint was trained on",
+                           "pass --allow-different-data")
+        let allowed = try CLI.run(["train", "--resume", out, "--data", other, "--stop-after", "4", "--allow-different-data"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/training_state.json")))
+            as? [String: Any]
+        #expect((state?["data"] as? [String: Any])?["path"] as? String == other)
+        let usage = try CLI.run(["train", "--data", other, "--allow-different-data"])
+        Self.expectOneLine(usage, status: 64, "--allow-different-data applies only with --resume")
+    }
+
+    /// Item 19: --resume takes the data the checkpoint records; without --resume, --data is still
+    /// required; a checkpoint that records none (an earlier version's) asks for --data.
+    @Test func resumeTakesTheRecordedData() throws {
+        let out = try Self.trainedCheckpoint(on: Fixture.shared.corpus)
+        let resumed = try CLI.run(["train", "--resume", out, "--stop-after", "4"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("data: \(Fixture.shared.corpus): "), "\(resumed.stdout)")
+        Self.expectOneLine(try CLI.run(["train", "--steps", "1"]), status: 64, "missing required flag --data")
+        let statePath = out + "/training_state.json"
+        var state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath))) as! [String: Any]
+        state["data"] = nil
+        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: statePath))
+        Self.expectOneLine(try CLI.run(["train", "--resume", out, "--stop-after", "5"]), status: 1,
+                           "\(out): the checkpoint does not record its data (an earlier version wrote it); pass --data")
+    }
 }

@@ -69,8 +69,12 @@ import Tokenizers
         let text = String(repeating: "First Citizen:\nSpeak, speak.\n\n", count: 20)
         let path = try Self.temporaryFile(Array(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let (dataset, tokenizer) = try TextDataset.loadCharacters(path: path, contextLength: 16)
+        let (dataset, tokenizer, fingerprint) = try TextDataset.loadCharacters(path: path, contextLength: 16)
         #expect(tokenizer.decode(dataset.train + dataset.validation) == text)
+        var hash = SHA256()
+        hash.update(Array(text.utf8))
+        #expect(fingerprint.bytes == text.utf8.count && fingerprint.sha256 == hash.finalize())
+        #expect(fingerprint.path.hasPrefix("/") && fingerprint.path.hasSuffix(".txt"))
     }
 
     @Test func fileErrorsAreOneLine() throws {

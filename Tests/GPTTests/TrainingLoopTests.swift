@@ -154,6 +154,27 @@ import Tokenizers
         }
     }
 
+    /// Issue 12, item 14: the checkpoint records its data; a resume on other text with the same
+    /// characters is refused unless allowed, and then the new data is recorded.
+    @Test func aResumeOnDifferentDataIsRefusedUnlessAllowed() throws {
+        let directory = Self.scratch("fingerprint")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let corpus = try Self.corpus()
+        let loop = try TrainingLoop(run: try Self.run(), corpus: corpus, backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 2))
+        #expect(try Checkpoint.readTrainingState(from: directory).data == corpus.fingerprint)
+        let saved = try RunConfig.load(path: directory + "/" + Checkpoint.runConfigFileName)
+        let shuffled = try TrainingCorpus(text: String(Self.text.reversed()), contextLength: 8, name: "reversed")
+        #expect(shuffled.tokenizer.vocabularySize == corpus.tokenizer.vocabularySize)
+        #expect(throws: TrainingError.dataChanged(corpus: "reversed", trainedOn: corpus.fingerprint!,
+                                                  given: shuffled.fingerprint!)) {
+            _ = try TrainingLoop(resuming: directory, run: saved, corpus: shuffled, backend: ReferenceBackend())
+        }
+        let allowed = try TrainingLoop(resuming: directory, run: saved, corpus: shuffled, backend: ReferenceBackend(),
+                                       allowingDifferentData: true)
+        #expect(allowed.state.data == shuffled.fingerprint)
+    }
+
     /// Issue 12, item 4: a token file truncated while the run reads it ends the run with the
     /// file's error, after a resumable checkpoint of the last completed step.
     @Test func aTruncatedTokenFileSavesTheRunBeforeFailing() throws {

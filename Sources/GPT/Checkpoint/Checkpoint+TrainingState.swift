@@ -27,13 +27,18 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestValidationLoss: Float?
     /// Wall-clock seconds spent so far, so elapsed times in a resumed log keep counting.
     public var elapsedSeconds: Double
+    /// The data the run trains on (nil in checkpoints of earlier versions, and for a corpus of
+    /// unknown origin).
+    public var data: DataFingerprint?
 
     /// A run that has taken `step` optimizer steps.
-    public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double) {
+    public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double,
+                data: DataFingerprint? = nil) {
         self.step = step
         self.batchesConsumed = batchesConsumed
         self.bestValidationLoss = bestValidationLoss
         self.elapsedSeconds = elapsedSeconds
+        self.data = data
     }
 }
 
@@ -74,6 +79,23 @@ extension Checkpoint {
                 (TrainingState.fileName, try encoder.encode(state))]
     }
 
+    /// The training state file of the checkpoint in `directory`: where the run stands and what it
+    /// trains on (for a resume that is not told the data).
+    public static func readTrainingState(from directory: String) throws -> TrainingState {
+        let path = filePath(TrainingState.fileName, in: directory)
+        let state: TrainingState
+        do {
+            state = try FileIO.decodeJSON(TrainingState.self, from: path)
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
+        }
+        guard state.formatVersion == TrainingState.currentVersion else {
+            throw CheckpointError(path: path, reason: "format version \(state.formatVersion) is not supported "
+                                  + "(expected \(TrainingState.currentVersion))")
+        }
+        return state
+    }
+
     /// Whether `directory` holds a training checkpoint (one `--resume` accepts).
     public static func isResumable(_ directory: String) -> Bool {
         let root = normalized(directory)
@@ -102,16 +124,7 @@ extension Checkpoint {
             throw CheckpointError(path: root, reason: "\(runConfigFileName)'s model section does not match \(configFileName)")
         }
         let statePath = filePath(TrainingState.fileName, in: root)
-        let state: TrainingState
-        do {
-            state = try FileIO.decodeJSON(TrainingState.self, from: statePath)
-        } catch let error as FileError {
-            throw CheckpointError(path: error.path, reason: error.reason)
-        }
-        guard state.formatVersion == TrainingState.currentVersion else {
-            throw CheckpointError(path: statePath, reason: "format version \(state.formatVersion) is not supported "
-                                  + "(expected \(TrainingState.currentVersion))")
-        }
+        let state = try readTrainingState(from: root)
         guard (0...CheckedSize.countLimit).contains(state.step), state.batchesConsumed >= 0 else {
             throw CheckpointError(path: statePath, reason: "step must be in 0...\(CheckedSize.countLimit) and "
                                   + "batchesConsumed at least 0, got \(state.step) and \(state.batchesConsumed)")

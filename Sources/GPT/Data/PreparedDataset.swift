@@ -71,6 +71,16 @@ public struct PreparedDataset: TrainingData {
     public let validation: TokenFile
     public let contextLength: Int
 
+    /// The token files' identity (see DataFingerprint).
+    public var fingerprint: DataFingerprint {
+        DataFingerprint(path: DataFingerprint.absolute(directory), bytes: (train.count + validation.count) * metadata.dtype.byteCount,
+                        sha256: {
+                            var hash = SHA256()
+                            hash.update(Array(((train.sha256 ?? "") + "\n" + (validation.sha256 ?? "") + "\n").utf8))
+                            return hash.finalize()
+                        }())
+    }
+
     /// Tokens in the training split.
     public var trainTokenCount: Int { train.count }
     /// Tokens in the validation split.

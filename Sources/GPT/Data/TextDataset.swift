@@ -95,13 +95,13 @@ public struct TextDataset: TrainingData {
 
     /// Reads a UTF-8 text file and builds a character tokenizer from it, then splits its tokens.
     public static func loadCharacters(path: String, contextLength: Int) throws
-        -> (dataset: TextDataset, tokenizer: CharTokenizer)
+        -> (dataset: TextDataset, tokenizer: CharTokenizer, fingerprint: DataFingerprint)
     {
         let text = try FileIO.readText(path)
         guard !text.isEmpty else { throw DatasetError.emptyFile(path: path) }
         let tokenizer = try CharTokenizer(corpus: text)
         let dataset = try TextDataset(tokens: try tokenizer.encode(text), contextLength: contextLength)
-        return (dataset, tokenizer)
+        return (dataset, tokenizer, DataFingerprint(path: path, contents: text.utf8))
     }
 
     public var trainTokenCount: Int { train.count }

@@ -120,6 +120,9 @@ public final class TokenFile: TokenStorage {
     public let count: Int
     /// Ids must be below it (nil: any id the dtype holds).
     public let vocabularySize: Int?
+    /// The file's SHA-256 as it was opened, computed in the pass that checks its ids (nil when
+    /// opened without a vocabulary).
+    public private(set) var sha256: String?
     private let descriptor: Int32
     /// The bytes of the last window read (reused: one allocation per file).
     private var scratch: [UInt8] = []
@@ -156,16 +159,19 @@ public final class TokenFile: TokenStorage {
         let chunk = (1 << 20) / dtype.byteCount
         var window: [Int32] = []
         window.reserveCapacity(chunk)
-        var start = 0
+        var hash = SHA256(), start = 0
         while start < count {
             window.removeAll(keepingCapacity: true)
+            let length = min(chunk, count - start)
             do {
-                try appendTokens(from: start, count: min(chunk, count - start), to: &window)
+                try appendTokens(from: start, count: length, to: &window)
             } catch let error as TokenFileError {
                 throw FileError(path: error.path, reason: error.reason)
             }
+            scratch.withUnsafeBufferPointer { hash.update(UnsafeBufferPointer(rebasing: $0[..<(length * dtype.byteCount)])) }
             start += chunk
         }
+        sha256 = hash.finalize()
     }
 
     deinit { close(descriptor) }

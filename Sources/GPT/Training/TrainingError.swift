@@ -10,6 +10,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                            checkpointKind: String, checkpointVocabularySize: Int)
     /// The config gives a vocabSize that the corpus's tokenizer does not have.
     case vocabularyMismatch(corpus: String, kind: String, dataSize: Int, configSize: Int)
+    /// The corpus is not the data the resumed checkpoint was trained on (its fingerprint differs).
+    case dataChanged(corpus: String, trainedOn: DataFingerprint, given: DataFingerprint)
     /// The checkpoint being resumed already reached the run's `maxSteps`.
     case alreadyFinished(checkpoint: String, step: Int, maxSteps: Int)
     /// A resumed run changes a setting other than maxSteps, backend or device, so it would not
@@ -39,6 +41,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .vocabularyMismatch(corpus, kind, dataSize, configSize):
             return "the config's vocabSize \(configSize) differs from the data's: \(corpus) has a \(kind) tokenizer of "
                 + "\(dataSize) tokens; give vocabSize \(dataSize), or leave it out to take the data's"
+        case let .dataChanged(corpus, trainedOn, given):
+            return "\(corpus) is not the data the checkpoint was trained on (\(trainedOn.path): \(trainedOn.summary); "
+                + "this is \(given.summary)), so the run would not continue exactly; resume with that data, "
+                + "or allow different data to go on with this"
         case let .alreadyFinished(checkpoint, step, maxSteps):
             return "\(checkpoint): the run already finished step \(step) of \(maxSteps); "
                 + "raise maxSteps to continue it"

@@ -73,17 +73,19 @@ public final class TrainingLoop {
         self.corpus = corpus
         model = try GPTModel(config: effective.model, backend: backend, seed: effective.training.seed)
         tokenizer = corpus.tokenizer
-        state = TrainingState(step: 0, batchesConsumed: 0, bestValidationLoss: nil, elapsedSeconds: 0)
+        state = TrainingState(step: 0, batchesConsumed: 0, bestValidationLoss: nil, elapsedSeconds: 0,
+                              data: corpus.fingerprint)
         resumedFrom = nil
         savedMoments = nil
     }
 
     /// Continues the training checkpoint in `directory` exactly: its parameters, AdamW moments,
     /// step and data position. `run` is the checkpoint's run.json, where only maxSteps, backend
-    /// and device may differ; `corpus` must be tokenized as the run's was. The memory estimate is
-    /// checked as for a fresh run, once the checkpoint's files are, before the model is allocated.
+    /// and device may differ; `corpus` must be tokenized as the run's was, and be the same data
+    /// (its fingerprint, when both are known) unless `allowingDifferentData`. The memory estimate
+    /// is checked as for a fresh run, once the checkpoint's files are, before the model is allocated.
     public init(resuming directory: String, run: RunConfig, corpus: TrainingCorpus, backend: any Backend,
-                memoryLimit: Int? = nil) throws {
+                memoryLimit: Int? = nil, allowingDifferentData: Bool = false) throws {
         var estimate: MemoryEstimate?
         let point = try Checkpoint.loadTraining(from: directory, backend: backend) { config in
             let needed = try MemoryEstimate.training(config, settings: run.training)
@@ -91,12 +93,16 @@ public final class TrainingLoop {
             estimate = needed
         }
         try Self.checkResumable(point, directory: directory, run: run, corpus: corpus)
+        if let saved = point.state.data, let given = corpus.fingerprint, !saved.sameData(as: given), !allowingDifferentData {
+            throw TrainingError.dataChanged(corpus: corpus.name, trainedOn: saved, given: given)
+        }
         memoryEstimate = estimate!  // set before loadTraining allocated the model
         self.run = run
         self.corpus = corpus
         model = point.model
         tokenizer = point.tokenizer
         state = point.state
+        state.data = corpus.fingerprint ?? point.state.data
         resumedFrom = Checkpoint.normalized(directory)
         savedMoments = (point.firstMoment, point.secondMoment)
     }
