@@ -78,6 +78,7 @@ extension BLASBackend {
             }
         },
         make: { options in
+            try checkHostDevice(options.device, backend: "blas")
             if let threads = options.threads, threads < 1 {
                 throw BackendError.invalidArgument(op: "blas", reason: "threads must be at least 1, got \(threads)")
             }

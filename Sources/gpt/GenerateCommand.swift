@@ -32,8 +32,11 @@ let generateCommand = Command("generate", summary: "generate text from a checkpo
     } catch {
         throw UsageError(command: "generate", message: "\(error)")
     }
-    if options.interactive.value && options.promptsFile.wasGiven {
-        throw UsageError(command: "generate", message: "choose one of --interactive and --prompts-file")
+    let modes = ([options.prompt, options.interactive, options.promptsFile] as [any AnyOption]).filter(\.wasGiven)
+        .map { "--" + $0.name }
+    if modes.count > 1 {
+        throw UsageError(command: "generate", message: "give one of --prompt, --interactive and --prompts-file, not "
+                         + modes.joined(separator: " and "))
     }
     if options.promptsFile.wasGiven != options.output.wasGiven {
         throw UsageError(command: "generate", message: "--prompts-file and --output go together")

@@ -34,6 +34,29 @@ struct TrainOptions: OptionGroup {
     }
 }
 
+/// The run config keys of the training settings the flags set, by flag.
+private let runConfigKeys = [
+    "steps": "maxSteps", "batch-size": "batchSize", "grad-accum": "gradientAccumulation", "lr": "learningRate",
+    "min-lr": "minLearningRate", "warmup": "warmupSteps", "weight-decay": "weightDecay", "beta1": "beta1",
+    "beta2": "beta2", "grad-clip": "gradientClip", "dropout": "dropout", "eval-interval": "evalInterval",
+    "eval-batches": "evalBatches", "checkpoint-interval": "checkpointInterval", "sample-interval": "sampleInterval",
+    "sample-tokens": "sampleTokens",
+]
+
+/// A settings message in run config keys ("training.minLearningRate must not be above
+/// learningRate") with each key written as its flag ("--min-lr must not be above --lr").
+func flagNamed(_ message: String) -> String {
+    var words = message.replacing("training.", with: "").split(separator: " ", omittingEmptySubsequences: false)
+        .map(String.init)
+    for (index, word) in words.enumerated() {
+        let key = word.filter { $0.isLetter || $0.isNumber }
+        if let flag = runConfigKeys.first(where: { $0.value == key })?.key {
+            words[index] = word.replacing(key, with: "--" + flag)
+        }
+    }
+    return words.joined(separator: " ")
+}
+
 /// Every training setting a flag can set, in run.json's order of concerns.
 private func trainingSettingOptions() -> [SettingOption<TrainingSettings>] {
     let d = TrainingSettings()
@@ -83,10 +106,15 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
                            options: TrainOptions.self) { options in
     var run = try startingRunConfig(options)
     run.training = options.settings.applied(to: run.training)
+    if options.resume.wasGiven, options.settings.contains(where: { $0.name == "backend" && $0.option.wasGiven }),
+       !options.settings.contains(where: { $0.name == "device" && $0.option.wasGiven }) {
+        run.training.device = nil  // a device of the old backend means nothing to the new one
+    }
     do {
         try run.training.validate()
     } catch {
-        throw UsageError(command: "train", message: "\(error)")
+        // The file's values were checked when it was read: what fails now is a flag's doing.
+        throw UsageError(command: "train", message: flagNamed("\(error)"))
     }
     if options.allowDifferentData.value && !options.resume.wasGiven {
         throw UsageError(command: "train", message: "--allow-different-data applies only with --resume")

@@ -95,4 +95,36 @@ import Testing
         Self.expectOneLine(try CLI.run(["train", "--resume", out, "--stop-after", "5"]), status: 1,
                            "\(out): the checkpoint does not record its data (an earlier version wrote it); pass --data")
     }
+
+    /// Item 15: what was silently accepted: a floor above the peak learning rate, a device a CPU
+    /// backend does not have, --prompt with another prompt mode, hexadecimal numbers.
+    @Test(arguments: [
+        (["train", "--data", "{corpus}", "--lr", "0.001", "--min-lr", "0.01"], 64,
+         "gpt train: --min-lr must not be above --lr (the decay's floor), got 0.01 > 0.001 (see gpt train --help)"),
+        (["train", "--data", "{corpus}", "--config", "{tiny}", "--backend", "reference", "--device", "3"], 1,
+         "gpt train: reference: no device '3': the reference backend has one device, 0 (the CPU); give --device 0 or leave it out"),
+        (["generate", "--checkpoint", "{checkpoint}", "--backend", "reference", "--device", "gpu"], 1,
+         "gpt generate: reference: no device 'gpu'"),
+        (["generate", "--checkpoint", "{checkpoint}", "--prompt", "RO", "--interactive"], 64,
+         "gpt generate: give one of --prompt, --interactive and --prompts-file, not --prompt and --interactive"),
+        (["generate", "--checkpoint", "{checkpoint}", "--prompt", "RO", "--prompts-file", "p.txt", "--output", "o.txt"], 64,
+         "not --prompt and --prompts-file"),
+        (["train", "--data", "{corpus}", "--lr", "0x1p3"], 64, "gpt train: --lr expects a number, got '0x1p3'"),
+        (["generate", "--checkpoint", "{checkpoint}", "--temperature", "nan"], 64, "--temperature expects a number, got 'nan'"),
+        (["prepare", "--input", "{corpus}", "--out", "x", "--val-fraction", "0x0.8p0"], 64, "--val-fraction expects a number"),
+        (["train", "--data", "{corpus}", "--memory-limit", "0x10M"], 64, "--memory-limit expects a byte count"),
+    ] as [([String], Int32, String)])
+    func silentlyAcceptedInputIsRefused(arguments: [String], status: Int32, expected: String) throws {
+        let run = try CLI.run(Fixture.shared.substitute(arguments))
+        Self.expectOneLine(run, status: status, expected)
+    }
+
+    /// Item 15: a device on a CPU backend that names its one device is fine.
+    @Test func theCPUDeviceIsAccepted() throws {
+        for device in ["0", "cpu", "CPU"] {
+            let run = try CLI.run(["generate", "--checkpoint", Fixture.shared.checkpoint, "--backend", "reference",
+                                   "--device", device, "--max-tokens", "2"])
+            #expect(run.status == 0, "\(device): \(run.stderr)")
+        }
+    }
 }

@@ -69,6 +69,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if gradientAccumulation < 1 { throw fail("gradientAccumulation must be at least 1, got \(gradientAccumulation)") }
         if !(learningRate >= 0) { throw fail("learningRate must be >= 0, got \(learningRate)") }
         if let minimum = minLearningRate, !(minimum >= 0) { throw fail("minLearningRate must be >= 0, got \(minimum)") }
+        if let minimum = minLearningRate, minimum > learningRate {
+            throw fail("minLearningRate must not be above learningRate (the decay's floor), got \(minimum) > \(learningRate)")
+        }
         if warmupSteps < 0 { throw fail("warmupSteps must be >= 0, got \(warmupSteps)") }
         if maxSteps < 1 { throw fail("maxSteps must be at least 1, got \(maxSteps)") }
         if !(weightDecay >= 0) { throw fail("weightDecay must be >= 0, got \(weightDecay)") }

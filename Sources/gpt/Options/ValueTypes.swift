@@ -34,18 +34,39 @@ extension ValueType where Value == Int {
             digits = text.dropLast()
             scale = unit
         }
-        guard let value = Double(digits), value.isFinite, value > 0, value * Double(scale) < 9e18 else {
+        guard let value = decimalNumber(String(digits)), value > 0, value * Double(scale) < 9e18 else {
             throw InvalidValue("expects a byte count such as 512M or 8G, got '\(text)'")
         }
         return Int(value * Double(scale))
     }
 }
 
+/// `text` as a decimal number (digits, an optional fraction and exponent: "3", "-0.5", "1e-3"):
+/// Swift's own parser also takes hexadecimal ("0x1p3"), "inf" and "nan", which no flag means.
+func decimalNumber(_ text: String) -> Double? {
+    var rest = Substring(text)
+    if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+    let mantissa = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+    guard mantissa.contains(where: \.isNumber), mantissa.filter({ $0 == "." }).count <= 1 else { return nil }
+    rest = rest.dropFirst(mantissa.count)
+    if let e = rest.first, e == "e" || e == "E" {
+        rest = rest.dropFirst()
+        if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+        guard !rest.isEmpty, rest.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        rest = ""
+    }
+    guard rest.isEmpty, let value = Double(text), value.isFinite else { return nil }
+    return value
+}
+
 extension ValueType where Value == Float {
-    /// A finite number in [minimum, limit).
+    /// A finite decimal number in [minimum, limit).
     static func number(atLeast minimum: Float, below limit: Float? = nil, placeholder: String = "X") -> ValueType {
         ValueType(placeholder: placeholder) { text throws(InvalidValue) in
-            guard let value = Float(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
+            guard let number = decimalNumber(text), Float(number).isFinite else {
+                throw InvalidValue("expects a number, got '\(text)'")
+            }
+            let value = Float(number)
             guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(text)") }
             if let limit, value >= limit { throw InvalidValue("must be below \(limit), got \(text)") }
             return value
@@ -56,7 +77,7 @@ extension ValueType where Value == Float {
 extension ValueType where Value == Double {
     /// A number strictly between 0 and 1, kept in double precision.
     static let fraction = ValueType(placeholder: "F") { text throws(InvalidValue) in
-        guard let value = Double(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
+        guard let value = decimalNumber(text) else { throw InvalidValue("expects a number, got '\(text)'") }
         guard value > 0 else { throw InvalidValue("must be above 0, got \(text)") }
         guard value < 1 else { throw InvalidValue("must be below 1.0, got \(text)") }
         return value
