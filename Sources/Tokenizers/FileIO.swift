@@ -27,17 +27,23 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
 
 /// Reading and writing whole files with one-line errors.
 public enum FileIO {
-    /// The whole file as bytes. Missing files and directories get their own messages.
+    /// The whole file as bytes. It must be a regular file (see `openRegularFile`); missing files,
+    /// directories, pipes and devices get their own messages.
     public static func readData(_ path: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FileError(path: path, reason: "no such file")
+        let descriptor = try openRegularFile(path)
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw systemError(path, "cannot read") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw systemError(path, "cannot read") }
+            guard got > 0 else { throw FileError(path: path, reason: "cannot read: the file shrank while being read") }
+            done += got
         }
-        if isDirectory(path) { throw FileError(path: path, reason: "is a directory, expected a file") }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw FileError(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")
-        }
+        return Data(bytes)
     }
 
     /// Opens `path` for reading: it must be a regular file (a pipe or a device may never end, and
@@ -84,6 +90,22 @@ public enum FileIO {
             guard isDirectory(current) else {
                 throw FileError(path: path, reason: "cannot create directory: \(current) exists and is not a directory")
             }
+        }
+    }
+
+    /// Removes `path` and, when it is a directory, everything in it (symbolic links are removed,
+    /// not followed); a missing path is fine. Errors name the entry that could not go and why.
+    public static func removeTree(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw systemError(path, "cannot remove")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in try FileManager.default.contentsOfDirectory(atPath: path) { try removeTree(path + "/" + name) }
+            guard rmdir(path) == 0 else { throw systemError(path, "cannot remove") }
+        } else {
+            guard unlink(path) == 0 else { throw systemError(path, "cannot remove") }
         }
     }
 
@@ -163,6 +185,10 @@ public enum FileIO {
         let data = try readData(path)
         do {
             return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // JSONDecoder says "not valid JSON" for a valid number of the wrong kind (4.5 or 1e19
+            // for an integer) too: find which.
+            throw FileError(path: path, reason: JSONDiagnosis.misfitNumber(in: data, decoding: T.self) ?? "not valid JSON")
         } catch {
             throw FileError(path: path, reason: describe(error))
         }

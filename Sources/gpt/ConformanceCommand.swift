@@ -27,7 +27,7 @@ struct ConformanceOptions: OptionGroup {
         "backend", .text("NAME[,NAME...]"), default: "all",
         help: "backends to check, comma-separated; all: every available one but the reference (the oracle)"))
     let op = Option("op", .text("NAME"), help: "only cases whose op starts with NAME (e.g. matmul, attention, layerNorm, model)")
-    let csv = Option("csv", .text("FILE"), help: "also write every result to FILE as CSV")
+    let csv = Option("csv", .path("FILE"), help: "also write every result to FILE as CSV")
     let cases = Option("cases", Choice.cases(of: CaseSet.self), default: .standard,
                        help: "standard (what swift test runs) or extended (adds model-sized shapes; slow on reference)")
     let memoryLimit = CommonOptions.memoryLimit()

@@ -7,12 +7,12 @@ import GPT
 import Tokenizers
 
 struct GenerateOptions: OptionGroup {
-    let checkpoint = Option("checkpoint", .text("DIR"), required: true, help: "checkpoint directory (from gpt train)")
+    let checkpoint = Option("checkpoint", .path("DIR"), required: true, help: "checkpoint directory (from gpt train)")
     let prompt = Option("prompt", .escapedText("TEXT"), default: "\n", help: "text to continue (escapes: \\n, \\t, \\\\)")
     let interactive = Option(onOff: "interactive", help: "read prompts from stdin, one per line; :help lists the commands")
-    let promptsFile = Option("prompts-file", .text("FILE"),
+    let promptsFile = Option("prompts-file", .path("FILE"),
                              help: "continue each line of FILE (bad lines are reported with their number and skipped)")
-    let output = Option("output", .text("FILE"), help: "where --prompts-file writes its '=== prompt N ===' blocks")
+    let output = Option("output", .path("FILE"), help: "where --prompts-file writes its '=== prompt N ===' blocks")
     let sampling = SamplingSettings.options()
     let noKVCache = Option(onOff: "no-kv-cache", help: "recompute the whole window for every token (slow; for comparison)")
     let backend = BackendSelection()

@@ -7,7 +7,7 @@ import Tokenizers
 
 struct PlotOptions: OptionGroup {
     let log = PositionalArgument("LOG.csv", help: "a log written by gpt train --log")
-    let out = Option("out", .text("FILE.svg"), documentedDefault: "LOG with .svg", help: "output file")
+    let out = Option("out", .path("FILE.svg"), documentedDefault: "LOG with .svg", help: "output file")
     let title = Option("title", .text("TEXT"), documentedDefault: "the log's name", help: "plot title")
 
     var all: [any AnyOption] { [out, title] }

@@ -15,7 +15,7 @@ struct PrepareOptions: OptionGroup {
                                 help: "vocabulary size for word and bpe")
     let validationFraction = Option("val-fraction", .fraction, default: 0.1,
                                     help: "fraction of the input (its end) held out for validation")
-    let out = Option("out", .text("DIR"), required: true, help: "directory to write")
+    let out = Option("out", .path("DIR"), required: true, help: "directory to write")
     let threads = CommonOptions.threads()
 
     var all: [any AnyOption] { [inputs, tokenizer, vocabularySize, validationFraction, out, threads] }

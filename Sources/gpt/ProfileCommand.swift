@@ -15,8 +15,8 @@ struct ProfileOptions: OptionGroup {
                                    warmupHelp: "unprofiled training steps first")
     let grouping = Option("by", Choice.cases(of: ProfileReport.Grouping.self), default: .op,
                           help: "one row per op, or per op and shape")
-    let csv = Option("csv", .text("FILE"), help: "also write the rows to FILE as CSV")
-    let trace = Option("trace", .text("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
+    let csv = Option("csv", .path("FILE"), help: "also write the rows to FILE as CSV")
+    let trace = Option("trace", .path("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
 
     var all: [any AnyOption] { workload.all + [grouping, csv, trace] }
 }

@@ -8,19 +8,19 @@
 import GPT
 
 struct TrainOptions: OptionGroup {
-    let data = Option("data", .text("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
+    let data = Option("data", .path("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
                       help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)")
     let config = CommonOptions.config()
-    let resume = Option("resume", .text("DIR"),
+    let resume = Option("resume", .path("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
     let allowDifferentData = Option(onOff: "allow-different-data",
                                     help: "on --resume, go on with --data other than the checkpoint's (no longer exact)")
     /// Flags that set a training setting. They have no default of their own: one not given leaves
     /// the config's value (help shows TrainingSettings' default).
     let settings = trainingSettingOptions()
-    let out = Option("out", .text("DIR"), documentedDefault: "the --resume DIR, else checkpoint",
+    let out = Option("out", .path("DIR"), documentedDefault: "the --resume DIR, else checkpoint",
                      help: "checkpoint directory; the best one goes to DIR/best")
-    let log = Option("log", .text("FILE.csv"), documentedDefault: "OUT/log.csv", help: "per-step CSV log")
+    let log = Option("log", .path("FILE.csv"), documentedDefault: "OUT/log.csv", help: "per-step CSV log")
     let stopAfter = Option("stop-after", .integer(atLeast: 1),
                            help: "end this session after step N with a resumable checkpoint (the schedule still spans --steps)")
     let memoryLimit = CommonOptions.memoryLimit()

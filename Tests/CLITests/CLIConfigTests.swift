@@ -127,4 +127,53 @@ import Testing
             #expect(run.status == 0, "\(device): \(run.stderr)")
         }
     }
+
+    /// Item 16: file-system failures are one line saying why, never a raw CocoaError dump or a
+    /// stale errno ("No such file or directory" for a FIFO, "Success" for /dev/zero).
+    @Test func fileSystemFailuresSayWhy() throws {
+        let directory = try Self.scratch("fs")
+        let file = directory + "/a-file", fifo = directory + "/fifo"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let base = ["train", "--config", Fixture.shared.tinyConfig, "--backend", "reference", "--steps", "1"]
+        let cases: [([String], Int32, String)] = [
+            (base + ["--data", Fixture.shared.corpus, "--out", file + "/run"], 1,
+             "\(file)/run: cannot create directory: \(file) exists and is not a directory"),
+            (base + ["--data", Fixture.shared.corpus, "--out", "/dev/null/run"], 1, "/dev/null/run: cannot create directory: "),
+            (base + ["--data", Fixture.shared.corpus, "--out", ""], 64, "--out expects a path, got an empty one"),
+            (base + ["--data", fifo, "--out", directory + "/a"], 1, "\(fifo): is a pipe (FIFO), expected a regular file"),
+            (base + ["--data", "/dev/zero", "--out", directory + "/b"], 1, "/dev/zero: is a character device, expected a regular file"),
+            (["generate", "--checkpoint", Fixture.shared.checkpoint, "--prompts-file", "/dev/zero", "--output", directory + "/o"], 1,
+             "/dev/zero: is a character device, expected a regular file"),
+        ]
+        for (arguments, status, expected) in cases {
+            Self.expectOneLine(try CLI.run(arguments), status: status, expected)
+            #expect(!FileManager.default.fileExists(atPath: directory + "/a") && !FileManager.default.fileExists(atPath: directory + "/b"))
+        }
+    }
+
+    /// Item 16: decoding failures list what is accepted and name the key, also for a valid number
+    /// that is not an integer (JSONDecoder calls that "not valid JSON").
+    @Test func decodingFailuresNameTheKeyAndTheChoices() throws {
+        let directory = try Self.scratch("decoding")
+        let data = directory + "/data"
+        #expect(try CLI.run(["prepare", "--input", Fixture.shared.corpus, "--tokenizer", "char", "--out", data]).status == 0)
+        let meta = data + "/meta.json"
+        try String(contentsOfFile: meta, encoding: .utf8).replacingOccurrences(of: "\"uint16\"", with: "\"float32\"")
+            .write(toFile: meta, atomically: true, encoding: .utf8)
+        let train = ["train", "--data", data, "--config", Fixture.shared.tinyConfig, "--backend", "reference",
+                     "--out", directory + "/out"]
+        Self.expectOneLine(try CLI.run(train), status: 1, "meta.json: key 'dtype': expects uint16 or uint32, got 'float32'")
+        for (value, shown) in [("4.5", "4.5"), ("1e19", "1e+19")] {
+            let checkpoint = directory + "/ck-\(shown)"
+            try FileManager.default.copyItem(atPath: Fixture.shared.checkpoint, toPath: checkpoint)
+            let config = checkpoint + "/config.json"
+            try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "\"layers\" : 1", with: "\"layers\" : \(value)")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            Self.expectOneLine(try CLI.run(["generate", "--checkpoint", checkpoint]), status: 1,
+                               "config.json: invalid checkpoint: key 'gpt.layers' holds \(shown), which is not an integer")
+        }
+        let model = try Self.modelConfig(replacing: #""norm": "layer""#, with: #""norm": "batch""#)
+        Self.expectOneLine(try Self.train(model), status: 1, "model.json: norm: expects layer or rms, got 'batch'")
+    }
 }

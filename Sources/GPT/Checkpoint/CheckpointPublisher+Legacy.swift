@@ -43,11 +43,7 @@ extension CheckpointPublisher {
                     try move(leftover + "/" + name, to: directory + "/" + name)
                 }
             }
-            do {
-                try FileManager.default.removeItem(atPath: leftover)
-            } catch {
-                throw FileIO.systemError(leftover, "cannot remove the leftover of an interrupted save")
-            }
+            try FileIO.removeTree(leftover)
             notes.append("removed \(leftover), left by an interrupted save of an earlier version")
         }
         return notes

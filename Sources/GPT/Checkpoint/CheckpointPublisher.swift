@@ -60,7 +60,7 @@ enum CheckpointPublisher {
                                     to: staging + "/" + CheckpointManifest.fileName)
             FileIO.syncDirectory(staging)
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
+            try? FileIO.removeTree(staging)
             throw error
         }
         try move(staging, to: directory + "/" + publishingName)  // the commit
@@ -79,11 +79,7 @@ enum CheckpointPublisher {
         }
         let staging = directory + "/" + stagingName
         if exists(staging) {
-            do {
-                try FileManager.default.removeItem(atPath: staging)
-            } catch {
-                throw FileIO.systemError(staging, "cannot remove an unfinished checkpoint save")
-            }
+            try FileIO.removeTree(staging)
             notes.append("removed an unfinished checkpoint save from \(directory) (its last complete checkpoint is kept)")
         }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
@@ -105,7 +101,7 @@ enum CheckpointPublisher {
             try move(manifestPath, to: directory + "/" + CheckpointManifest.fileName)
             FileIO.syncDirectory(directory)
         }
-        try? FileManager.default.removeItem(atPath: publishing)
+        try FileIO.removeTree(publishing)
         FileIO.syncDirectory(directory)
     }
 

@@ -155,7 +155,7 @@ public enum DataPreparation {
             // Incomplete until meta.json is written again.
             try? FileManager.default.removeItem(atPath: output + "/" + PreparedMetadata.fileName)
         } else {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try FileIO.makeDirectory(output)
         }
     }
 

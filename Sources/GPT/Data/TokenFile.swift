@@ -14,12 +14,15 @@ import Darwin
 #endif
 
 /// How a token file stores each id.
-public enum TokenDType: String, Codable, Sendable {
+public enum TokenDType: String, Codable, Sendable, CaseIterable {
     /// Little-endian unsigned integers of 16 or 32 bits.
     case uint16, uint32
 
     /// Bytes per token.
     public var byteCount: Int { self == .uint16 ? 2 : 4 }
+
+    /// Decodes a case from its name; another name is an error that lists the cases.
+    public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
 
     /// uint16 for vocabularies of at most 65,535 tokens, else uint32.
     public static func fitting(vocabularySize: Int) -> TokenDType {

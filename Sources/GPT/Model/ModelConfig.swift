@@ -1,6 +1,8 @@
 // ModelConfig: every architecture variant the one model graph supports, plus the named presets.
 // Codable so it round-trips through JSON config files and checkpoints (camelCase keys).
 
+import Tokenizers
+
 /// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
 /// position scheme it uses.
 public struct ModelConfig: Codable, Equatable, Sendable {
@@ -10,6 +12,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case layer
         /// RMSNorm: root mean square, gain only (Llama).
         case rms
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// The FFN's activation.
@@ -20,6 +25,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case gelu
         /// SwiGLU: silu(gate) * up, with a gate and an up projection (Llama).
         case swiglu
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// How positions enter the model.
@@ -30,6 +38,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case sinusoidal
         /// Rotary embeddings applied to queries and keys (Llama).
         case rope
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// V: vocabulary size (char models: set from the tokenizer when training starts).

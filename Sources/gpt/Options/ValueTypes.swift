@@ -97,6 +97,15 @@ extension ValueType where Value == String {
         ValueType(placeholder: placeholder) { text in text }
     }
 
+    /// A file or directory name: any text but the empty one (which names nothing, and used to
+    /// surface as a raw file-system error).
+    static func path(_ placeholder: String) -> ValueType {
+        ValueType(placeholder: placeholder) { text throws(InvalidValue) in
+            guard !text.isEmpty else { throw InvalidValue("expects a path, got an empty one") }
+            return text
+        }
+    }
+
     /// Text with the escapes \n, \t and \\ turned into the characters they name (and printed back
     /// with them, so help shows "\n" rather than a line break).
     static func escapedText(_ placeholder: String) -> ValueType {
