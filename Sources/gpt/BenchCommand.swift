@@ -14,7 +14,7 @@ import GPT
 struct BenchOptions: OptionGroup {
     let workload = WorkloadOptions(steps: 20, stepsHelp: "timed training steps", warmupSteps: 2,
                                    warmupHelp: "untimed training steps first")
-    let compare = Option("compare", .text("NAME"), help: "also bench this backend, side by side")
+    let compare = Option("compare", CommonOptions.backendName, help: "also bench this backend, side by side")
     let op = Option("op", Choice.cases(of: KernelBenchSpec.Op.self),
                     help: "time one kernel instead of training (see KernelBench.swift); needs --shape")
     let shape = Option("shape", .text("M,N,K|B,NH,T,hs"), help: "the kernel's size, for --op")

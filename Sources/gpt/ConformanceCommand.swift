@@ -95,5 +95,11 @@ func conformanceBackendNames(_ value: String, registry: BackendRegistry) throws 
     guard !names.isEmpty, !names.contains(where: { $0.isEmpty }) else {
         throw UsageError(command: "conformance", message: "--backend expects NAME[,NAME...], got '\(value)'")
     }
-    return try names.map { try registry.resolve($0).name }
+    return try names.map { name in
+        guard registry.plugins.contains(where: { $0.name == name }) || name == "auto" else {
+            throw UsageError(command: "conformance", message: "--backend: unknown backend '\(name)'; known: "
+                             + (["auto"] + registry.plugins.map(\.name).sorted()).joined(separator: ", "))
+        }
+        return try registry.resolve(name).name
+    }
 }

@@ -176,4 +176,23 @@ import Testing
         let model = try Self.modelConfig(replacing: #""norm": "layer""#, with: #""norm": "batch""#)
         Self.expectOneLine(try Self.train(model), status: 1, "model.json: norm: expects layer or rms, got 'batch'")
     }
+
+    /// Item 17: an unknown backend is a usage error (64) on every command; range messages use one
+    /// wording and print bounds as typed ("0", not "0.0").
+    @Test(arguments: [
+        (["train", "--data", "{corpus}", "--backend", "cuda"], "--backend expects one of auto, blas, opencl, reference, got 'cuda'"),
+        (["generate", "--checkpoint", "{checkpoint}", "--backend", "cuda"], "--backend expects one of auto, blas, opencl, reference, got 'cuda'"),
+        (["conformance", "--backend", "reference,cuda"], "--backend: unknown backend 'cuda'; known: auto, blas, opencl, reference"),
+        (["prepare", "--input", "{corpus}", "--out", "x", "--val-fraction", "0"], "--val-fraction must be above 0, got 0"),
+        (["prepare", "--input", "{corpus}", "--out", "x", "--val-fraction", "-1"], "--val-fraction must be above 0, got -1"),
+        (["prepare", "--input", "{corpus}", "--out", "x", "--val-fraction", "1"], "--val-fraction must be below 1, got 1"),
+        (["train", "--data", "{corpus}", "--lr", "-1"], "--lr must be at least 0, got -1"),
+        (["train", "--data", "{corpus}", "--dropout", "1"], "--dropout must be below 1, got 1"),
+        (["train", "--data", "{corpus}", "--beta2", "1.5"], "--beta2 must be below 1, got 1.5"),
+        (["generate", "--checkpoint", "{checkpoint}", "--repetition-penalty", "0.5"], "--repetition-penalty must be at least 1, got 0.5"),
+    ])
+    func unknownBackendsAndRangesAreUsageErrorsInOneWording(arguments: [String], expected: String) throws {
+        let run = try CLI.run(Fixture.shared.substitute(arguments))
+        Self.expectOneLine(run, status: 64, "gpt \(arguments[0]): \(expected) (see gpt \(arguments[0]) --help)")
+    }
 }

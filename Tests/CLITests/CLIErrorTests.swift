@@ -10,7 +10,6 @@ import Testing
         (["train", "--data", "{empty}", "--config", "{tiny}"], "empty.txt: the file is empty"),
         (["train", "--data", "{short}"], "text too short for context length 64"),
         (["train", "--data", "{corpus}", "--config", "nope"], "unknown preset 'nope'; known presets: char-baby"),
-        (["train", "--data", "{corpus}", "--backend", "cuda"], "unknown backend 'cuda'; available: auto, "),  // the rest depends on the machine
         (["train", "--data", "{corpus}", "--config", "{malformed}"], "malformed.json: invalid JSON at byte "),
         (["train", "--data", "{corpus}", "--config", "{wrong-type}"], "wrong-type.json: layers must be an integer"),
         (["generate", "--checkpoint", "{missing}"], "no such checkpoint directory"),
@@ -33,6 +32,7 @@ import Testing
         (["train", "--data", "{corpus}", "--bogus", "1"], "unknown flag '--bogus'"),
         (["train", "--data", "{corpus}", "--steps", "1", "--steps", "2"], "--steps is given more than once"),
         (["train", "stray"], "unexpected argument 'stray'"),
+        (["train", "--data", "{corpus}", "--backend", "cuda"], "--backend expects one of auto, blas, opencl, reference, got 'cuda'"),
         (["fly"], "unknown command 'fly'"),
     ])
     func usageErrorsExitSixtyFourWithOneLine(arguments: [String], expected: String) throws {

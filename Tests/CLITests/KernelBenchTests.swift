@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--op", "conv", "--shape", "1,1,1"], "--op expects matmul, attention, attention-backward, got 'conv'"),
+        (["--op", "conv", "--shape", "1,1,1"], "--op expects one of matmul, attention, attention-backward, got 'conv'"),
         (["--op", "matmul"], "--op matmul needs --shape M,N,K"),
         (["--op", "attention", "--shape", "1,2,8"], "--shape for --op attention expects B,NH,T,hs (integers), got '1,2,8'"),
         (["--op", "matmul", "--shape", "4,x,4"], "--shape for --op matmul expects M,N,K (integers), got '4,x,4'"),

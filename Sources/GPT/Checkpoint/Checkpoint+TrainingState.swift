@@ -136,7 +136,7 @@ extension Checkpoint {
                                   + "\(state.step) x gradientAccumulation \(run.training.gradientAccumulation)")
         }
         guard state.elapsedSeconds.isFinite, state.elapsedSeconds >= 0 else {
-            throw CheckpointError(path: statePath, reason: "elapsedSeconds must be a number >= 0, got \(state.elapsedSeconds)")
+            throw CheckpointError(path: statePath, reason: "elapsedSeconds must be a number of at least 0, got \(state.elapsedSeconds)")
         }
         let optimizerPath = filePath(optimizerFileName, in: root)
         let tensors = try SafeTensors.read(optimizerPath)

@@ -17,7 +17,7 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .emptyPrompt: return "the prompt must hold at least one token"
-        case let .negativeTokenCount(count): return "the number of tokens to generate must be >= 0, got \(count)"
+        case let .negativeTokenCount(count): return "the number of tokens to generate must be at least 0, got \(count)"
         }
     }
 }

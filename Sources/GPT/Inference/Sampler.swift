@@ -26,11 +26,11 @@ public enum SamplerError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidTemperature(value): return "temperature must be a finite number >= 0, got \(value)"
-        case let .invalidTopK(value): return "top-k must be >= 0 (0 keeps every token), got \(value)"
+        case let .invalidTemperature(value): return "temperature must be a number of at least 0, got \(value)"
+        case let .invalidTopK(value): return "top-k must be at least 0 (0 keeps every token), got \(value)"
         case let .invalidTopP(value): return "top-p must be in (0, 1] (1 keeps every token), got \(value)"
         case let .invalidRepetitionPenalty(value):
-            return "repetition penalty must be a finite number >= 1 (1 is off), got \(value)"
+            return "repetition penalty must be a number of at least 1 (1 is off), got \(value)"
         case .emptyLogits: return "cannot sample from an empty row of logits"
         }
     }

@@ -6,10 +6,17 @@ import Compute
 import GPT
 
 enum CommonOptions {
-    /// --backend NAME: a backend from the registry, or auto.
+    /// --backend NAME: a backend from the registry, or auto. A name no plugin has is a usage
+    /// error (exit 64); one that cannot run on this machine is the registry's runtime error.
     static func backend() -> Option<String> {
-        Option("backend", .text("NAME"), default: TrainingSettings().backend, help: "compute backend (see gpt backends)")
+        Option("backend", backendName, default: TrainingSettings().backend, help: "compute backend (see gpt backends)")
     }
+
+    /// A registered backend's name or auto, with `NAME` as help's placeholder.
+    static let backendName: ValueType<String> = {
+        let choice = Choice.names(["auto"] + backendRegistry.plugins.map(\.name).sorted())
+        return ValueType(placeholder: "NAME", parse: choice.parse, describe: choice.describe)
+    }()
 
     /// --device ID: which device of a backend that has several.
     static func device() -> Option<String> {

@@ -59,6 +59,13 @@ func decimalNumber(_ text: String) -> Double? {
     return value
 }
 
+/// A bound as a range message prints it: the shortest decimal that reads back as it ("0", "0.9",
+/// "1e-08"), never Swift's "0.0".
+func boundText(_ value: some BinaryFloatingPoint & CustomStringConvertible) -> String {
+    let text = value.description
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+}
+
 extension ValueType where Value == Float {
     /// A finite decimal number in [minimum, limit).
     static func number(atLeast minimum: Float, below limit: Float? = nil, placeholder: String = "X") -> ValueType {
@@ -67,8 +74,8 @@ extension ValueType where Value == Float {
                 throw InvalidValue("expects a number, got '\(text)'")
             }
             let value = Float(number)
-            guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(text)") }
-            if let limit, value >= limit { throw InvalidValue("must be below \(limit), got \(text)") }
+            guard value >= minimum else { throw InvalidValue("must be at least \(boundText(minimum)), got \(text)") }
+            if let limit, value >= limit { throw InvalidValue("must be below \(boundText(limit)), got \(text)") }
             return value
         }
     }
@@ -79,7 +86,7 @@ extension ValueType where Value == Double {
     static let fraction = ValueType(placeholder: "F") { text throws(InvalidValue) in
         guard let value = decimalNumber(text) else { throw InvalidValue("expects a number, got '\(text)'") }
         guard value > 0 else { throw InvalidValue("must be above 0, got \(text)") }
-        guard value < 1 else { throw InvalidValue("must be below 1.0, got \(text)") }
+        guard value < 1 else { throw InvalidValue("must be below 1, got \(text)") }
         return value
     }
 }
@@ -127,7 +134,7 @@ extension ValueType where Value == [String] {
 enum Choice {
     static func of<Value: Sendable>(_ choices: [(name: String, value: Value)]) -> ValueType<Value> {
         let names = choices.map(\.name)
-        let listed = names.count == 2 ? "\(names[0]) or \(names[1])" : names.joined(separator: ", ")
+        let listed = names.count == 2 ? "\(names[0]) or \(names[1])" : "one of " + names.joined(separator: ", ")
         return ValueType(placeholder: names.joined(separator: "|"), parse: { text throws(InvalidValue) in
             guard let match = choices.first(where: { $0.name == text }) else {
                 throw InvalidValue("expects \(listed), got '\(text)'")
