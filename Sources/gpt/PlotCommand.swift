@@ -19,6 +19,9 @@ let plotCommand = Command("plot", summary: "plot a training log (CSV) as an SVG 
     let path = options.log.value
     let rows = try TrainingLog.parse(try FileIO.readText(path), path: path)
     guard !rows.isEmpty else { throw RuntimeError("\(path): the log has no rows to plot") }
+    guard rows.contains(where: { $0.trainLoss.isFinite || $0.validationLoss?.isFinite == true }) else {
+        throw RuntimeError("\(path): no loss to plot: every loss in its \(rows.count) rows is NaN or infinite")
+    }
     let stem = path.hasSuffix(".csv") ? String(path.dropLast(4)) : path
     let output = options.out.given ?? stem + ".svg"
     let title = options.title.given ?? (path.split(separator: "/").last.map(String.init) ?? path)

@@ -195,4 +195,22 @@ import Testing
         let run = try CLI.run(Fixture.shared.substitute(arguments))
         Self.expectOneLine(run, status: 64, "gpt \(arguments[0]): \(expected) (see gpt \(arguments[0]) --help)")
     }
+
+    /// Item 18: gpt plot reads a CRLF log like its LF twin, and refuses a log with no finite loss
+    /// instead of drawing an empty chart on a made-up axis.
+    @Test func plotReadsCRLFAndRefusesAnAllNaNLog() throws {
+        let directory = try Self.scratch("plot")
+        let rows = ["step,train_loss,val_loss,lr,grad_norm,tok_per_s,elapsed_s", "1,4.2,,0.001,1.5,100,0.1",
+                    "2,4.0,4.1,0.001,1.4,100,0.2"]
+        let crlf = directory + "/crlf.csv", nan = directory + "/nan.csv"
+        try (rows.joined(separator: "\r\n") + "\r\n").write(toFile: crlf, atomically: true, encoding: .utf8)
+        let plotted = try CLI.run(["plot", crlf, "--out", directory + "/crlf.svg"])
+        #expect(plotted.status == 0, "\(plotted.stderr)")
+        #expect(plotted.stdout.contains("2 steps, 1 validation points"), "\(plotted.stdout)")
+        try ([rows[0], "1,nan,,0.001,1.5,100,0.1", "2,nan,nan,0.001,1.4,100,0.2"].joined(separator: "\n") + "\n")
+            .write(toFile: nan, atomically: true, encoding: .utf8)
+        Self.expectOneLine(try CLI.run(["plot", nan, "--out", directory + "/nan.svg"]), status: 1,
+                           "gpt plot: \(nan): no loss to plot: every loss in its 2 rows is NaN or infinite")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/nan.svg"))
+    }
 }

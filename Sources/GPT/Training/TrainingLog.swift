@@ -58,9 +58,13 @@ public enum TrainingLog {
             + "\(row.tokensPerSecond),\(row.elapsedSeconds)"
     }
 
-    /// Parses a log written by `Writer`; a malformed line is a one-line error naming its number.
+    /// Parses a log written by `Writer` (also after a trip through Windows: "\r\n" line ends); a
+    /// malformed line is a one-line error naming its number.
     public static func parse(_ text: String, path: String = "log") throws -> [TrainingLogRow] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        // Split on "\n" as bytes: Swift treats "\r\n" as one Character, which "\n" does not match.
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).map { line in
+            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+        }.filter { !$0.isEmpty }
         guard let first = lines.first, first == header else {
             throw TrainingLogError(description: "\(path): not a training log (expected the header '\(header)')")
         }
