@@ -49,6 +49,7 @@ func runConformance(_ options: ConformanceOptions, registry: BackendRegistry) th
         throw UsageError(command: "conformance", message: "no case matches --op '\(options.op.given ?? "")'; "
                          + "ops: \(Catalogue.opNames.joined(separator: ", "))")
     }
+    if let path = options.csv.given { try checkOutputPath(path, flag: "--csv") }  // before the work, not after it
     let names = try conformanceBackendNames(options.backends.backend.value, registry: registry)
     let backends = try names.map { try registry.make($0, options: options.backends.backendOptions) }
     let oracle = ReferenceBackend(threads: options.backends.threads.given)

@@ -42,13 +42,18 @@ let generateCommand = Command("generate", summary: "generate text from a checkpo
         throw UsageError(command: "generate", message: "--prompts-file and --output go together")
     }
     let backend = try options.backend.make()
+    let limit = options.memoryLimit.given
     let (model, tokenizer) = try Checkpoint.load(from: options.checkpoint.value, backend: backend) { config in
-        try checkMemory(try MemoryEstimate.inference(config), backend: backend, limit: options.memoryLimit.given,
-                        work: "the model", hint: "generate on a device with more memory")
+        try checkMemory(try MemoryEstimate.inference(config, maxTokens: settings.maxTokens), backend: backend,
+                        limit: limit, work: "the model", hint: "use a smaller --max-tokens, or a device with more memory")
     }
     let useKVCache = !options.noKVCache.value
     if options.interactive.value {
-        var session = InteractiveSession(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache)
+        let config = model.config
+        var session = InteractiveSession(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache) {
+            try checkMemory(try MemoryEstimate.inference(config, maxTokens: $0.maxTokens), backend: backend, limit: limit,
+                            work: "generating", hint: "use a smaller :max-tokens")
+        }
         try session.run()
     } else if let promptsFile = options.promptsFile.given, let outputFile = options.output.given {
         try PromptsFileRun(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache)

@@ -18,15 +18,20 @@ struct InteractiveSession {
     let tokenizer: any Tokenizer
     var settings: SamplingSettings
     let useKVCache: Bool
+    /// Refuses settings whose generation would not fit in memory (a huge :max-tokens), as the
+    /// flags' were refused before the model was loaded.
+    let checkMemory: (SamplingSettings) throws -> Void
 
     /// The `:name value` commands: the same declarations as gpt generate's sampling flags.
     private let settingOptions = SamplingSettings.options()
 
-    init(model: GPTModel, tokenizer: any Tokenizer, settings: SamplingSettings, useKVCache: Bool) {
+    init(model: GPTModel, tokenizer: any Tokenizer, settings: SamplingSettings, useKVCache: Bool,
+         checkMemory: @escaping (SamplingSettings) throws -> Void) {
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
         self.useKVCache = useKVCache
+        self.checkMemory = checkMemory
     }
 
     /// The commands, from their declarations.
@@ -112,6 +117,7 @@ struct InteractiveSession {
         do {
             try setting.set(&changed, value)
             _ = try changed.makeSampler()
+            try checkMemory(changed)
         } catch let error as InvalidValue {
             Console.error(":\(name): \(error.phrase)")
             return

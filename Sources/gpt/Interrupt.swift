@@ -1,6 +1,8 @@
 // Ctrl-C during training: the first SIGINT only raises a flag, so the loop finishes its step, saves
-// a resumable checkpoint and exits 0; a second SIGINT exits at once (status 130). The handler does
-// nothing that is unsafe in a signal handler: an atomic add and a write(2) of a static string.
+// a resumable checkpoint and exits 0; a second SIGINT exits at once (status 130). SIGTERM (kill,
+// docker stop, systemd) and SIGHUP (the terminal went away) are the same request to stop, so they
+// save too. The handler does nothing that is unsafe in a signal handler: an atomic add and a
+// write(2) of a static string.
 
 #if canImport(Glibc)
 import Glibc
@@ -19,18 +21,21 @@ private func handleInterrupt(_ signal: Int32) {
 
 enum Interrupt {
     /// Routes SIGINT to the flag until `uninstall()`.
+    /// The signals that ask a run to stop.
+    private static let stopSignals = [SIGINT, SIGTERM, SIGHUP]
+
     static func install() {
-        _ = signal(SIGINT, handleInterrupt)
+        for stop in stopSignals { _ = signal(stop, handleInterrupt) }
         // A parent may have spawned us from a thread that blocks SIGINT (Foundation's Process does);
         // the mask is inherited, and a blocked Ctrl-C would wait forever.
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
+        for stop in stopSignals { sigaddset(&set, stop) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static func uninstall() {
-        _ = signal(SIGINT, SIG_DFL)
+        for stop in stopSignals { _ = signal(stop, SIG_DFL) }
     }
 
     /// Whether Ctrl-C was pressed since `install()`.

@@ -24,6 +24,7 @@ let plotCommand = Command("plot", summary: "plot a training log (CSV) as an SVG 
     }
     let stem = path.hasSuffix(".csv") ? String(path.dropLast(4)) : path
     let output = options.out.given ?? stem + ".svg"
+    try checkOutputPath(output, flag: "--out")
     let title = options.title.given ?? (path.split(separator: "/").last.map(String.init) ?? path)
     try FileIO.writeDurably(Data(LossPlot.svg(rows, title: title).utf8), to: output)
     let evaluations = rows.filter { $0.validationLoss != nil }.count

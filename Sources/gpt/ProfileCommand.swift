@@ -27,6 +27,9 @@ let profileCommand = Command("profile",
     let workload = options.workload
     let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)
     let config = try workload.modelConfig()
+    for (flag, path) in [("--csv", options.csv.given), ("--trace", options.trace.given)] {
+        if let path { try checkOutputPath(path, flag: flag) }  // before the work, not after it
+    }
     let backend = try workload.backend.make()
 
     print("config: \(describe(config))")

@@ -3,7 +3,8 @@
 // the prompt's line number in FILE, then the prompt and its completion. A line that cannot be used
 // (empty, not UTF-8, longer than LineReader's bound, or a character the tokenizer does not know) is
 // reported on stderr with its line number and skipped, so one bad line does not cost the rest; a
-// file with no usable line is an error. The file must be a regular file, read line by line.
+// file with no usable line is an error. The file must be a regular file, read line by line; the
+// output is written as the completions come (StreamedOutput) and is never the prompts file.
 
 import FoundationEssentials
 #if canImport(Glibc)
@@ -23,8 +24,14 @@ struct PromptsFileRun {
     func run(promptsPath: String, outputPath: String) throws {
         let descriptor = try FileIO.openRegularFile(promptsPath)
         defer { close(descriptor) }
+        var prompts = stat(), existing = stat()
+        if fstat(descriptor, &prompts) == 0, stat(outputPath, &existing) == 0,
+           prompts.st_dev == existing.st_dev, prompts.st_ino == existing.st_ino {
+            throw RuntimeError("--output \(outputPath): is the --prompts-file; choose another file")
+        }
+        let output = try StreamedOutput(path: outputPath, flag: "--output")
         var reader = LineReader(descriptor: descriptor, name: promptsPath)
-        var output = "", completed = 0, skipped = 0, totalTokens = 0, totalSeconds = 0.0
+        var completed = 0, skipped = 0, totalTokens = 0, totalSeconds = 0.0
         while let next = try reader.next() {
             let number = reader.lineNumber
             let line: String
@@ -55,7 +62,7 @@ struct PromptsFileRun {
             var completion = ""
             let (count, elapsed) = try streamCompletion(model: model, tokenizer: tokenizer, prompt: tokens,
                                                         settings: settings, useKVCache: useKVCache) { completion += $0 }
-            output += "=== prompt \(number) ===\n\(prompt)\(completion)\n"
+            try output.append("=== prompt \(number) ===\n\(prompt)\(completion)\n")
             completed += 1
             totalTokens += count
             totalSeconds += elapsed
@@ -66,7 +73,7 @@ struct PromptsFileRun {
         guard completed > 0 else {
             throw RuntimeError("\(promptsPath): none of its \(reader.lineNumber) lines is a usable prompt")
         }
-        try FileIO.writeDurably(Data(output.utf8), to: outputPath)
+        try output.finish()
         print("wrote \(outputPath): \(completed) completions" + (skipped > 0 ? ", \(skipped) lines skipped" : "")
               + ", \(totalTokens) tokens, \(Format.fixed(Double(totalTokens) / max(totalSeconds, 1e-9), 1)) tok/s")
     }

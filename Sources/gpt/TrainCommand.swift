@@ -5,7 +5,9 @@
 // --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change).
 // The session around the library's TrainingLoop is in TrainingRun.swift.
 
+import FoundationEssentials
 import GPT
+import Tokenizers
 
 struct TrainOptions: OptionGroup {
     let data = Option("data", .path("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
@@ -144,6 +146,10 @@ private func dataPath(_ options: TrainOptions) throws -> String {
 /// The run config the flags apply to: the checkpoint's run.json on --resume, else --config's.
 private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
     guard let resume = options.resume.given else { return try loadRunConfig(options.config.value) }
+    guard FileIO.isDirectory(resume) else {
+        throw RuntimeError("--resume \(resume): " + (FileManager.default.fileExists(atPath: resume)
+            ? "not a directory" : "no such checkpoint directory"))
+    }
     if options.config.wasGiven {
         throw UsageError(command: "train", message: "--config cannot be combined with --resume (the run config comes from the checkpoint)")
     }

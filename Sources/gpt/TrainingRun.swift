@@ -115,7 +115,7 @@ enum TrainingRun {
         case .interrupted: return "interrupted"
         case .stopAfter: return "--stop-after"
         case .final: return "final"
-        case .dataUnreadable: return "before the data error below"
+        case .stoppedByError: return "before the error below"
         }
     }
 

@@ -136,7 +136,7 @@ import Testing
         #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(errors)")
         #expect(errors.split(separator: "\n").count == 1 && errors.contains("train.bin: the file shrank while in use"),
                 "\(errors)")
-        #expect(read("stdout").contains("before the data error below) saved to \(out)"), "\(read("stdout"))")
+        #expect(read("stdout").contains("before the error below) saved to \(out)"), "\(read("stdout"))")
         let generate = try CLI.run(["generate", "--checkpoint", out, "--backend", "reference", "--max-tokens", "5"])
         #expect(generate.status == 0, "\(generate.stderr)")
     }

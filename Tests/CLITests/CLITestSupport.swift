@@ -22,19 +22,22 @@ enum CLI {
     /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
     /// buffers to fill up). `environment` entries are added to (or replace) the test's own. With
     /// `virtualMemoryKiB` it runs under `ulimit -v`, so an allocation nothing checked fails at once
-    /// instead of growing into swap. `standardInput` is a file to read stdin from.
+    /// instead of growing into swap; with `fileSizeKiB` under `ulimit -f`. `standardInput` is a
+    /// file to read stdin from; past `timeout` seconds the process is killed (status 9).
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
-                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil,
-                    standardInput: String? = nil) throws -> Run {
+                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil, fileSizeKiB: Int? = nil,
+                    standardInput: String? = nil, timeout: Double? = nil) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         _ = FileManager.default.createFile(atPath: scratch + "/out", contents: nil)
         _ = FileManager.default.createFile(atPath: scratch + "/err", contents: nil)
         let process = Process()
-        if let virtualMemoryKiB {
+        let limits = [virtualMemoryKiB.map { "ulimit -v \($0)" }, fileSizeKiB.map { "ulimit -f \($0)" }].compactMap { $0 }
+        if !limits.isEmpty {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -v \(virtualMemoryKiB) && exec \"$0\" \"$@\"", executable.path] + arguments
+            process.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), executable.path]
+                + arguments
         } else {
             process.executableURL = executable
             process.arguments = arguments
@@ -47,6 +50,11 @@ enum CLI {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))
         try process.run()
+        if let timeout {  // a hang fails the test instead of the suite
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         process.waitUntilExit()
         return Run(status: process.terminationStatus,
                    stdout: try String(contentsOfFile: scratch + "/out", encoding: .utf8),

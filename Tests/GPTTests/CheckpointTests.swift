@@ -206,6 +206,18 @@ import Tokenizers
         #expect(backend.allocatedBytes == 0)
     }
 
+    /// A NaN or infinity in the weights (or in AdamW's moments, or a negative second moment) is
+    /// refused when the checkpoint is read, naming the tensor and element.
+    @Test func nonFiniteWeightsAreRefused() throws {
+        let config = Self.variants[0].1
+        let model = try Self.model(config)
+        var tensors = Checkpoint.huggingFaceTensors(config: config, layout: model.layout, values: try model.parameterValues())
+        tensors[1].values[3] = .nan
+        #expect(throws: CheckpointError(path: "f", reason: "tensor '\(tensors[1].name)' holds nan at element 3")) {
+            try Checkpoint.parameterValues(from: tensors, config: config, layout: model.layout, file: "f")
+        }
+    }
+
     @Test func nonZeroBiasForABiasFreeModelIsRefused() throws {
         let config = Self.variants[1].1
         let model = try Self.model(config)

@@ -187,6 +187,14 @@ import Tokenizers
             #expect("\(error)".contains("train.bin: holds"), "\(error)")
         }
         try original.write(to: URL(fileURLWithPath: train))
+        // meta.json naming a file outside the directory.
+        let meta = directory + "/meta.json", metaText = try String(contentsOfFile: meta, encoding: .utf8)
+        try metaText.replacingOccurrences(of: "\"train.bin\"", with: "\"../train.bin\"")
+            .write(toFile: meta, atomically: true, encoding: .utf8)
+        #expect(throws: FileError(path: meta, reason: "names the file '../train.bin': expected a file name in the directory")) {
+            try PreparedDataset(directory: directory, contextLength: 8)
+        }
+        try metaText.write(toFile: meta, atomically: true, encoding: .utf8)
         // A tokenizer file that does not parse.
         try Data("{\"type\": ".utf8).write(to: URL(fileURLWithPath: directory + "/tokenizer.json"))
         do {

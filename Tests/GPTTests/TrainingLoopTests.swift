@@ -192,10 +192,30 @@ import Tokenizers
         }
         hooks.checkpoint = { _, reason, _ in reasons.append(reason) }
         #expect(throws: TokenFileError.self) { _ = try loop.train(output: TrainingOutput(directory: directory), hooks: hooks) }
-        #expect(reasons == [.dataUnreadable])
+        #expect(reasons == [.stoppedByError])
         let point = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
         #expect(point.state.step == 2 && point.state.batchesConsumed == 4)
         #expect(try Self.lossColumns(directory).count == 3)  // header and steps 1, 2
+    }
+
+    /// A sample (or log row) that cannot be written mid-run stops the run after saving the step
+    /// it finished, instead of going on without it.
+    @Test func aWriteThatFailsMidRunSavesTheStepBeforeFailing() throws {
+        let directory = Self.scratch("write-fails")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var run = try Self.run()
+        (run.training.sampleInterval, run.training.sampleTokens, run.training.samplePrompt) = (2, 3, "ROMEO")
+        let loop = try TrainingLoop(run: run, corpus: try Self.corpus(), backend: ReferenceBackend())
+        var reasons: [CheckpointReason] = []
+        var hooks = TrainingHooks()
+        hooks.sample = { step, _ in  // the samples file becomes unwritable after the first sample
+            let samples = directory + "/" + TrainingLoop.samplesFileName
+            if step == 2 { _ = try? FileManager.default.removeItem(atPath: samples); _ = mkdir(samples, 0o755) }
+        }
+        hooks.checkpoint = { _, reason, _ in reasons.append(reason) }
+        #expect(throws: TrainingLogError.self) { _ = try loop.train(output: TrainingOutput(directory: directory), hooks: hooks) }
+        #expect(reasons == [.stoppedByError])
+        #expect(try Checkpoint.readTrainingState(from: directory).step == 4)
     }
 
     /// Issue 12, item 3: a state file whose batch count the run could not have drawn (resuming
@@ -216,6 +236,26 @@ import Tokenizers
             _ = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
         } throws: { error in
             "\(error)".contains(TrainingState.fileName) && "\(error)".contains(expected)
+        }
+    }
+
+    /// A NaN in AdamW's moments (or a negative second moment) is refused when resuming: it would
+    /// turn the parameters it updates into NaN.
+    @Test(arguments: [("exp_avg", Float.nan), ("exp_avg_sq", -1)])
+    func aMomentThatIsNotANumberIsRefused(name: String, value: Float) throws {
+        let directory = Self.scratch("moments")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 2))
+        let path = directory + "/" + Checkpoint.optimizerFileName
+        var tensors = try SafeTensors.read(path)
+        let index = try #require(tensors.firstIndex { $0.name == name })
+        tensors[index].values[7] = value
+        try SafeTensors.write(tensors, to: path)
+        #expect {
+            _ = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        } throws: { error in
+            "\(error)" == "\(path): invalid checkpoint: '\(name)' holds \(value) at element 7"
         }
     }
 

@@ -127,6 +127,10 @@ extension Checkpoint {
             guard tensor.shape == entry.huggingFaceShape else {
                 throw fail("tensor '\(entry.name)' has shape \(tensor.shape), but config.json implies \(entry.huggingFaceShape)")
             }
+            // A NaN or an infinity in a weight poisons every output; nothing saves one on purpose.
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor '\(entry.name)' holds \(tensor.values[bad]) at element \(bad)")
+            }
         }
         var values = [Float](repeating: 0, count: layout.count)
         for entry in layout.entries {

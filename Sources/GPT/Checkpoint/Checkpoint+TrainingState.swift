@@ -148,6 +148,10 @@ extension Checkpoint {
                 throw CheckpointError(path: optimizerPath, reason: "'\(name)' holds \(tensor.values.count) values, "
                                       + "the model has \(model.layout.count) parameters")
             }
+            // Moments are finite, and the second one (a running mean of squares) never negative.
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite || name == "exp_avg_sq" && $0 < 0 }) {
+                throw CheckpointError(path: optimizerPath, reason: "'\(name)' holds \(tensor.values[bad]) at element \(bad)")
+            }
             return tensor.values
         }
         return ResumePoint(model: model, tokenizer: tokenizer, run: run, state: state,

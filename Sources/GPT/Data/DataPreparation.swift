@@ -84,10 +84,11 @@ public enum DataPreparation {
         }
         var sizes: [Int] = []
         for path in options.inputs {
-            guard FileManager.default.fileExists(atPath: path) else { throw FileError(path: path, reason: "no such file") }
-            guard !FileIO.isDirectory(path) else { throw FileError(path: path, reason: "is a directory, expected a file") }
+            // A regular file: it is read twice, and a pipe's or device's size says nothing.
+            let descriptor = try FileIO.openRegularFile(path)
+            defer { close(descriptor) }
             var info = stat()
-            guard stat(path, &info) == 0 else { throw FileIO.systemError(path, "cannot read") }
+            guard fstat(descriptor, &info) == 0 else { throw FileIO.systemError(path, "cannot read") }
             sizes.append(Int(info.st_size))
         }
         let totalBytes = sizes.reduce(0, +)

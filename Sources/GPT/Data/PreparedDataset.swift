@@ -107,6 +107,11 @@ public struct PreparedDataset: TrainingData {
             throw FileError(path: metadataPath, reason: "format version \(metadata.formatVersion) is not supported "
                             + "(expected \(PreparedMetadata.currentVersion)); prepare the data again")
         }
+        // The files meta.json names live in the directory: plain names, no path to elsewhere.
+        for name in [metadata.tokenizerFile, metadata.trainFile, metadata.validationFile]
+        where name.isEmpty || name.contains("/") || name == "." || name == ".." {
+            throw FileError(path: metadataPath, reason: "names the file '\(name)': expected a file name in the directory")
+        }
         let tokenizer = try TokenizerFile.load(from: root + "/" + metadata.tokenizerFile)
         guard tokenizer.vocabularySize == metadata.vocabSize, tokenizer.kind == metadata.tokenizer else {
             throw FileError(path: metadataPath, reason: "says a \(metadata.tokenizer) tokenizer of \(metadata.vocabSize) tokens, "

@@ -135,14 +135,11 @@ public final class TokenFile: TokenStorage {
         self.path = path
         self.dtype = dtype
         self.vocabularySize = vocabularySize
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw errno == ENOENT ? FileError(path: path, reason: "no such file") : FileIO.systemError(path, "cannot open")
-        }
+        let descriptor = try FileIO.openRegularFile(path)  // a FIFO must not block the open
         var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(descriptor, &info) == 0 else {
             close(descriptor)
-            throw FileError(path: path, reason: "not a regular file")
+            throw FileIO.systemError(path, "cannot read")
         }
         let size = Int(info.st_size)
         guard size % dtype.byteCount == 0 else {

@@ -52,7 +52,20 @@ public struct MemoryEstimate: Sendable, Equatable {
         let held = try CheckedSize.sum([settings.gradientAccumulation, settings.evalBatches, settings.evalBatches],
                                        of: "\(settings.gradientAccumulation) micro-batches and 2 x "
                                            + "\(settings.evalBatches) evaluation batches")
-        return try training(config, batch: settings.batchSize, heldBatches: held)
+        let estimate = try training(config, batch: settings.batchSize, heldBatches: held)
+        guard settings.sampleInterval > 0, settings.sampleTokens > 0 else { return estimate }
+        return try estimate.adding([try generation(config, tokens: settings.sampleTokens, "samples")])
+    }
+
+    /// Bytes a generated token costs the host: its id, and room for its text twice over (the
+    /// decoded bytes and the string; a BPE token is rarely longer than 16 bytes).
+    static let bytesPerGeneratedToken = 36
+
+    /// Generating `tokens` tokens: a KV cache, and the tokens and their text on the host.
+    static func generation(_ config: ModelConfig, tokens: Int, _ name: String) throws(SizeOverflow) -> Part {
+        let cache = try CheckedSize.product(try config.kvCacheFloatCount(), 4, of: "the KV cache")
+        let text = try CheckedSize.product(tokens, bytesPerGeneratedToken, of: "\(tokens) generated tokens")
+        return Part("\(name) (KV cache, \(tokens) tokens)", bytes: try CheckedSize.sum([cache, text], of: name))
     }
 
     /// Training `config` on micro-batches of B = `batch` sequences of T tokens: the flat parameter,
@@ -75,16 +88,17 @@ public struct MemoryEstimate: Sendable, Equatable {
     /// This estimate with `more` parts added.
     public func adding(_ more: [Part]) throws(SizeOverflow) -> MemoryEstimate { try MemoryEstimate(parts + more) }
 
-    /// Generating with `config` (one sequence): the model's parameters and gradients (a model
-    /// always has both), the activations of one window of T tokens (recomputing without the KV
-    /// cache), the KV cache, and the two host copies of the parameters a checkpoint is read into.
-    public static func inference(_ config: ModelConfig) throws(SizeOverflow) -> MemoryEstimate {
+    /// Generating `maxTokens` tokens at a time with `config` (one sequence): the model's
+    /// parameters and gradients (a model always has both), the activations of one window of T
+    /// tokens (recomputing without the KV cache), the KV cache and the generated tokens' text, and
+    /// the two host copies of the parameters a checkpoint is read into.
+    public static func inference(_ config: ModelConfig, maxTokens: Int = 0) throws(SizeOverflow) -> MemoryEstimate {
         let p = try config.parameterCount()
         return try MemoryEstimate([
             try floats(p, "parameters"), try floats(p, "gradients"),
             try floats(try config.activationFloatCount(tokens: config.contextLength),
                        "activations for 1 x \(config.contextLength) tokens"),
-            try floats(try config.kvCacheFloatCount(), "KV cache"),
+            try generation(config, tokens: maxTokens, "generation"),
             try floats(try CheckedSize.product(2, p, of: "the loaded parameters"), "checkpoint loading"),
         ])
     }

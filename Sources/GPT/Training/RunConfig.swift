@@ -145,9 +145,10 @@ public struct RunConfig: Equatable, Sendable {
             for key in overrides.keys.sorted() {
                 guard (try? attempt(base.merging([key: overrides[key]!]) { $1 })) == nil else { continue }
                 let expected = base[key].map { value -> String in
+                    // An integer field given a fraction, or a whole number too large for it.
                     if case let .number(number) = value, number.rounded() == number,
-                       case let .number(given) = overrides[key]!, given.rounded() != given {
-                        return "an integer"
+                       case let .number(given) = overrides[key]!, given.rounded() != given || abs(given) >= 9e15 {
+                        return given.rounded() != given ? "an integer" : "an integer of at most 15 digits"
                     }
                     return "a value of the right type"
                 } ?? "a valid value"

@@ -59,9 +59,10 @@ public enum CheckpointReason: Sendable, Equatable {
     case stopAfter
     /// The run reached maxSteps.
     case final
-    /// A token file could no longer be read (`TokenFileError`): the last completed step is saved
-    /// before the error is thrown.
-    case dataUnreadable
+    /// The run stops on an error that left the model consistent (a token file that can no longer
+    /// be read, a log or sample that cannot be written): the last completed step is saved before
+    /// the error is thrown.
+    case stoppedByError
 }
 
 /// The calls a training loop makes as it goes; every one is optional.

@@ -146,7 +146,7 @@ public final class TrainingLoop {
                 report = try session.step(&state)
             } catch let error as TokenFileError {
                 // The data failed before the step touched the model: keep what the run has done.
-                try save(session, reason: .dataUnreadable, hooks: hooks)
+                try save(session, reason: .stoppedByError, hooks: hooks)
                 throw error
             }
             hooks.step(report)
@@ -156,8 +156,14 @@ public final class TrainingLoop {
                 (validationLoss, finalValidationLoss) = (evaluation.validationLoss, evaluation.validationLoss)
             }
             state.elapsedSeconds = elapsedBefore + secondsSince(start)
-            session.log(report, validationLoss: validationLoss, elapsed: state.elapsedSeconds)
-            if let text = try session.sampleIfDue(step: report.step) { hooks.sample(report.step, text) }
+            do {
+                try session.log(report, validationLoss: validationLoss, elapsed: state.elapsedSeconds)
+                if let text = try session.sampleIfDue(step: report.step) { hooks.sample(report.step, text) }
+            } catch let error as TrainingLogError {
+                // The step is done and the model consistent: keep it, then report the write.
+                try save(session, reason: .stoppedByError, hooks: hooks)
+                throw error
+            }
             if hooks.interrupt() {
                 interrupted = true
                 break

@@ -117,8 +117,8 @@ struct TrainingSession {
         return TrainingEvaluation(step: step, trainLoss: trainLoss, validationLoss: loss, isBest: isBest)
     }
 
-    func log(_ report: TrainingStepReport, validationLoss: Float?, elapsed: Double) {
-        logWriter.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
+    func log(_ report: TrainingStepReport, validationLoss: Float?, elapsed: Double) throws {
+        try logWriter.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
                                   learningRate: report.stats.learningRate, gradientNorm: report.stats.gradientNorm,
                                   tokensPerSecond: Double(tokensPerStep) / max(report.seconds, 1e-9),
                                   elapsedSeconds: elapsed))
@@ -133,9 +133,11 @@ struct TrainingSession {
                                                                   sampler: &sampler)
         let text = String(decoding: loop.tokenizer.decodeBytes(samplePrompt + generated), as: UTF8.self)
         let path = directory + "/" + TrainingLoop.samplesFileName
-        guard let file = fopen(path, "a") else { throw FileIO.systemError(path, "cannot open for appending") }
+        guard let file = fopen(path, "a") else { throw TrainingLogError(description: "\(path): cannot open for appending") }
         defer { fclose(file) }
-        fputs("=== step \(step) ===\n\(text)\n", file)
+        guard fputs("=== step \(step) ===\n\(text)\n", file) >= 0, fflush(file) == 0 else {
+            throw TrainingLogError(description: "\(path): cannot write the sample: \(String(cString: strerror(errno)))")
+        }
         return text
     }
 

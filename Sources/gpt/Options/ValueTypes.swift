@@ -34,7 +34,7 @@ extension ValueType where Value == Int {
             digits = text.dropLast()
             scale = unit
         }
-        guard let value = decimalNumber(String(digits)), value > 0, value * Double(scale) < 9e18 else {
+        guard let value = decimalNumber(String(digits)), value * Double(scale) >= 1, value * Double(scale) < 9e18 else {
             throw InvalidValue("expects a byte count such as 512M or 8G, got '\(text)'")
         }
         return Int(value * Double(scale))
