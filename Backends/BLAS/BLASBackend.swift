@@ -30,13 +30,15 @@ public final class BLASBackend: HostBackend {
     /// Cached RoPE cos/sin table and the arguments it was built for (see BLASBackend+Rope.swift).
     var ropeTable: RopeTable?
 
-    /// `threads`: nil uses every online core. OpenBLAS is told the same count, so its own worker
-    /// threads never outnumber the cores the Swift loops use. Throws `.unavailable` when OpenBLAS
+    /// `threads`: nil uses every online core. OpenBLAS is told the same count, at most the online
+    /// cores, so its own worker threads never outnumber the cores the Swift loops use: its workers
+    /// spin, and with far more of them than cores (--threads 32 on two) its per-thread buffers
+    /// exhaust an address-space limit and it never exits. Throws `.unavailable` when OpenBLAS
     /// cannot be loaded.
     public init(threads: Int? = nil) throws {
         openBLAS = try OpenBLASLibrary.require()
         threadCount = max(1, threads ?? BLASBackend.onlineCores)
-        openblas_set_num_threads(Int32(threadCount))
+        openblas_set_num_threads(Int32(min(threadCount, BLASBackend.onlineCores)))
     }
 
     deinit { scratchBase?.deallocate() }

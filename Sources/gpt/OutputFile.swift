@@ -24,8 +24,9 @@ func checkOutputPath(_ path: String, flag: String) throws {
 }
 
 /// A file written block by block into PATH.partial and renamed over PATH by `finish`; abandoned
-/// (the partial file removed) when the work fails first. A PATH that exists and is not a regular
-/// file (/dev/stdout, a pipe, a device) is written in place: renaming over it would replace it.
+/// (the partial file removed) when the work fails first. A PATH that exists and is not itself a
+/// regular file (a symbolic link such as /dev/stdout, a pipe, a device) is written in place:
+/// renaming over it would replace it (as root, /dev/full or the /dev/stdout link).
 final class StreamedOutput {
     let path: String
     /// Where the blocks go: PATH.partial, or PATH itself when it is not a regular file.
@@ -36,7 +37,7 @@ final class StreamedOutput {
         try checkOutputPath(path, flag: flag)
         self.path = path
         var info = stat()
-        let inPlace = stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+        let inPlace = lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
         partial = inPlace ? path : path + ".partial"
         guard let file = fopen(partial, "w") else { throw FileIO.systemError(partial, "cannot create") }
         self.file = file

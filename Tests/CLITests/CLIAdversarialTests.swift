@@ -48,11 +48,24 @@ import Testing
                            status: 1, "val.bin: is a pipe (FIFO), expected a regular file")
     }
 
-    /// Past `ulimit -f` SIGXFSZ killed gpt with nothing said; now the write fails and says so.
+    /// Past `ulimit -f` SIGXFSZ killed gpt with nothing said; now the write fails and says so. And
+    /// the preparation it interrupted (no meta.json) used to block every later one on that --out.
     @Test func aFileSizeLimitIsAnErrorNotASignal() throws {
-        let run = try CLI.run(["prepare", "--input", Fixture.shared.corpus, "--tokenizer", "char",
-                               "--out", try Self.scratch("xfsz") + "/data"], fileSizeKiB: 4)
-        Self.expectOneLine(run, status: 1, "train.bin: cannot write: File too large")
+        let out = try Self.scratch("xfsz") + "/data"
+        let prepare = ["prepare", "--input", Fixture.shared.corpus, "--tokenizer", "char", "--out", out]
+        Self.expectOneLine(try CLI.run(prepare, fileSizeKiB: 4), status: 1, "train.bin: cannot write: File too large")
+        #expect(!FileManager.default.fileExists(atPath: out + "/meta.json"))
+        let again = try CLI.run(prepare)
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    /// With far more threads than cores, OpenBLAS's spinning workers exhausted a 4 GB address
+    /// space and the process never exited; OpenBLAS now gets at most one thread per core.
+    @Test func manyThreadsUnderAnAddressSpaceLimitStillExit() throws {
+        let run = try CLI.run(["bench", "--backend", "blas", "--threads", "64", "--op", "matmul", "--shape", "8,8,8",
+                               "--repeat", "1"], virtualMemoryKiB: 4_000_000, timeout: 60)
+        guard !run.stderr.contains("unavailable") else { return }  // no OpenBLAS here: nothing to check
+        #expect(run.status == 0, "\(run.stderr)")
     }
 
     /// A log that cannot be written (a full disk) stopped nothing: the run went on with no log.

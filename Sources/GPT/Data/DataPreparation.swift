@@ -145,12 +145,17 @@ public enum DataPreparation {
         return metadata
     }
 
-    /// Creates `output`, or clears a previous preparation there; refuses any other non-empty directory.
+    /// The files a preparation writes: a directory holding nothing else is one, complete or not.
+    static let preparedFiles: Set<String> = [PreparedMetadata.fileName, TokenizerFile.fileName,
+                                             PreparedMetadata.trainFileName, PreparedMetadata.validationFileName]
+
+    /// Creates `output`, or clears a previous preparation there (also one that was interrupted
+    /// before writing meta.json); refuses any other non-empty directory.
     static func prepareOutputDirectory(_ output: String) throws {
         if FileManager.default.fileExists(atPath: output) {
             guard FileIO.isDirectory(output) else { throw FileError(path: output, reason: "exists and is not a directory") }
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-            guard contents.isEmpty || contents.contains(PreparedMetadata.fileName) else {
+            guard contents.contains(PreparedMetadata.fileName) || contents.allSatisfy(preparedFiles.contains) else {
                 throw FileError(path: output, reason: "refusing to write into it: it is not empty and not a prepared data directory")
             }
             // Incomplete until meta.json is written again.
