@@ -34,7 +34,7 @@ enum TrainingRun {
             throw RuntimeError("--out \(error)")
         } catch let error as MemoryError {
             throw RuntimeError("the run \(error); use a smaller --batch-size (with --grad-accum to keep the batch), "
-                               + "fewer --eval-batches or a smaller model")
+                               + "fewer --eval-batches or --sample-tokens, or a smaller model")
         }
     }
 
