@@ -9,7 +9,7 @@ import Testing
 
 @Suite("OpenCL matmul tile configurations", .enabled(if: openCLAvailable, "no OpenCL device"))
 struct OpenCLMatmulTilesTests {
-    static let configurations: [MatmulTiles] = [.large, .medium, .small, .rows]
+    static let configurations: [MatmulTiles] = MatmulTiles.all
 
     @Test(arguments: configurations, [(false, false), (true, false), (false, true), (true, true)])
     func tilesAgreeWithTheReference(_ tiles: MatmulTiles, _ transposes: (Bool, Bool)) throws {
