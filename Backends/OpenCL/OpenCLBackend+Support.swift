@@ -17,7 +17,7 @@ extension OpenCLBackend {
         .swigluForward: "activations", .swigluBackward: "activations",
         .dropoutForward: "activations", .dropoutBackward: "activations",
         .ropeForward: "rope", .ropeBackward: "rope",
-        .attentionForward: "attention", .attentionBackward: "attention", .attentionCachedForward: "attention",
+        .attentionForward: "attention", .attentionBackward: "attention_backward", .attentionCachedForward: "attention",
         .softmaxForward: "softmax", .softmaxBackward: "softmax", .crossEntropyForward: "softmax",
         .adamW: "optimizer",
     ]
