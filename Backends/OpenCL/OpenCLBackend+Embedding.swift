@@ -19,7 +19,7 @@ extension OpenCLBackend {
         let op = "embeddingBackward"
         try checkEmbedding(op, count: count, dim: dim, rows: ("dout", dout), table: dtable, tokens: tokens)
         let chain = try scratch(2 * count, .int32)
-        let tile = min(256, deviceInfo.maxWorkGroupSize)
+        let tile = deviceInfo.embeddingChainTile
         try launch("embedding_chain", program: "embedding", defines: ["CHAIN_TILE": "\(tile)"],
                    global: [roundUp(count, tile)], local: [tile], [.view(chain), .view(tokens), .int(count)],
                    profile: ("N=\(count)", Double(count) * Double(count), 4.0 * Double(count)))

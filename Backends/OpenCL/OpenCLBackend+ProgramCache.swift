@@ -1,7 +1,8 @@
 // Programs and kernels: source lookup (embedded Kernels/*.cl, or $GPT_KERNELS_DIR/<program>.cl),
 // builds with `-D KEY=VALUE` options, an in-memory cache per backend, and an on-disk binary cache
-// ($XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl) keyed by an FNV-1a 64 hash of
-// the source, build options, device name and version, driver version and platform. A cache entry
+// ($GPT_OPENCL_CACHE_DIR, else $XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl)
+// keyed by an FNV-1a 64 hash of the source, build options, device name and version, driver version
+// and platform. A cache entry
 // the driver rejects (corrupt, or from another driver) is rebuilt from source and overwritten.
 // `GPT_OPENCL_CACHE=0` turns the disk cache off.
 
@@ -29,14 +30,18 @@ extension OpenCLBackend {
     }
 
     /// `-cl-std=CL1.2` and the defines in sorted order (stable, so the cache key is too).
-    static func buildOptions(_ defines: [String: String]) -> String {
+    public static func buildOptions(_ defines: [String: String]) -> String {
         (["-cl-std=CL1.2"] + defines.sorted { $0.key < $1.key }.map { "-D \($0.key)=\($0.value)" })
             .joined(separator: " ")
     }
 
     /// OpenCL C source of Kernels/`program`.cl: from `kernelDirectory` when set, else embedded.
-    func source(_ program: String) throws -> String {
-        if let directory = kernelDirectory, !directory.isEmpty {
+    func source(_ program: String) throws -> String { try Self.source(program, directory: kernelDirectory) }
+
+    /// The source the backend compiles for `program`: from `directory` when set (GPT_KERNELS_DIR),
+    /// else the embedded copy. Public so tools can compile exactly what the backend would.
+    public static func source(_ program: String, directory: String?) throws -> String {
+        if let directory, !directory.isEmpty {
             let path = directory.hasSuffix("/") ? "\(directory)\(program).cl" : "\(directory)/\(program).cl"
             guard let data = FileManager.default.contents(atPath: path),
                   let text = String(data: data, encoding: .utf8) else {
@@ -51,12 +56,15 @@ extension OpenCLBackend {
         return text
     }
 
+    /// $GPT_KERNELS_DIR: where kernels are read from instead of the embedded copies (see `kernelDirectory`).
+    public static var kernelDirectoryFromEnvironment: String? { environment("GPT_KERNELS_DIR") }
+
     static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
         return String(cString: value)
     }
 
-    private func program(_ name: String, options: String) throws -> cl_program {
+    func program(_ name: String, options: String) throws -> cl_program {
         let key = "\(name)|\(options)"
         if let program = programs[key] { return program }
         let source = try self.source(name)
@@ -104,10 +112,12 @@ extension OpenCLBackend {
 
     // MARK: - Disk cache
 
+    /// $GPT_OPENCL_CACHE_DIR (gpu-suite keeps the driver's binaries with its results this way), else
     /// $XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl; nil when
-    /// GPT_OPENCL_CACHE=0 or neither variable is set.
+    /// GPT_OPENCL_CACHE=0 or none of these is set.
     static func defaultCacheDirectory() -> String? {
         if environment("GPT_OPENCL_CACHE") == "0" { return nil }
+        if let folder = environment("GPT_OPENCL_CACHE_DIR"), !folder.isEmpty { return folder }
         if let xdg = environment("XDG_CACHE_HOME"), !xdg.isEmpty { return "\(xdg)/swift-gpt/opencl" }
         if let home = environment("HOME"), !home.isEmpty { return "\(home)/.cache/swift-gpt/opencl" }
         return nil

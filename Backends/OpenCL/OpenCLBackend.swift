@@ -115,11 +115,7 @@ public final class OpenCLBackend: Backend {
 
     /// Work-items per work-group for tree reductions: a power of two the device allows (256 on
     /// GPUs, 64 on CPUs, where PoCL runs a work-group as a loop).
-    var reductionThreads: Int {
-        var threads = deviceInfo.isGPU ? 256 : 64
-        while threads > deviceInfo.maxWorkGroupSize { threads /= 2 }
-        return threads
-    }
+    var reductionThreads: Int { deviceInfo.reductionThreads }
 
     /// How a column reduction over `rows` splits into row blocks: enough blocks × columns to fill the
     /// device, each block at least 16 rows. Fixed for a given device and shape (deterministic).
