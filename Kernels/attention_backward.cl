@@ -58,7 +58,7 @@ inline float4 load_head4(__global const float* row, const int d4, const bool val
 #if HEAD_DIM % 4 == 0
     if ((((ulong)(row + d)) & 15) == 0) return *(__global const float4*)(row + d);
 #endif
-    v.x = row[d];
+    if (d < HEAD_DIM) v.x = row[d];   // HD4 pads rows to 8 floats: d itself may be past the row
     if (d + 1 < HEAD_DIM) v.y = row[d + 1];
     if (d + 2 < HEAD_DIM) v.z = row[d + 2];
     if (d + 3 < HEAD_DIM) v.w = row[d + 3];

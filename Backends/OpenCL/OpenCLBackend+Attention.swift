@@ -183,6 +183,7 @@ extension OpenCLBackend {
 
     /// This device's tiles for head size `headDim` (see `AttentionTiles.chosen`).
     func attentionTiles(_ op: String, headDim: Int) throws -> AttentionTiles {
+        if let attentionTilesOverride { return attentionTilesOverride }
         guard let tiles = AttentionTiles.chosen(headDim: headDim, device: deviceInfo) else {
             throw BackendError.unsupported(op: op, backend: name,
                                            reason: "head size \(headDim) does not fit the device's local memory "

@@ -54,6 +54,8 @@ public final class OpenCLBackend: Backend {
     /// Forces one matmul tile configuration (default: $GPT_MATMUL_TILES = large|medium|small, else
     /// chosen per device and size).
     var matmulTilesOverride: MatmulTiles? = MatmulTiles.named(OpenCLBackend.environment("GPT_MATMUL_TILES"))
+    /// Forces the attention tiles (tests run the H100's on PoCL); nil: chosen per device and head size.
+    var attentionTilesOverride: AttentionTiles?
 
     /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
     public init(options: BackendOptions = BackendOptions()) throws {
