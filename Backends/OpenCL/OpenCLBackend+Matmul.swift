@@ -60,11 +60,19 @@ struct MatmulTiles: Equatable, CustomStringConvertible, Sendable {
         }
     }
 
-    /// Large tiles when there are enough of them to give every compute unit work, else smaller ones;
-    /// devices whose work-groups cannot hold 256 work-items get small tiles, and CPUs the rows kernel.
+    /// The configurations `chosen` can pick on `device`: the rows kernel on CPUs, small tiles where
+    /// work-groups cannot hold 256 work-items or local memory is under 32 KiB, else large and medium.
+    static func candidates(for device: OpenCLDeviceInfo) -> [MatmulTiles] {
+        if device.isCPU { return [.rows] }
+        guard device.maxWorkGroupSize >= 256, device.localMemoryBytes >= 32 * 1024 else { return [.small] }
+        return [.large, .medium]
+    }
+
+    /// Large tiles when there are enough of them to give every compute unit work, else medium ones
+    /// (among the device's candidates).
     static func chosen(m: Int, n: Int, batch: Int, device: OpenCLDeviceInfo) -> MatmulTiles {
-        if device.isCPU { return .rows }
-        guard device.maxWorkGroupSize >= 256, device.localMemoryBytes >= 32 * 1024 else { return .small }
+        let candidates = candidates(for: device)
+        guard candidates.count > 1 else { return candidates[0] }
         let largeBlocks = ((m + 127) / 128) * ((n + 127) / 128) * batch
         return largeBlocks >= device.computeUnits ? .large : .medium
     }

@@ -42,15 +42,18 @@ public enum OpenCLProgramPlan {
     /// The attention forward's.
     static let attentionFMAShare = 0.7
 
-    /// Every build for `device`: every matmul configuration with all four transpose variants, the
-    /// attention programs for each of `headSizes`, and every other program with the options its
-    /// launches use. A head size the device cannot fit is left out (the op throws there).
-    public static func builds(for device: OpenCLDeviceInfo, headSizes: [Int]) -> [OpenCLProgramBuild] {
-        matmulBuilds(device) + Set(headSizes).sorted().flatMap { attentionBuilds(device, headDim: $0) } + otherBuilds(device)
+    /// Every build for `device`: every matmul configuration (with `everyMatmul`, else only those the
+    /// device would pick) with all four transpose variants, the attention programs for each of
+    /// `headSizes`, and every other program with the options its launches use. A head size the
+    /// device cannot fit is left out (the op throws there).
+    public static func builds(for device: OpenCLDeviceInfo, headSizes: [Int], everyMatmul: Bool = true)
+        -> [OpenCLProgramBuild] {
+        matmulBuilds(device, everyMatmul ? MatmulTiles.all : MatmulTiles.candidates(for: device))
+            + Set(headSizes).sorted().flatMap { attentionBuilds(device, headDim: $0) } + otherBuilds(device)
     }
 
-    static func matmulBuilds(_ device: OpenCLDeviceInfo) -> [OpenCLProgramBuild] {
-        MatmulTiles.all.flatMap { tiles in
+    static func matmulBuilds(_ device: OpenCLDeviceInfo, _ configurations: [MatmulTiles]) -> [OpenCLProgramBuild] {
+        configurations.flatMap { tiles in
             [(false, false), (false, true), (true, false), (true, true)].map { transposeA, transposeB in
                 OpenCLProgramBuild(
                     program: tiles.program,
