@@ -18,18 +18,18 @@
 // the other buffer pair and ONE barrier ends the step. One barrier is enough: the buffer written in
 // step t was last read in step t-1, which every work-item finished before that step's barrier.
 //
-// Global loads move float4s along whichever stored dimension is contiguous, when the view offset,
-// batch stride and leading dimension are all multiples of 4 (16-byte aligned) and the 4 elements
-// are inside the matrix; otherwise (odd sizes, unaligned views, the matrix's edge) each element is
-// loaded alone and zero outside the matrix. C is written the same way. With beta == 0 C is never
-// read (old NaNs are ignored, as the contract requires). The loops over a work-item's registers are
-// all unrolled with compile-time bounds (a run-time index or an early `continue` would send the
-// accumulator array to a stack frame in local memory, as ptxas reports).
+// Global loads move float4s along whichever stored dimension is contiguous when the view offset,
+// batch stride and leading dimension are all multiples of 4 (16-byte aligned); otherwise a second
+// copy of the main loop loads the four elements one by one. Edges: see below the defines. C is
+// written with float4s under the same alignment rule, else element by element, skipping columns
+// past N. With beta == 0 C is never read (old NaNs are ignored, as the contract requires). The
+// loops over a work-item's registers are all unrolled with compile-time bounds (a run-time index or
+// an early `continue` would send the accumulator array to a stack frame in local memory, as ptxas
+// reports).
 //
-// The host picks the tile sizes per device (OpenCLBackend+Matmul.swift) and, on NVIDIA, a register
-// cap so that a chosen number of work-groups stay resident per SM; `scripts/ptx-check` shows what
-// each configuration costs on sm_90 (registers, spills, resident warps, the FMA share of this loop).
-// CPUs (PoCL) run matmul_rows.cl instead.
+// The host picks the tile sizes per device (OpenCLBackend+Matmul.swift); `scripts/ptx-check` shows
+// what each configuration costs on sm_90 (registers, spills, resident warps, the FMA share of the
+// main loop). CPUs (PoCL) run matmul_rows.cl instead.
 
 #ifndef TILE_M
 #define TILE_M 128 // rows of C per work-group
