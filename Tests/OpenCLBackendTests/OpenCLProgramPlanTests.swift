@@ -1,10 +1,12 @@
 // OpenCLProgramPlan, the list scripts/ptx-check compiles: for the H100 profile it holds every matmul
 // configuration in all four transpose variants and both attention programs per head size, within
-// NVIDIA's 48 KiB of local memory; and on this machine's device, every program that real launches
-// of every op family build is one the plan lists (so the plan cannot drift from the launches), and
-// the plan builds.
+// NVIDIA's 48 KiB of local memory, and a build of every kernel file, whose source is the one the
+// backend compiles (common.clh, `#line 1`, the program); and on this machine's device, every
+// program that real launches of every op family build is one the plan lists (so the plan cannot
+// drift from the launches), and the plan builds.
 
 import Compute
+import Foundation
 @testable import OpenCLBackend
 import Testing
 
@@ -33,6 +35,37 @@ struct OpenCLProgramPlanTests {
         }
         #expect(builds.allSatisfy { $0.kernels.allSatisfy { $0.workGroupSize >= 1 && $0.workGroupSize <= 1024 } })
         #expect(OpenCLDeviceInfo.profile(named: "a100") == nil)
+    }
+
+    @Test func everyKernelFileHasABuildWhoseSourceHasTheHeaderInFront() throws {
+        let h100 = try #require(OpenCLDeviceInfo.profile(named: "h100"))
+        let builds = OpenCLProgramPlan.builds(for: h100, headSizes: [64])
+        #expect(Set(builds.map(\.kernelProgram)) == Set(KernelProgram.allCases), "ptx-check must see every program")
+        for build in builds {
+            let source = try build.source(kernelDirectory: nil)
+            #expect(source == KernelProgram.embeddedHeader + "\n#line 1\n" + build.kernelProgram.embeddedText, "\(build.program)")
+        }
+        let marker = "// a header edited in the kernel folder"
+        let folder = try kernelFolder("plan", overrides: ["common.clh": KernelProgram.embeddedHeader + "\n" + marker])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try builds[0].source(kernelDirectory: folder).contains(marker + "\n#line 1\n"))
+        try FileManager.default.removeItem(atPath: folder + "/matmul_rows.cl")
+        let error = #expect(throws: BackendError.self) { try builds[0].source(kernelDirectory: folder) }
+        #expect(error?.description.contains("lacks matmul_rows.cl") == true, "\(String(describing: error))")
+    }
+
+    @Test(.enabled(if: openCLAvailable, "no OpenCL device"))
+    func planSourcesAreTheOnesTheBackendBuilds() throws {
+        let backend = try makeBackend()
+        for build in OpenCLProgramPlan.builds(for: backend.deviceInfo, headSizes: [16]) {
+            #expect(try build.source(kernelDirectory: nil) == backend.source(build.kernelProgram), "\(build.program)")
+        }
+        let folder = try kernelFolder("plan-backend", overrides: ["attention_backward.cl": "// edited\n"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        backend.kernelDirectory = folder
+        let build = try #require(OpenCLProgramPlan.builds(for: backend.deviceInfo, headSizes: [16])
+            .first { $0.kernelProgram == .attention_backward })
+        #expect(try build.source(kernelDirectory: folder) == backend.source(.attention_backward))
     }
 
     @Test func jsonLinesCarryTheBuildOptionsAndKernels() throws {
