@@ -23,9 +23,9 @@
 // Queries are pre-scaled by log2(e)/sqrt(hs) on load, so exp becomes exp2. Causal masking is
 // applied only to tiles that cross the diagonal; tiles wholly above it are never loaded. Query
 // blocks run heaviest-first (the last block has the most keys) so the tail of the grid is short.
-// Large negative finite NEG_BIG instead of -INFINITY for masked scores and the initial maximum: with
-// -INFINITY, exp2(-inf - -inf) is NaN, and under -cl-finite-math-only comparisons with -inf are
-// undefined; exp2(NEG_BIG - m) is an exact 0 for any realistic score m. The softmax uses native_exp2
+// Masked scores and the initial maximum are common.clh's finite NEG_BIG, not -INFINITY (NaN from
+// exp2(-inf - -inf), undefined comparisons under -cl-finite-math-only); exp2(NEG_BIG - m) is an
+// exact 0 for any realistic score m. The softmax uses native_exp2
 // (one hardware instruction on NVIDIA, ~2 ulp, which the forward's 1e-4 tolerance easily covers)
 // instead of exp2, whose denormal handling costs four more instructions per score.
 
@@ -55,7 +55,6 @@
 #define P_STRIDE (BLOCK_M + 4)                  // P is [key][query]; the pad spreads banks
 #define TILE_VECTORS (BLOCK_N * HD4)
 #define VECTORS_PER_ITEM ((TILE_VECTORS + THREADS - 1) / THREADS)
-#define NEG_BIG (-1.0e30f)
 #define LN2 0.6931471805599453f
 
 #if BLOCK_M % ROWS != 0 || BLOCK_N % FWD_TX != 0
