@@ -25,7 +25,8 @@ extension OpenCLBackend {
     static func checkComplete(_ directory: String, for program: KernelProgram) throws {
         let missing = missingKernelFiles(in: directory)
         guard missing.isEmpty else {
-            throw BackendError.kernelBuild(kernel: "\(program.rawValue).cl", log: describeMissing(missing, in: directory))
+            throw BackendError.kernelBuild(kernel: "\(program.rawValue).cl",
+                                           log: describeMissing(missing, in: directory))
         }
     }
 

@@ -5,7 +5,8 @@
 // This file holds the buffer type, the backend class with its memory ops, and the plugin value.
 // Discovery is in +Device, the launch API in +Launch, kernel sources and the program cache in
 // +KernelSource and +ProgramCache, and each op family in its own `OpenCLBackend+Family.swift`
-// beside its `Kernels/family.cl`.
+// beside its `Kernels/family.cl`. OpenCLProgramPlan lists the builds those launches make for any
+// device description (OpenCLDeviceProfile: named ones such as the H100, and the launch sizes).
 //
 // Ops are asynchronous: they enqueue and return; `download` and `synchronize` wait. Because the
 // queue is in-order, every kernel sees the results of everything enqueued before it.

@@ -2,7 +2,8 @@
 // (program file, build options) pair with the kernels launched from it and their work-group sizes.
 // `scripts/ptx-check` compiles this list for NVIDIA sm_90 (through `gpt kernels`), and gpu-suite
 // builds it on a real device to warm the program cache. Build options and sizes come from the same
-// functions the launches use (MatmulTiles, AttentionTiles, the OpenCLDeviceInfo sizes), so the
+// functions the launches use (MatmulTiles, AttentionTiles, the OpenCLDeviceInfo sizes), and each
+// build's source from the backend's own `source` (common.clh, `#line 1`, the program), so the
 // list cannot drift from what runs; the kernel names are checked against the compiled programs by
 // ptx-check, which fails on a kernel the plan names but the program lacks, or the reverse.
 
@@ -32,7 +33,9 @@ public struct OpenCLProgramBuild: Sendable, Equatable {
     /// The OpenCL C the backend compiles for this build, with `kernelDirectory` (GPT_KERNELS_DIR;
     /// nil: the embedded copies) as the backend would read it: the shared header, `#line 1`, the program.
     public func source(kernelDirectory: String?) throws -> String {
-        if let kernelDirectory, !kernelDirectory.isEmpty { try OpenCLBackend.checkComplete(kernelDirectory, for: kernelProgram) }
+        if let kernelDirectory, !kernelDirectory.isEmpty {
+            try OpenCLBackend.checkComplete(kernelDirectory, for: kernelProgram)
+        }
         return try OpenCLBackend.source(kernelProgram, directory: kernelDirectory)
     }
 

@@ -43,7 +43,8 @@ struct OpenCLProgramPlanTests {
         #expect(Set(builds.map(\.kernelProgram)) == Set(KernelProgram.allCases), "ptx-check must see every program")
         for build in builds {
             let source = try build.source(kernelDirectory: nil)
-            #expect(source == KernelProgram.embeddedHeader + "\n#line 1\n" + build.kernelProgram.embeddedText, "\(build.program)")
+            #expect(source == KernelProgram.embeddedHeader + "\n#line 1\n" + build.kernelProgram.embeddedText,
+                    "\(build.program)")
         }
         let marker = "// a header edited in the kernel folder"
         let folder = try kernelFolder("plan", overrides: ["common.clh": KernelProgram.embeddedHeader + "\n" + marker])
