@@ -48,13 +48,15 @@ struct KernelBenchSpec: Equatable {
 
     /// Floating-point operations of one call:
     ///   matmul: 2·M·N·K;  attention forward: 4·B·NH·T²·hs / 2 (QKᵀ and PV, causal half);
-    ///   attention backward: 2.5 × the forward (dV, dP, dS→dQ, dK: five T×T×hs products, halved).
+    ///   attention backward: what the OpenCL kernels execute: 3.5 × the forward (S and dP recomputed
+    ///   in both the dK/dV and the dQ kernel, then dV, dK and dQ: seven T×T×hs products, halved)
+    ///   plus D = rowsum(dout ∘ out), 2·B·NH·T·hs.
     var flopsPerCall: Double {
         let d = dimensions.map(Double.init)
         switch op {
         case .matmul: return 2 * d[0] * d[1] * d[2]
         case .attention: return 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
-        case .attentionBackward: return 2.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
+        case .attentionBackward: return 3.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2 + 2 * d[0] * d[1] * d[2] * d[3]
         }
     }
 
@@ -62,7 +64,7 @@ struct KernelBenchSpec: Equatable {
         switch op {
         case .matmul: return "2*M*N*K"
         case .attention: return "4*B*NH*T^2*hs/2 (causal)"
-        case .attentionBackward: return "2.5 * 4*B*NH*T^2*hs/2 (causal)"
+        case .attentionBackward: return "3.5 * 4*B*NH*T^2*hs/2 + 2*B*NH*T*hs (causal)"
         }
     }
 }

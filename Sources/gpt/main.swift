@@ -15,7 +15,7 @@ struct RuntimeError: Error, CustomStringConvertible {
 
 let commands = [
     backendsCommand, prepareCommand, trainCommand, generateCommand, plotCommand, conformanceCommand, benchCommand,
-    profileCommand,
+    profileCommand, kernelsCommand,
 ]
 
 func topLevelHelp() -> String {
