@@ -92,12 +92,15 @@ def main():
                f"code: gpt {machine.git_commit(ROOT)}; Python {sys.version.split()[0]}, "
                + machine.package_versions(["jax", "jaxlib", "torch", "numpy"])]
     print("\n".join(heading), flush=True)
-    results = []
+    results, current = [], None
     try:
         for round_number in range(1, arguments.rounds + 1):
             for name in arguments.contenders:
+                current = {"contender": name, "round": round_number, "failure": "interrupted"}
                 results.append(run(name, round_number, arguments, folder))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # subprocess.run has ended the contender that was running
+        if current:
+            results.append(current)
         print("\ninterrupted: the table holds the runs that finished", flush=True)
     rows = report.summarize(results, arguments.contenders)
     text = "\n".join(heading + ["", report.table(rows, results), "", report.how_measured(recipe)]

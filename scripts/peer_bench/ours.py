@@ -1,5 +1,7 @@
-"""Our contender: `gpt train --backend blas` on the same preset, with every recipe value passed as a
-flag (so a change of gpt's defaults cannot silently change the comparison).
+"""Our contender: `gpt train --backend blas` on the same preset, with every recipe value that has a
+flag passed as one (so a change of gpt's defaults cannot silently change the comparison). AdamW's
+epsilon and the architecture have no flags: the config and training lines gpt prints are checked
+against the recipe instead.
 
 gpt times each step itself (log.csv's tok_per_s: from the step's start, batch already drawn, to
 its end, the gradient norm read back) and evaluates only after the last step (--eval-interval =
@@ -33,6 +35,21 @@ def command(gpt, recipe, data, threads, out):
     return arguments
 
 
+def check_printed_settings(lines, recipe):
+    """Stops with a one-line error when gpt's "config:" or "training:" line disagrees with the
+    recipe, e.g. after a preset or a default changed in the Swift code."""
+    m = recipe.model
+    expected_config = (f"config: {m.layers} layers, {m.heads} heads, {m.width} dim, ffn {m.ffn}, context {m.context}, ",
+                       ", layer norm, gelu, learned positions, tied head, with bias, dropout 0.0")
+    config = next((line for line in lines if line.startswith("config: ")), "")
+    if not (config.startswith(expected_config[0]) and config.rstrip().endswith(expected_config[1])):
+        raise SystemExit(f"ours: gpt's model is not the recipe's: {config.strip() or 'no config line'}")
+    training = next((line for line in lines if line.startswith("training: ")), "")
+    epsilon = re.search(r"epsilon ([-+0-9.e]+)", training)
+    if not epsilon or abs(float(epsilon.group(1)) - recipe.epsilon) > 1e-6 * recipe.epsilon:
+        raise SystemExit(f"ours: gpt's AdamW epsilon is not {recipe.epsilon:g}: {training.strip() or 'no training line'}")
+
+
 def device_line(gpt):
     """The blas backend's device line from `gpt backends` (threads, OpenBLAS version and kernels)."""
     listing = subprocess.run([gpt, "backends"], capture_output=True, text=True).stdout
@@ -58,9 +75,17 @@ def main():
     try:
         run = command(arguments.gpt, recipe, arguments.data, arguments.threads, out)
         print("  ours: " + " ".join(run[1:]), flush=True)
+        printed = []
         with subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
             for line in child.stdout:
+                printed.append(line)
                 print("  ours | " + line, end="", flush=True)
+                if line.startswith("training: "):  # printed before the first step: stop early if wrong
+                    try:
+                        check_printed_settings(printed, recipe)
+                    except SystemExit:
+                        child.kill()
+                        raise
         if child.returncode != 0:
             raise SystemExit(f"ours: gpt train exited with status {child.returncode}")
         result = read_log(os.path.join(out, "log.csv"), recipe.tokens_per_step)

@@ -85,7 +85,7 @@ def agreement(rows):
         verdict = "same start" if gaps[0] <= FIRST_LOSS_TOLERANCE else "DIFFERENT START: not the same model or data"
         lines.append(f"{LABELS[row['name']]} vs ours: loss at step 1 {gaps[0]:.1e} apart ({verdict}), "
                      f"at most {gaps[widest]:.1e} apart over the run (step {widest + 1}), "
-                     f"final val loss {row['validation_loss'] - ours['validation_loss']:+.4f}")
+                     f"final val loss {row['validation_loss'] - ours['validation_loss']:+.1e} from ours")
     return lines
 
 
