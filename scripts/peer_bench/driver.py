@@ -24,8 +24,17 @@ SCRIPTS = {"ours": ["ours.py"], "jax": ["jax_gpt.py"], "torch": ["torch_gpt.py"]
            "torch-compile": ["torch_gpt.py", "--compile"]}
 
 
+class UsageParser(argparse.ArgumentParser):
+    """Usage errors exit 64, as the project's commands do (argparse's own status is 2)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"peer-bench: {message}", file=sys.stderr)
+        sys.exit(64)
+
+
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = UsageParser(prog="scripts/peer-bench", description=__doc__)
     parser.add_argument("--gpt", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="char-baby")
@@ -34,11 +43,13 @@ def parse_arguments():
     parser.add_argument("--threads", type=int)
     arguments = parser.parse_args()
     available = sorted(os.sched_getaffinity(0))
-    arguments.threads = arguments.threads or len(available)
+    if arguments.threads is None:
+        arguments.threads = len(available)
     if not 1 <= arguments.threads <= len(available):
         parser.error(f"--threads must be between 1 and the {len(available)} cores this process may use")
     arguments.cores = available[: arguments.threads]
-    arguments.rounds = arguments.rounds or DEFAULT_ROUNDS[arguments.preset]
+    if arguments.rounds is None:
+        arguments.rounds = DEFAULT_ROUNDS[arguments.preset]
     if arguments.rounds < 1:
         parser.error("--rounds must be at least 1")
     chosen = arguments.only.split(",")
