@@ -1,7 +1,7 @@
-// BPE merging of one symbol sequence with a priority queue, the way the `tokenizers` library does
-// it: the pair with the lowest merge rank is joined first, the leftmost of equal pairs first,
-// until no adjacent pair has a merge. O(n log n) in the number of symbols, so it also serves
-// SentencePiece-style text whose "word" is a whole line (no pre-tokenizer splits it).
+// BPE merging of one symbol sequence the way the `tokenizers` library does it: the pair with the
+// lowest merge rank is joined first, the leftmost of equal pairs first, until no adjacent pair has
+// a merge. Long sequences use a priority queue, O(n log n), so SentencePiece-style text whose
+// "word" is a whole line (no pre-tokenizer splits it) stays fast; short ones a plain rescan.
 
 struct BPEMerges: Sendable {
     struct Merge: Sendable {
@@ -22,8 +22,41 @@ struct BPEMerges: Sendable {
     @inline(__always)
     func merge(_ left: Int32, _ right: Int32) -> Merge? { table[Self.key(left, right)] }
 
-    /// `symbols` with every applicable merge applied.
+    /// `symbols` with every applicable merge applied: by rescanning for short words (no
+    /// allocation; most words are short), with the queue for long ones. Both give the same result.
     func apply(to symbols: [Int32]) -> [Int32] {
+        symbols.count <= 32 ? applyByScanning(symbols) : applyWithQueue(symbols)
+    }
+
+    /// Finds the lowest-ranked pair, joins all its occurrences left to right, and repeats: the
+    /// same order as the queue's, since equal pairs share a rank and the leftmost goes first.
+    func applyByScanning(_ input: [Int32]) -> [Int32] {
+        var symbols = input
+        while symbols.count > 1 {
+            var best: (left: Int32, right: Int32, merge: Merge)?
+            for index in 0 ..< symbols.count - 1 {
+                if let merge = merge(symbols[index], symbols[index + 1]), merge.rank < best?.merge.rank ?? .max {
+                    best = (symbols[index], symbols[index + 1], merge)
+                }
+            }
+            guard let best else { break }
+            var write = 0, read = 0
+            while read < symbols.count {
+                if read + 1 < symbols.count && symbols[read] == best.left && symbols[read + 1] == best.right {
+                    symbols[write] = best.merge.result
+                    read += 2
+                } else {
+                    symbols[write] = symbols[read]
+                    read += 1
+                }
+                write += 1
+            }
+            symbols.removeLast(symbols.count - write)
+        }
+        return symbols
+    }
+
+    func applyWithQueue(_ symbols: [Int32]) -> [Int32] {
         guard symbols.count > 1 else { return symbols }
         var ids = symbols
         let count = ids.count

@@ -5,8 +5,8 @@
 //      the very start of the text), and splits into words if `split`;
 //   4. each piece becomes symbols (vocabulary scalars, else <0xNN> byte tokens, else the unknown
 //      token), and BPEMerges joins them.
-// A piece with no split (a whole line under the legacy normalizer) is still merged word by word
-// when `wordStart` says no merge crosses a word start, so pieces repeat and the cache pays off.
+// A piece with no split (a whole text under the legacy normalizer) is still merged run by run,
+// cut where no merge can cross (ScalarJunctions), so runs repeat and the cache pays off.
 //
 // Streaming: a non-final chunk is encoded up to a cut where starting afresh gives the same tokens
 // as going on: before a space (Metaspace: the next chunk starts with "▁" and gets none prepended),
@@ -50,7 +50,7 @@ extension SentencePieceBPE {
             case let .replace(pattern, content): normalized = Self.replacing(Array(pattern.utf8), with: Array(content.utf8), in: normalized)
             }
         }
-        var pieces = [normalized[...]]
+        var split = false
         if let metaspace = configuration.metaspace {
             let marker = Array(String(metaspace.replacement).utf8)
             normalized = Self.replacing([UInt8(ascii: " ")], with: marker, in: normalized)
@@ -59,39 +59,47 @@ extension SentencePieceBPE {
             case .always where needsPrefix, .first where needsPrefix && atTextStart: normalized = marker + normalized
             default: break
             }
-            pieces = metaspace.split ? Self.words(of: normalized, at: marker, keepingRuns: false) : [normalized[...]]
+            split = metaspace.split
         }
-        for piece in pieces { try encodePiece(Array(piece), into: &tokens) }
+        try normalized.withUnsafeBufferPointer { text in
+            try cache.state.withLock { state in
+                if state.table.count > EncodeCache.maximumEntries { state = EncodeCache.State() }
+                if split, let marker = configuration.metaspace.map({ Array(String($0.replacement).utf8) }) {
+                    // Metaspace's words are the pieces: ignore_merges applies to each.
+                    try Self.forEachWord(in: text, at: marker) { try appendPiece($0, state: &state, to: &tokens) }
+                } else {
+                    try appendPiece(text, state: &state, to: &tokens)
+                }
+            }
+        }
     }
 
-    private func encodePiece(_ piece: [UInt8], into tokens: inout [Int32]) throws {
+    /// One pre-tokenized piece: whole when `ignoreMerges` finds it in the vocabulary, else merged
+    /// run by run between positions no merge crosses (`junctions`), else at once.
+    private func appendPiece(_ piece: UnsafeBufferPointer<UInt8>, state: inout EncodeCache.State, to tokens: inout [Int32]) throws {
         if configuration.ignoreMerges, let entry = vocabulary.find(piece) {
             tokens.append(vocabularyIDs[entry])
-            return
-        }
-        let words = wordStart.map { Self.words(of: piece, at: $0, keepingRuns: true) } ?? [piece[...]]
-        for word in words {
-            try Array(word).withUnsafeBufferPointer { try appendMerged($0, to: &tokens) }
+        } else if let junctions {
+            try junctions.forEachRun(in: piece) { try appendMerged($0, state: &state, to: &tokens) }
+        } else {
+            try appendMerged(piece, state: &state, to: &tokens)
         }
     }
 
-    /// The tokens of one word, from the cache when it was seen before.
-    private func appendMerged(_ word: UnsafeBufferPointer<UInt8>, to tokens: inout [Int32]) throws {
+    /// The tokens of one word, from the cache when it was seen before (long words are not kept).
+    private func appendMerged(_ word: UnsafeBufferPointer<UInt8>, state: inout EncodeCache.State, to tokens: inout [Int32]) throws {
         guard word.count <= 256 else { return tokens.append(contentsOf: merges.apply(to: try symbols(word))) }
-        try cache.state.withLock { state in
-            if state.table.count > EncodeCache.maximumEntries { state = EncodeCache.State() }
-            let (entry, inserted) = state.table.insert(word)
-            if inserted {
-                do {
-                    state.tokens.append(contentsOf: merges.apply(to: try symbols(word)))
-                } catch {
-                    state = EncodeCache.State()  // forget the entry that has no tokens
-                    throw error
-                }
-                state.offsets.append(state.tokens.count)
+        let (entry, inserted) = state.table.insert(word)
+        if inserted {
+            do {
+                state.tokens.append(contentsOf: merges.apply(to: try symbols(word)))
+            } catch {
+                state = EncodeCache.State()  // forget the entry that has no tokens
+                throw error
             }
-            tokens.append(contentsOf: state.tokens[state.offsets[entry] ..< state.offsets[entry + 1]])
+            state.offsets.append(state.tokens.count)
         }
+        tokens.append(contentsOf: state.tokens[state.offsets[entry] ..< state.offsets[entry + 1]])
     }
 
     /// The starting symbols of a word: each scalar's token, else its bytes' <0xNN> tokens, else
@@ -128,24 +136,21 @@ extension SentencePieceBPE {
         leading < 0x80 ? 1 : leading < 0xE0 ? 2 : leading < 0xF0 ? 3 : 4
     }
 
-    /// `bytes` cut before each `marker`, each word keeping the marker it starts with (Metaspace's
-    /// split); `keepingRuns` cuts only before the first marker of a run (merging word by word,
-    /// where a cut between two markers would not be safe).
-    static func words(of bytes: [UInt8], at marker: [UInt8], keepingRuns: Bool) -> [ArraySlice<UInt8>] {
-        var words: [ArraySlice<UInt8>] = []
+    /// Calls `body` with `bytes` cut before each `marker`, each word keeping the marker it starts
+    /// with (Metaspace's split: "a▁▁b" is "a", "▁", "▁b").
+    static func forEachWord(in bytes: UnsafeBufferPointer<UInt8>, at marker: [UInt8],
+                            _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         var start = 0, index = 0
-        var previousWasMarker = false
         while index < bytes.count {
-            let isMarker = bytes[index] == marker[0] && bytes[index...].starts(with: marker)
-            if isMarker && !(keepingRuns && previousWasMarker) && index > start {
-                words.append(bytes[start ..< index])
+            let isMarker = bytes[index] == marker[0] && index + marker.count <= bytes.count
+                && UnsafeBufferPointer(rebasing: bytes[index ..< index + marker.count]).elementsEqual(marker)
+            if isMarker && index > start {
+                try body(UnsafeBufferPointer(rebasing: bytes[start ..< index]))
                 start = index
             }
-            previousWasMarker = isMarker
             index += isMarker ? marker.count : 1
         }
-        if start < bytes.count { words.append(bytes[start...]) }
-        return words
+        if start < bytes.count { try body(UnsafeBufferPointer(rebasing: bytes[start...])) }
     }
 
     static func replacing(_ pattern: [UInt8], with content: [UInt8], in bytes: [UInt8]) -> [UInt8] {

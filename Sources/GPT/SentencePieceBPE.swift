@@ -54,8 +54,10 @@ public struct SentencePieceBPE: @unchecked Sendable {
     let addedTokens: AddedTokenMatcher
     /// The "▁" (as UTF-8) before which a text may be cut into independently merged words: set when
     /// no merge joins a token not ending in "▁" to one starting with it, so no token can span such
-    /// a cut. Lets long unsplit segments be merged word by word, cached, and streamed.
+    /// a cut. Lets a long text be streamed in chunks.
     let wordStart: [UInt8]?
+    /// Where merges never cross, to cut long pieces into short, cacheable runs (nil: not known).
+    let junctions: ScalarJunctions?
     let cache = EncodeCache()
 
     public var vocabularySize: Int { tokens.count }
@@ -77,8 +79,8 @@ public struct SentencePieceBPE: @unchecked Sendable {
         if configuration.byteFallback, let missing = fallback.firstIndex(of: -1) {
             throw fail("byte_fallback is on but the vocabulary has no token \(Self.fallbackToken(UInt8(missing)))")
         }
-        var table2: [UInt64: BPEMerges.Merge] = [:]
-        table2.reserveCapacity(merges.count)
+        var mergeTable: [UInt64: BPEMerges.Merge] = [:]
+        mergeTable.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
             guard tokens.indices.contains(Int(left)), tokens.indices.contains(Int(right)) else {
                 throw fail("merge \(rank) refers to a token outside the vocabulary")
@@ -86,16 +88,18 @@ public struct SentencePieceBPE: @unchecked Sendable {
             guard let entry = table.find(Array((tokens[Int(left)] + tokens[Int(right)]).utf8)) else {
                 throw fail("merge \(rank) (\(tokens[Int(left)]) \(tokens[Int(right)])) makes a token that is not in the vocabulary")
             }
-            table2[BPEMerges.key(left, right)] = BPEMerges.Merge(rank: Int32(rank), result: ids[entry])  // the last wins, as in the library
+            mergeTable[BPEMerges.key(left, right)] = BPEMerges.Merge(rank: Int32(rank), result: ids[entry])  // the last wins, as in the library
         }
         self.tokens = tokens
         self.configuration = configuration
         vocabulary = table
         vocabularyIDs = ids
         fallbackIDs = fallback
-        self.merges = BPEMerges(table2)
+        self.merges = BPEMerges(mergeTable)
         addedTokens = AddedTokenMatcher(added.map { (tokens[Int($0)], $0) })
         wordStart = Self.safeWordStart(configuration, tokens: tokens, merges: merges)
+        let opaque = Set(fallback.filter { $0 >= 0 } + (configuration.unknownToken.map { [$0] } ?? []))
+        junctions = ScalarJunctions(tokens: tokens, merges: merges, opaque: opaque)
     }
 
     /// "<0x0A>" for byte 10: the spelling of byte-fallback tokens.

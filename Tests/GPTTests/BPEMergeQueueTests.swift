@@ -1,5 +1,5 @@
-// The priority-queue merge (used for SentencePiece-style text, whose words can be whole lines)
-// against the obvious quadratic one: lowest rank first, leftmost first on a tie, until no pair
+// Both merge strategies (the priority queue for long words, the rescan for short ones) against the
+// obvious quadratic merge: lowest rank first, leftmost first on a tie, until no pair
 // merges. Random merge tables over a small alphabet, so chains and overlaps ("aaa") are common.
 
 import Compute
@@ -37,7 +37,10 @@ import Testing
         let merges = BPEMerges(table)
         for _ in 0..<200 {
             let symbols = (0 ..< Int(random.next() % 60)).map { _ in Int32(random.next() % 4) }
-            #expect(merges.apply(to: symbols) == Self.naive(symbols, merges), "\(symbols)")
+            let expected = Self.naive(symbols, merges)
+            #expect(merges.applyWithQueue(symbols) == expected, "queue: \(symbols)")
+            #expect(merges.applyByScanning(symbols) == expected, "scan: \(symbols)")
+            #expect(merges.apply(to: symbols) == expected)
         }
     }
 }
