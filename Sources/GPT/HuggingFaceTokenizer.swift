@@ -117,6 +117,12 @@ extension HuggingFaceTokenizer {
                                     decoder: pipeline.decoder, source: data, companionFiles: companions.files)
     }
 
+    /// The directory a file is in ("." for a bare name), where its companion files are looked for.
+    public static func directory(containing path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     private static func sentencePiece(_ root: JSONValue, _ pipeline: HuggingFacePipeline, _ metaspace: SentencePieceBPE.Metaspace?,
                                       _ vocabulary: FileVocabulary, fail: (String) -> TokenizerError) throws -> SentencePieceBPE {
         var configuration = SentencePieceBPE.Configuration()

@@ -91,7 +91,7 @@ public enum TokenizerFile {
     /// (GPT-2's included) by its "model" object, with the tokenizer_config.json,
     /// special_tokens_map.json and generation_config.json beside it.
     public static func load(from path: String) throws -> any Tokenizer {
-        try load(jsonData: try FileIO.readData(path), path: path, directory: Checkpoint.parentDirectory(of: path))
+        try load(jsonData: try FileIO.readData(path), path: path, directory: HuggingFaceTokenizer.directory(containing: path))
     }
 
     /// Parses tokenizer JSON; `path` only names the file in errors. A Hugging Face tokenizer.json's
