@@ -18,13 +18,13 @@ extension BPETokenizer {
         }
         json += specialTokens.isEmpty ? "],\n" : "\n  ],\n"
         json += "  \"normalizer\": null,\n"
-        json += "  \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": \(addPrefixSpace), "
-            + "\"trim_offsets\": true, \"use_regex\": true},\n"
+        json += "  \"pre_tokenizer\": " + splitPattern.preTokenizerJSON(addPrefixSpace: addPrefixSpace) + ",\n"
         json += "  \"post_processor\": null,\n"
         json += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
         json += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
             + "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
-            + "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"vocab\": {"
+            + "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n"
+            + (ignoreMerges ? "    \"ignore_merges\": true,\n" : "") + "    \"vocab\": {"
         let specialIDs = Set(specialTokens.map(\.id))
         for (id, bytes) in tokenBytes.enumerated() {
             let text = specialIDs.contains(Int32(id)) ? String(decoding: bytes, as: UTF8.self) : ByteLevel.encode(bytes)

@@ -111,8 +111,8 @@ struct HuggingFacePipeline {
     }
 
     static func splitting(_ value: JSONValue?) throws -> Splitting {
-        let supported = "pre_tokenizer must be ByteLevel, Metaspace, or a Sequence of Split (GPT-2's or Llama 3's "
-            + "pattern) and ByteLevel without its regex"
+        let supported = "pre_tokenizer must be ByteLevel, Metaspace, a Sequence of Split (GPT-2's or Llama 3's "
+            + "pattern) and ByteLevel without its regex, or of Digits and ByteLevel"
         guard let value else { return .sentencePiece(nil) }
         switch try type(value, "pre_tokenizer") {
         case "ByteLevel":
@@ -128,6 +128,12 @@ struct HuggingFacePipeline {
             }
             if items.count == 1 { return try splitting(items[0]) }
             let types = items.map { $0.member("type")?.stringValue ?? "?" }
+            if types == ["Digits", "ByteLevel"],
+               try items[1].presentMember("use_regex").map({ try bool($0, "pre_tokenizer.use_regex") }) ?? true {
+                let individually = try flag(items[0], "individual_digits", in: "pre_tokenizer Digits")
+                return .byteLevel(individually ? .gpt2IndividualDigits : .gpt2DigitRuns,
+                                  addPrefixSpace: try flag(items[1], "add_prefix_space", in: "pre_tokenizer ByteLevel"))
+            }
             guard types == ["Split", "ByteLevel"],
                   try items[1].presentMember("use_regex").map({ try bool($0, "pre_tokenizer.use_regex") }) == false else {
                 throw Refusal(reason: "\(supported); got a Sequence of \(types.joined(separator: ", "))")

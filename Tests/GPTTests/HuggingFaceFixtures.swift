@@ -9,7 +9,7 @@ enum HuggingFaceFixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/HuggingFace").path
 
-    static let tokenizerNames = ["gpt2-byte-level", "gpt2-prefix-space", "llama3-byte-level", "llama2-legacy",
+    static let tokenizerNames = ["gpt2-byte-level", "gpt2-prefix-space", "smollm-digits", "llama3-byte-level", "llama2-legacy",
                                  "llama-metaspace", "metaspace-always-split", "metaspace-never-eos"]
     static let modelNames = ["gpt2-tied-f32", "gpt2-untied-f16", "llama-tied-f32", "llama-gqa-bf16", "llama-mqa-bias-sharded"]
 

@@ -10,6 +10,7 @@ import Testing
     @Test(arguments: [
         ("gpt2-byte-level", SequenceBoundaries(beginOfSequence: 0, endOfSequence: [0])),
         ("gpt2-prefix-space", SequenceBoundaries()),
+        ("smollm-digits", SequenceBoundaries(beginOfSequence: 0, endOfSequence: [0])),
         ("llama3-byte-level", SequenceBoundaries(prepended: [700], beginOfSequence: 700, endOfSequence: [701, 705])),
         ("llama2-legacy", SequenceBoundaries(prepended: [1], beginOfSequence: 1, endOfSequence: [2])),
         ("llama-metaspace", SequenceBoundaries(prepended: [1], beginOfSequence: 1, endOfSequence: [2])),

@@ -17,7 +17,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [("gpt2-byte-level", SplitPattern.gpt2), ("llama3-byte-level", .llama3)])
+    @Test(arguments: [("gpt2-byte-level", SplitPattern.gpt2), ("smollm-digits", .gpt2IndividualDigits),
+                      ("llama3-byte-level", .llama3)])
     func piecesEqualTheLibrarys(fixture: String, pattern: SplitPattern) throws {
         var mismatches = 0
         for item in try HuggingFaceFixtures.cases(fixture).cases {
@@ -50,9 +51,9 @@ import Testing
     /// Text cut anywhere into a non-final chunk and the rest: the pieces before the returned offset
     /// plus those of the rest are the pieces of the whole (whitespace runs with line breaks
     /// included, which look arbitrarily far ahead).
-    @Test(arguments: [SplitPattern.gpt2, .llama3])
+    @Test(arguments: [SplitPattern.gpt2, .llama3, .gpt2IndividualDigits, .gpt2DigitRuns])
     func aChunkEndNeverChangesAPiece(pattern: SplitPattern) {
-        let texts = RandomText.strings(count: 200, seed: 77) + ["a\n" + String(repeating: " ", count: 40) + "\nb"]
+        let texts = RandomText.strings(count: 200, seed: 77) + ["a\n" + String(repeating: " ", count: 40) + "\nb", "x 12 345\u{663}67 y  8"]
         for text in texts {
             let bytes = Array(text.utf8)
             let whole = Self.pieces(pattern, text)
@@ -69,5 +70,24 @@ import Testing
                 #expect(pieces == whole, "\(pattern) cut at \(cut) of \(text.debugDescription)")
             }
         }
+    }
+}
+
+extension SplitPatternTests {
+    @Test func digitsSplitBeforeGPT2sPattern() {
+        #expect(SplitPattern.gpt2IndividualDigits.pieces(of: "x 12 ab3") == ["x", " ", "1", "2", " ab", "3"])
+        #expect(SplitPattern.gpt2DigitRuns.pieces(of: "x 12 ab3") == ["x", " ", "12", " ab", "3"])
+    }
+
+    /// A tokenizer built with another pattern writes a tokenizer.json that reads back with it.
+    @Test(arguments: [SplitPattern.llama3, .gpt2IndividualDigits, .gpt2DigitRuns])
+    func writtenPatternsReadBack(pattern: SplitPattern) throws {
+        let trained = BPETokenizerTests.trained
+        let tokenizer = try BPETokenizer(tokenBytes: trained.tokenBytes, merges: trained.merges, specialTokens: trained.specialTokens,
+                                         splitPattern: pattern, ignoreMerges: pattern == .llama3)
+        let loaded = try TokenizerFile.load(jsonData: tokenizer.jsonData(), path: "written.json")
+        let text = "It's 2026: 12,345 words\n\n  and\tmore<|endoftext|>"
+        #expect(try loaded.encode(text) == tokenizer.encode(text))
+        #expect(loaded.kind == "bpe")
     }
 }

@@ -110,6 +110,20 @@ def gpt2_prefix_space(corpus, directory, gpt2_directory):
     return "GPT-2 vocabulary, ByteLevel add_prefix_space true, no post-processor (tokenizers only)"
 
 
+def smollm_digits(corpus, directory):
+    """SmolLM's layout: Digits(individual_digits) before GPT-2's ByteLevel, so every digit is a piece;
+    <|endoftext|>, <|im_start|>, <|im_end|> first. Saved as the generic fast tokenizer (the file's
+    pipeline as is, as SmolLM's tokenizer.json is read by tokenizers)."""
+    pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tokenizer = train_byte_level(corpus, 520, pre_tokenizer, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    tokenizer.decoder = decoders.ByteLevel()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<|endoftext|>", eos_token="<|endoftext|>")
+    fast.save_pretrained(directory)
+    GenerationConfig(bos_token_id=0, eos_token_id=0).save_pretrained(directory)
+    return "SmolLM-style byte-level BPE: Digits(individual_digits) then GPT-2's ByteLevel"
+
+
 def llama3_byte_level(corpus, directory):
     """Llama 3: Split(the Llama 3 pattern, isolated) then ByteLevel without its regex, ignore_merges,
     special tokens after the vocabulary, <|begin_of_text|> added by TemplateProcessing."""
@@ -217,12 +231,13 @@ def make_tokenizer_fixtures(fixtures, seed):
     root = os.path.join(fixtures, "tokenizers")
     shutil.rmtree(root, ignore_errors=True)
     paths = {name: os.path.join(root, name) for name in
-             ["gpt2-byte-level", "gpt2-prefix-space", "llama3-byte-level", "llama2-legacy", "llama-metaspace",
+             ["gpt2-byte-level", "gpt2-prefix-space", "smollm-digits", "llama3-byte-level", "llama2-legacy", "llama-metaspace",
               "metaspace-always-split", "metaspace-never-eos"]}
     for path in paths.values():
         os.makedirs(path)
     made = {
         "gpt2-byte-level": gpt2_byte_level(corpus, paths["gpt2-byte-level"]),
+        "smollm-digits": smollm_digits(corpus, paths["smollm-digits"]),
         "llama3-byte-level": llama3_byte_level(corpus, paths["llama3-byte-level"]),
         "llama2-legacy": llama2_legacy(corpus, paths["llama2-legacy"]),
         "llama-metaspace": llama_metaspace(corpus, paths["llama-metaspace"]),
@@ -232,7 +247,7 @@ def make_tokenizer_fixtures(fixtures, seed):
     made["metaspace-never-eos"] = metaspace_never_eos(corpus, paths["metaspace-never-eos"], paths["llama-metaspace"])
     manifest = {}
     for name, description in sorted(made.items()):
-        cases = cases_for(paths[name], inputs, with_pieces=name in ("gpt2-byte-level", "llama3-byte-level"))
+        cases = cases_for(paths[name], inputs, with_pieces=name in ("gpt2-byte-level", "smollm-digits", "llama3-byte-level"))
         header = {"description": description, "seed": seed, "versions": VERSIONS,
                   "decoded": "tokenizers' decode(ids, skip_special_tokens=False)"}
         write_cases(os.path.join(paths[name], "cases.json"), header, cases)
