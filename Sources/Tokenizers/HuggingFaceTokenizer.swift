@@ -9,8 +9,8 @@
 
 import FoundationEssentials
 
-public struct HuggingFaceTokenizer: Tokenizer, @unchecked Sendable {
-    public enum Engine {
+public struct HuggingFaceTokenizer: Tokenizer, Sendable {
+    public enum Engine: Sendable {
         case byteLevel(BPETokenizer)
         case sentencePiece(SentencePieceBPE)
     }

@@ -8,7 +8,7 @@
 // This is the vocabulary and the encoding rules; HuggingFaceTokenizer reads it from a file and adds
 // what wraps the ids (BOS/EOS). Encoding is in SentencePieceBPE+Encoding.swift.
 
-public struct SentencePieceBPE: @unchecked Sendable {
+public struct SentencePieceBPE: Sendable {
     public static let typeName = "sentencepiece-bpe"
 
     /// When the Metaspace pre-tokenizer puts a "▁" before a text segment that lacks one.

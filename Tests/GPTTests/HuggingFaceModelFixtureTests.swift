@@ -7,6 +7,8 @@
 
 import Foundation
 import Testing
+import TestSupport
+import Tokenizers
 @testable import GPT
 
 @Suite struct HuggingFaceModelFixtureTests {

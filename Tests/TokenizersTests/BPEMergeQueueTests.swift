@@ -4,7 +4,8 @@
 
 import Compute
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct BPEMergeQueueTests {
     /// Repeatedly joins the leftmost occurrence of the lowest-ranked mergeable pair.

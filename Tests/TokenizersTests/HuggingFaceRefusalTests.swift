@@ -4,7 +4,8 @@
 
 import Foundation
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct HuggingFaceRefusalTests {
     /// A fixture's tokenizer.json with `key` (a top-level key, or "model.KEY") set to `json`, and

@@ -4,7 +4,8 @@
 
 import Foundation
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct HuggingFaceSpecialTokenTests {
     @Test(arguments: [

@@ -5,7 +5,8 @@
 
 import Foundation
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct HuggingFaceTokenizerTests {
     static let names = HuggingFaceFixtures.tokenizerNames

@@ -3,7 +3,8 @@
 // case taken from what the library does, and streaming: a chunk's end never changes a piece.
 
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite struct SplitPatternTests {
     static func pieces(_ pattern: SplitPattern, _ text: String) -> [String] {

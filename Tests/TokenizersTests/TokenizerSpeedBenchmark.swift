@@ -6,7 +6,8 @@
 
 import Foundation
 import Testing
-@testable import GPT
+import TestSupport
+@testable import Tokenizers
 
 @Suite(.serialized) struct TokenizerSpeedBenchmark {
     static let enabled = ProcessInfo.processInfo.environment["GPT_TOKENIZER_BENCH"] != nil
