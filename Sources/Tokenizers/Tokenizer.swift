@@ -90,6 +90,17 @@ public enum TokenizerFile {
         try FileIO.writeDurably(try tokenizer.jsonData(), to: path)
     }
 
+    /// Writes `tokenizer` into `directory` as `fileName`, with the companion files a Hugging Face
+    /// tokenizer was read with (tokenizer_config.json, generation_config.json, ...: they say which
+    /// tokens begin and end a sequence), so `load(from:)` there gives back the same tokenizer.
+    public static func save(_ tokenizer: any Tokenizer, intoDirectory directory: String) throws {
+        try save(tokenizer, to: directory + "/" + fileName)
+        guard let hub = tokenizer as? HuggingFaceTokenizer else { return }
+        for (name, data) in hub.companionFiles.sorted(by: { $0.key < $1.key }) {
+            try FileIO.writeDurably(data, to: directory + "/" + name)
+        }
+    }
+
     /// Reads a tokenizer saved by `save`: ours by their "type" field, a Hugging Face tokenizer.json
     /// (GPT-2's included) by its "model" object, with the tokenizer_config.json,
     /// special_tokens_map.json and generation_config.json beside it.
