@@ -89,8 +89,11 @@ extension BPETokenizer {
     /// How text is split before merging, as a tokenizer.json's components say (read and checked by
     /// HuggingFaceTokenizer, which knows more pre-tokenizers than this file's own check).
     public struct PreTokenization: Equatable, Sendable {
+        /// The pattern that cuts text into pieces.
         public var splitPattern: SplitPattern
+        /// A space before each text segment that does not start with one (ByteLevel's option).
         public var addPrefixSpace: Bool
+        /// A piece that is a whole vocabulary entry is that token, merges or not (Llama 3).
         public var ignoreMerges: Bool
     }
 

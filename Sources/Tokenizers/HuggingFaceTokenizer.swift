@@ -9,13 +9,19 @@
 
 import FoundationEssentials
 
+/// A Hub tokenizer.json (and its companion files) as the `tokenizers` library runs it.
 public struct HuggingFaceTokenizer: Tokenizer, Sendable {
+    /// What turns text into ids between the framing tokens.
     public enum Engine: Sendable {
+        /// Byte-level BPE: GPT-2's or Llama 3's split, then merges over bytes.
         case byteLevel(BPETokenizer)
+        /// SentencePiece-style BPE over Unicode scalars, with byte fallback.
         case sentencePiece(SentencePieceBPE)
     }
 
+    /// The file's model and pre-tokenization.
     public let engine: Engine
+    /// BOS/EOS: from the post-processor's template and the companion files.
     public let sequenceBoundaries: SequenceBoundaries
     /// Token id -> its string as the file spells it, for the decoder.
     let tokenStrings: [String]

@@ -11,6 +11,7 @@
 // after its last CR or LF. That last rule looks arbitrarily far ahead, so a non-final chunk never
 // decides a whitespace run that reaches its end.
 
+/// Llama 3's split pattern, implemented by hand (see the file comment for its rules).
 public enum Llama3PreTokenizer {
     typealias CharacterClass = PreTokenizer.CharacterClass
 

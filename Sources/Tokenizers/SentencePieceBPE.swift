@@ -8,7 +8,9 @@
 // This is the vocabulary and the encoding rules; HuggingFaceTokenizer reads it from a file and adds
 // what wraps the ids (BOS/EOS). Encoding is in SentencePieceBPE+Encoding.swift.
 
+/// SentencePiece-style BPE: vocabulary, merges and the rules around them (see the file comment).
 public struct SentencePieceBPE: Sendable {
+    /// Its `kind`, as `Tokenizer.kind` reports it.
     public static let typeName = "sentencepiece-bpe"
 
     /// When the Metaspace pre-tokenizer puts a "▁" before a text segment that lacks one.
@@ -16,8 +18,11 @@ public struct SentencePieceBPE: Sendable {
         case always, first, never
     }
 
+    /// A Metaspace pre-tokenizer's settings.
     public struct Metaspace: Equatable, Sendable {
+        /// What a space becomes ("▁").
         public var replacement: Unicode.Scalar
+        /// When `replacement` is put before a segment.
         public var prependScheme: PrependScheme
         /// Split the text into words at each "▁" (each word keeps its leading "▁").
         public var split: Bool
@@ -31,19 +36,29 @@ public struct SentencePieceBPE: Sendable {
         case replace(pattern: String, content: String)
     }
 
+    /// Everything of a tokenizer.json but its vocabulary and merges.
     public struct Configuration: Equatable, Sendable {
+        /// The normalizer's steps, in order.
         public var normalizer: [Normalization] = []
+        /// The Metaspace pre-tokenizer, if the file has one.
         public var metaspace: Metaspace?
+        /// A scalar outside the vocabulary becomes its UTF-8 bytes' <0xNN> tokens.
         public var byteFallback = false
+        /// The unknown token's id, for scalars neither the vocabulary nor byte fallback covers.
         public var unknownToken: Int32?
+        /// Consecutive unknown tokens become one.
         public var fuseUnknown = false
+        /// A word that is a whole vocabulary entry is that token, merges or not.
         public var ignoreMerges = false
+        /// How ids turn back into text.
         public var decoder = TokenDecoder(steps: nil)
+        /// No normalizer, pre-tokenizer or fallback; no decoder.
         public init() {}
     }
 
     /// Token id -> its string (vocabulary entries with their "▁", added tokens' contents).
     public let tokens: [String]
+    /// The rules the vocabulary is applied with.
     public let configuration: Configuration
     /// Non-added tokens by their UTF-8, and each entry's id.
     let vocabulary: ByteStringTable

@@ -3,6 +3,7 @@
 // Char, word and our own BPE tokenizers have none; Hugging Face tokenizers get them from their
 // post-processor and their tokenizer_config.json / generation_config.json (TokenizerCompanions).
 
+/// The tokens `encode` puts around a text and the tokens that end a generated sequence.
 public struct SequenceBoundaries: Equatable, Sendable {
     /// Put before the text's tokens by `encode`.
     public var prepended: [Int32]
@@ -13,6 +14,7 @@ public struct SequenceBoundaries: Equatable, Sendable {
     /// Generation stops after any of these.
     public var endOfSequence: [Int32]
 
+    /// Boundaries with these tokens; the defaults are none.
     public init(prepended: [Int32] = [], appended: [Int32] = [], beginOfSequence: Int32? = nil,
                 endOfSequence: [Int32] = []) {
         self.prepended = prepended
@@ -21,10 +23,12 @@ public struct SequenceBoundaries: Equatable, Sendable {
         self.endOfSequence = endOfSequence
     }
 
+    /// No framing tokens and no end of sequence (char, word and our own BPE tokenizers).
     public static let none = SequenceBoundaries()
 }
 
 extension Tokenizer {
+    /// None, unless a tokenizer says otherwise.
     public var sequenceBoundaries: SequenceBoundaries { .none }
 
     /// Ids for `text`, with or without the tokens `encode` puts around it.

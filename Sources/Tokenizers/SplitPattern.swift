@@ -6,8 +6,11 @@
 
 import Compute
 
+/// The pattern byte-level BPE splits text with before merging.
 public enum SplitPattern: String, Equatable, Sendable {
+    /// GPT-2's: contractions, then runs of letters, digits or punctuation (each after an optional space), whitespace.
     case gpt2
+    /// Llama 3's: contractions in any case, digits by three, whitespace up to its last line break.
     case llama3
     /// Digits(individual_digits: true), then GPT-2's pattern between the digits.
     case gpt2IndividualDigits

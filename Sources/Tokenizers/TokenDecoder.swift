@@ -3,7 +3,9 @@
 // strings; the results are joined). Special tokens pass through the steps like any other token.
 // Without a decoder the library joins tokens with spaces, and so do we.
 
+/// A tokenizer.json's decoder as a list of steps.
 public struct TokenDecoder: Equatable, Sendable {
+    /// One decoder of the file (a Sequence decoder's members, in order).
     public enum Step: Equatable, Sendable {
         /// GPT-2's byte-to-character table undone; the bytes of all tokens as one UTF-8 text.
         case byteLevel
@@ -23,6 +25,7 @@ public struct TokenDecoder: Equatable, Sendable {
     /// nil: the file has no decoder.
     public var steps: [Step]?
 
+    /// A decoder of `steps` (nil: none, so tokens are joined with spaces).
     public init(steps: [Step]?) { self.steps = steps }
 
     /// The text for a list of token strings.
