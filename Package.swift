@@ -78,8 +78,10 @@ let package = Package(
         .testTarget(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),
+        // The binary as a subprocess; the libraries only to write checkpoints no CLI command can make.
         .testTarget(
-            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests", swiftSettings: swift6),
+            name: "CLITests", dependencies: ["gpt", "GPT", "Tokenizers", "ReferenceBackend", "TestSupport"],
+            path: "Tests/CLITests", swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

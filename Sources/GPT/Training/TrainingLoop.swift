@@ -1,7 +1,8 @@
 // The training loop as a library: build a model or resume a training checkpoint, then per step
 // draw K micro-batches, take one optimizer step, log a CSV row, evaluate every evalInterval steps
 // (and at maxSteps) keeping the lowest-validation-loss model in best/, sample text every
-// sampleInterval steps (KV cache, temperature 0.8, appended to samples.txt), and checkpoint every
+// sampleInterval steps (KV cache, temperature 0.8, ending early at the tokenizer's end-of-sequence
+// tokens, appended to samples.txt), and checkpoint every
 // checkpointInterval steps, at the end, and when the interrupt hook asks. It prints nothing: the
 // hooks (TrainingHooks.swift) tell the caller what happened.
 //

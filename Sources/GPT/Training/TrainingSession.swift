@@ -112,13 +112,17 @@ struct TrainingSession {
     }
 
     /// Every sampleInterval steps: the prompt and its continuation (KV cache, temperature 0.8,
-    /// seeded by the step), appended to samples.txt under a "=== step N ===" line.
+    /// seeded by the step), appended to samples.txt under a "=== step N ===" line. The continuation
+    /// ends early at one of the tokenizer's end-of-sequence tokens, which is not part of the text;
+    /// the prompt is shown as written (not the BOS a Hub tokenizer puts before its tokens).
     func sampleIfDue(step: Int) throws -> String? {
         guard settings.sampleInterval > 0 && step % settings.sampleInterval == 0, let samplePrompt else { return nil }
         var sampler = try Sampler(temperature: 0.8, seed: CounterRNG.seed(settings.seed, UInt64(step), 0x5A4D))
-        let generated = try Generator(model: loop.model).generate(prompt: samplePrompt, maxTokens: settings.sampleTokens,
-                                                                  sampler: &sampler)
-        let text = String(decoding: loop.tokenizer.decodeBytes(samplePrompt + generated), as: UTF8.self)
+        let stopTokens = Set(loop.tokenizer.sequenceBoundaries.endOfSequence)
+        var generated = try Generator(model: loop.model, stopTokens: stopTokens)
+            .generate(prompt: samplePrompt, maxTokens: settings.sampleTokens, sampler: &sampler)
+        if let last = generated.last, stopTokens.contains(last) { generated.removeLast() }
+        let text = settings.samplePrompt + String(decoding: loop.tokenizer.decodeBytes(generated), as: UTF8.self)
         let path = directory + "/" + TrainingLoop.samplesFileName
         guard let file = fopen(path, "a") else { throw FileIO.systemError(path, "cannot open for appending") }
         defer { fclose(file) }
