@@ -18,14 +18,31 @@ public struct MPILaunch: Equatable, Sendable {
 
     /// The launch mpirun describes in this process's environment, or nil when it was not started
     /// by Open MPI (no OMPI_COMM_WORLD_SIZE).
-    public static var current: MPILaunch? { detect(getenv: { getenv($0).map { String(cString: $0) } }) }
+    public static var current: MPILaunch? { detect(getenv: environment) }
+
+    /// What `unannounced` makes of this process's environment.
+    public static var currentUnannounced: MPILaunch { unannounced(getenv: environment) }
+
+    private static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// The launch `variable` (an environment lookup) describes.
     public static func detect(getenv variable: (String) -> String?) -> MPILaunch? {
         guard let size = variable("OMPI_COMM_WORLD_SIZE").flatMap({ Int($0) }), size >= 1 else { return nil }
         let rank = variable("OMPI_COMM_WORLD_RANK").flatMap { Int($0) } ?? 0
-        let localRank = variable("OMPI_COMM_WORLD_LOCAL_RANK").flatMap { Int($0) } ?? rank
-        return MPILaunch(rank: rank, size: size, localRank: localRank)
+        return MPILaunch(rank: rank, size: size, localRank: localRank(getenv: variable) ?? rank)
+    }
+
+    /// A launch another starter made (Slurm's srun with PMIx, ...): rank and size come from MPI
+    /// itself once it is initialised; the node-local rank from the first variable a starter sets.
+    public static func unannounced(getenv variable: (String) -> String?) -> MPILaunch {
+        MPILaunch(rank: 0, size: 1, localRank: localRank(getenv: variable) ?? 0)
+    }
+
+    private static func localRank(getenv variable: (String) -> String?) -> Int? {
+        for name in ["OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"] {
+            if let value = variable(name).flatMap({ Int($0) }) { return value }
+        }
+        return nil
     }
 
     /// Whether distributed training can run here, in one line for `gpt backends`.

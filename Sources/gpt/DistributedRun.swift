@@ -42,22 +42,23 @@ enum DistributedProcess {
     /// The communicator of a run with more than one rank, once joined.
     private static let joined = Mutex<(any Communicator)?>(nil)
 
-    /// The communicator `mode` asks for: MPI under mpirun (unless off), else one process.
+    /// The communicator `mode` asks for: MPI under mpirun (unless off) or whenever `mpi` asks for
+    /// it (a starter other than mpirun: MPI itself knows the ranks), else one process.
     static func join(_ mode: DistributedMode, timeout: Duration) throws -> any Communicator {
-        let launch = MPILaunch.current
-        guard mode != .off, let launch, launch.size > 1 || mode == .mpi else {
-            if mode == .mpi {
-                throw RuntimeError("--distributed mpi: this process was not started by mpirun; start it with "
-                                   + "mpirun -n N gpt train ...")
-            }
-            return SingleProcessCommunicator()
-        }
+        let announced = MPILaunch.current
+        guard mode == .mpi || (mode == .auto && (announced?.size ?? 1) > 1) else { return SingleProcessCommunicator() }
+        let launch = announced ?? MPILaunch.currentUnannounced
         let communicator: MPICommunicator
         do {
             communicator = try MPICommunicator.start(launch: launch, timeout: timeout)
         } catch let error as CollectiveError {
             throw RuntimeError("started by mpirun as rank \(launch.rank) of \(launch.size), but \(error.reason) "
                                + "(or pass --distributed off)")
+        }
+        if mode == .mpi && communicator.size == 1 && announced == nil {
+            try? communicator.finish()
+            throw RuntimeError("--distributed mpi: MPI sees one rank; start the ranks with mpirun -n N gpt train ... "
+                               + "(or an MPI-aware starter such as srun --mpi=pmix)")
         }
         joined.withLock { $0 = communicator }
         if communicator.rank != 0 { Console.discardStandardOutput() }
