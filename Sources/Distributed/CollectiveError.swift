@@ -4,13 +4,16 @@
 public struct CollectiveError: Error, CustomStringConvertible, Equatable {
     /// The collective's label, e.g. "all-reduce of gradient bucket 2 (1.5 MiB)".
     public let operation: String
+    /// What went wrong, as a phrase.
     public let reason: String
 
+    /// The failure of `operation`, for `reason`.
     public init(operation: String, reason: String) {
         self.operation = operation
         self.reason = reason
     }
 
+    /// "operation: reason".
     public var description: String { "\(operation): \(reason)" }
 
     /// Throws unless `counts` split `total` elements over `size` ranks.

@@ -8,7 +8,9 @@
 
 /// How a reduction combines the ranks' values, element by element.
 public enum ReduceOperation: Sendable {
+    /// Element-wise sum.
     case sum
+    /// Element-wise maximum.
     case max
 }
 
@@ -21,6 +23,7 @@ public struct CollectiveRequest: Sendable {
     /// When this rank started it.
     public let started: ContinuousClock.Instant
 
+    /// A request as a communicator records it.
     public init(id: Int, label: String, started: ContinuousClock.Instant) {
         self.id = id
         self.label = label

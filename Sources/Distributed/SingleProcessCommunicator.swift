@@ -10,24 +10,33 @@ import Darwin
 
 /// One process, rank 0 of 1.
 public final class SingleProcessCommunicator: Communicator {
+    /// Always 0.
     public let rank = 0
+    /// Always 1.
     public let size = 1
+    /// Always 0.
     public let localRank = 0
+    /// Nothing ever waits; the protocol's default value.
     public let timeout = Duration.seconds(60)
+    /// "one process".
     public var summary: String { "one process" }
 
+    /// The group of this process alone.
     public init() {}
 
+    /// The values are already the sum.
     public func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation,
                                label: String) throws -> CollectiveRequest {
         finished(label)
     }
 
+    /// The values are already the sum.
     public func startAllReduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation,
                                label: String) throws -> CollectiveRequest {
         finished(label)
     }
 
+    /// The one block is all of `values`: copied.
     public func startReduceScatter(_ values: UnsafeBufferPointer<Float>, into block: UnsafeMutableBufferPointer<Float>,
                                    counts: [Int], label: String) throws -> CollectiveRequest {
         try CollectiveError.checkCounts(counts, size: 1, total: values.count, label: label)
@@ -38,24 +47,30 @@ public final class SingleProcessCommunicator: Communicator {
         return finished(label)
     }
 
+    /// The one block is already in place.
     public func startAllGather(_ values: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                label: String) throws -> CollectiveRequest {
         try CollectiveError.checkCounts(counts, size: 1, total: values.count, label: label)
         return finished(label)
     }
 
+    /// Rank 0's bytes are already here.
     public func startBroadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int, label: String) throws -> CollectiveRequest {
         guard root == 0 else { throw CollectiveError(operation: label, reason: "root \(root) is not a rank of 1") }
         return finished(label)
     }
 
+    /// Nobody to wait for.
     public func startBarrier(label: String) throws -> CollectiveRequest { finished(label) }
 
+    /// Every collective completed when it started.
     @discardableResult
     public func wait(_ request: CollectiveRequest) throws -> ContinuousClock.Instant { request.started }
 
+    /// Ends this process.
     public func abort(status: Int32) -> Never { exit(status) }
 
+    /// Nothing to leave.
     public func finish() throws {}
 
     private func finished(_ label: String) -> CollectiveRequest {

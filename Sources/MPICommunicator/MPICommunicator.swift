@@ -18,10 +18,15 @@ import Glibc
 
 /// Ranks started by Open MPI's mpirun, as a `Communicator`.
 public final class MPICommunicator: Communicator {
+    /// This process's rank in MPI_COMM_WORLD.
     public let rank: Int
+    /// Ranks in MPI_COMM_WORLD.
     public let size: Int
+    /// The rank's index among the ranks on its machine (from the launcher's environment).
     public let localRank: Int
+    /// How long a collective may take, from its start, before every rank is ended.
     public let timeout: Duration
+    /// "Open MPI v4.1.4, 2 ranks, collective timeout 60 s".
     public let summary: String
     /// Everything MPI-side, and the lock that serialises the calls into MPI.
     let state: Mutex<MPIState>
@@ -67,18 +72,21 @@ public final class MPICommunicator: Communicator {
 
     // MARK: - Collectives
 
+    /// MPI_Iallreduce in place.
     public func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation,
                                label: String) throws -> CollectiveRequest {
         let count = try Self.int32(values.count, label)
         return try start(label) { gpt_mpi_iallreduce(values.baseAddress, count, GPT_MPI_FLOAT, operation.mpi, $1) }
     }
 
+    /// MPI_Iallreduce in place, in double precision.
     public func startAllReduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation,
                                label: String) throws -> CollectiveRequest {
         let count = try Self.int32(values.count, label)
         return try start(label) { gpt_mpi_iallreduce(values.baseAddress, count, GPT_MPI_DOUBLE, operation.mpi, $1) }
     }
 
+    /// MPI_Ireduce_scatter with MPI_SUM (uneven blocks allowed).
     public func startReduceScatter(_ values: UnsafeBufferPointer<Float>, into block: UnsafeMutableBufferPointer<Float>,
                                    counts: [Int], label: String) throws -> CollectiveRequest {
         try CollectiveError.checkCounts(counts, size: size, total: values.count, label: label)
@@ -91,6 +99,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// MPI_Iallgatherv in place.
     public func startAllGather(_ values: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                label: String) throws -> CollectiveRequest {
         try CollectiveError.checkCounts(counts, size: size, total: values.count, label: label)
@@ -101,6 +110,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// MPI_Ibcast of bytes.
     public func startBroadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int, label: String) throws -> CollectiveRequest {
         guard (0..<size).contains(root) else {
             throw CollectiveError(operation: label, reason: "root \(root) is not a rank of \(size)")
@@ -109,10 +119,13 @@ public final class MPICommunicator: Communicator {
         return try start(label) { gpt_mpi_ibcast(bytes.baseAddress, count, GPT_MPI_BYTE, Int32(root), $1) }
     }
 
+    /// MPI_Ibarrier.
     public func startBarrier(label: String) throws -> CollectiveRequest {
         try start(label) { gpt_mpi_ibarrier($1) }
     }
 
+    /// Polls `request` (the progress thread also tests it) until it completes, or, past the
+    /// timeout, asks the other ranks where they are and ends the job with a line naming the late one.
     @discardableResult
     public func wait(_ request: CollectiveRequest) throws -> ContinuousClock.Instant {
         let deadline = request.started + timeout
@@ -123,12 +136,14 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// MPI_Abort: mpirun ends every rank with `status`.
     public func abort(status: Int32) -> Never {
         fflush(nil)  // every output stream: what the ranks printed last is not lost
         state.withLock { _ in gpt_mpi_abort(status) }
         exit(status)  // MPI_Abort does not return; should it, the process still ends
     }
 
+    /// Stops the progress thread and calls MPI_Finalize.
     public func finish() throws {
         stopProgress()
         try state.withLock { state in

@@ -15,6 +15,7 @@ public struct CommunicationStats: Sendable, Equatable {
     /// Seconds the training thread spent waiting for collectives to complete.
     public var waitedSeconds = 0.0
 
+    /// Nothing counted yet.
     public init() {}
 
     /// In-flight time that overlapped computation.

@@ -13,7 +13,7 @@
 import Distributed
 
 /// How a training run spreads over the ranks of a communicator.
-public struct DataParallelism {
+public struct DataParallelism: Sendable {
     /// The default gradient bucket: large enough that a collective's latency is small next to its
     /// transfer, small enough that the first bucket starts early in the backward pass.
     public static let defaultBucketBytes = 2 << 20
@@ -25,6 +25,7 @@ public struct DataParallelism {
     /// Bytes of gradients per bucket (at least; a bucket holds whole backward stages).
     public var bucketBytes: Int
 
+    /// Training over `communicator`'s ranks; buckets of at least 4 bytes.
     public init(communicator: any Communicator, shardsOptimizerState: Bool = false,
                 bucketBytes: Int = DataParallelism.defaultBucketBytes) {
         self.communicator = communicator
