@@ -35,6 +35,9 @@ extension ContractRule {
         .fails("dropoutBackward with a negative p", .invalidArgument, "dropoutBackward") { v in
             try v.backend.dropoutBackward(dinput: v.floats(6), dout: v.floats(6), probability: -0.1, seed: 0)
         },
+        .fails("dropoutForward with a negative firstIndex", .invalidArgument, "dropoutForward") { v in
+            try v.backend.dropoutForward(out: v.floats(6), input: v.floats(6), probability: 0.1, seed: 0, firstIndex: -1)
+        },
         .fails("adamW at step 0", .invalidArgument, "adamW") { v in
             try v.backend.adamW(parameters: v.floats(6), gradients: v.floats(6), firstMoment: v.floats(6),
                                 secondMoment: v.floats(6), learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,

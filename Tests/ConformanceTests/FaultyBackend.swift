@@ -79,9 +79,10 @@ final class FaultyBackend: ForwardingBackend {
         if fault == .modifiesInput, !out.overlaps(input) { try forwardee.fill(input, with: 0) }
     }
 
-    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                          firstIndex: Int) throws {
         try forwardee.uncheckedDropout(out: out, input: input, probability: probability,
-                                       seed: fault == .wrongDropoutMask ? seed &+ 1 : seed)
+                                       seed: fault == .wrongDropoutMask ? seed &+ 1 : seed, firstIndex: firstIndex)
     }
 
     func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {

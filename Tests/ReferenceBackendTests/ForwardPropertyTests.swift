@@ -139,6 +139,17 @@ struct ForwardPropertyTests {
         }
     }
 
+    @Test("dropout of a tensor's tail with firstIndex draws the whole tensor's mask there")
+    func dropoutFirstIndexContinuesTheMask() throws {
+        let f = Fixture(seed: 48)
+        let ones = [Float](repeating: 1, count: 1_000), split = 384
+        let whole = try dropout(f.backend, ones, probability: 0.5, seed: 11)
+        let tail = try f.backend.makeBuffer(Array(ones[split...]))
+        try f.backend.dropoutForward(out: tail.all, input: tail.all, probability: 0.5, seed: 11, firstIndex: split)
+        #expect(try f.backend.download(tail.all) == Array(whole[split...]),
+                "dropoutForward n=\(ones.count - split) p=0.5 firstIndex=\(split): not the whole tensor's mask")
+    }
+
     @Test("dropout with p = 0 copies")
     func dropoutZeroCopies() throws {
         var f = Fixture(seed: 46)

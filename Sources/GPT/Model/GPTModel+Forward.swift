@@ -7,13 +7,17 @@ extension GPTModel {
     /// Forward over a (B, T) batch of token ids, 1 <= T <= contextLength. With targets (B*T of them,
     /// -1 = ignored) returns the mean cross-entropy loss over the counted targets, else nil.
     /// `training` turns dropout on, drawn from `dropoutSeed` (identical masks on every backend).
+    /// `firstSequence` is the index of this batch's first sequence in a larger batch it is part of (a
+    /// data-parallel rank's rows of the global batch): the dropout masks are then exactly the ones
+    /// the whole batch would draw for these rows.
     @discardableResult
     public func forward(tokens: [Int32], targets: [Int32]?, batch: Int, length: Int,
-                        training: Bool = false, dropoutSeed: UInt64 = 0) throws -> Float? {
+                        training: Bool = false, dropoutSeed: UInt64 = 0, firstSequence: Int = 0) throws -> Float? {
         try validateInputs(tokens: tokens, targets: targets, batch: batch, length: length)
         let n = batch * length, c = config.embeddingDim, v = config.vocabSize
         let acts = try activations(for: n)
-        let dropSeed: UInt64? = training && config.dropout > 0 ? dropoutSeed : nil
+        let dropSeed = training && config.dropout > 0
+            ? DropoutStream(seed: dropoutSeed, firstIndex: firstSequence * length * c) : nil
         try backend.upload(tokens, to: acts.tokens.prefix(n))
 
         // Embeddings: x0 = wte[tokens] (+ wpe[t]), then dropout.
@@ -55,7 +59,7 @@ extension GPTModel {
         return loss
     }
 
-    private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: UInt64?) throws {
+    private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: DropoutStream?) throws {
         let n = batch * length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
         let up = config.activation == .swiglu ? 2 * f : f
         let p = layout.blocks[l]
@@ -144,16 +148,17 @@ extension GPTModel {
     }
 
     /// In-place dropout at dropout site `site` (0: embeddings, 1+2l: attention out, 2+2l: FFN out).
-    func dropout(_ x: BufferView, seed: UInt64?, site: Int) throws {
-        guard let seed else { return }
+    /// Every site is an (N, C) tensor, so one first index serves them all.
+    func dropout(_ x: BufferView, seed stream: DropoutStream?, site: Int) throws {
+        guard let stream else { return }
         try backend.dropoutForward(out: x, input: x, probability: config.dropout,
-                                   seed: CounterRNG.seed(seed, UInt64(site)))
+                                   seed: CounterRNG.seed(stream.seed, UInt64(site)), firstIndex: stream.firstIndex)
     }
 
-    func dropoutBackward(_ dx: BufferView, seed: UInt64?, site: Int) throws {
-        guard let seed else { return }
+    func dropoutBackward(_ dx: BufferView, seed stream: DropoutStream?, site: Int) throws {
+        guard let stream else { return }
         try backend.dropoutBackward(dinput: dx, dout: dx, probability: config.dropout,
-                                    seed: CounterRNG.seed(seed, UInt64(site)))
+                                    seed: CounterRNG.seed(stream.seed, UInt64(site)), firstIndex: stream.firstIndex)
     }
 
     private func validateInputs(tokens: [Int32], targets: [Int32]?, batch: Int, length: Int) throws {

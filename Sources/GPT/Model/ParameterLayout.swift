@@ -30,6 +30,8 @@ public struct ParameterEntry: Equatable, Sendable {
     public let trainable: Bool
     /// Stored transposed in the Hugging Face file (GPT-2 Conv1D weights).
     public let huggingFaceTransposed: Bool
+    /// The transformer block it belongs to (nil: embeddings, final norm, output head).
+    public let block: Int?
 
     /// Elements: the product of `shape`.
     public var count: Int { shape.reduce(1, *) }
@@ -95,6 +97,8 @@ public struct ParameterLayout: Sendable {
                                     trainable: config.positions == .learned)
         }
         for i in 0..<config.layers {
+            currentBlock = i
+            defer { currentBlock = nil }
             var b = BlockOffsets()
             let p = llama ? "model.layers.\(i)." : "transformer.h.\(i)."
             let norm1 = llama ? "input_layernorm" : "ln_1", norm2 = llama ? "post_attention_layernorm" : "ln_2"
@@ -154,6 +158,8 @@ public struct ParameterLayout: Sendable {
 
     /// Offsets of each region's next tensor, filled in by `init` before any `add`.
     private var nextOffset: [Region: Int] = [:]
+    /// The block whose tensors `add` is adding, if any.
+    private var currentBlock: Int?
 
     private enum Region: CaseIterable { case matrices, vectors, fixed }
 
@@ -166,7 +172,7 @@ public struct ParameterLayout: Sendable {
                               transposed: Bool = false) -> Int {
         let region = Self.region(shape: shape, trainable: trainable)
         let entry = ParameterEntry(name: name, shape: shape, offset: nextOffset[region]!, weightDecay: shape.count == 2,
-                                   trainable: trainable, huggingFaceTransposed: transposed)
+                                   trainable: trainable, huggingFaceTransposed: transposed, block: currentBlock)
         entries.append(entry)
         nextOffset[region]! += entry.count
         return entry.offset
