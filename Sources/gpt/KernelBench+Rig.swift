@@ -58,7 +58,7 @@ final class KernelBenchRig {
     private func forward() throws {
         let d = spec.dimensions
         try backend.attentionForward(out: buffers[1].all, logsumexp: buffers[2].all, qkv: buffers[0].all,
-                                     batch: d[0], sequenceLength: d[2], heads: d[1], headDim: d[3])
+                                     batch: d[0], sequenceLength: d[2], heads: d[1], kvHeads: d[1], headDim: d[3])
     }
 
     /// One call of the benched op (queued; the caller synchronizes).
@@ -72,7 +72,7 @@ final class KernelBenchRig {
         case .attentionBackward:
             try backend.attentionBackward(dqkv: buffers[4].all, dout: buffers[3].all, qkv: buffers[0].all,
                                           out: buffers[1].all, logsumexp: buffers[2].all, batch: d[0],
-                                          sequenceLength: d[2], heads: d[1], headDim: d[3])
+                                          sequenceLength: d[2], heads: d[1], kvHeads: d[1], headDim: d[3])
         }
     }
 

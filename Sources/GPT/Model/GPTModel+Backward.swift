@@ -89,7 +89,7 @@ extension GPTModel {
                                       logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                       count: n * config.heads),
                                       batch: state.batch, sequenceLength: state.length,
-                                      heads: config.heads, headDim: config.headDim)
+                                      heads: config.heads, kvHeads: config.heads, headDim: config.headDim)
         if config.positions == .rope {
             try backend.ropeBackward(dQKV, rows: n, sequenceLength: state.length, rowStride: 3 * c,
                                      heads: 2 * config.heads, headDim: config.headDim,

@@ -83,7 +83,7 @@ extension GPTModel {
         try backend.attentionForward(out: att, logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                                count: n * config.heads),
                                      qkv: qkv, batch: batch, sequenceLength: length,
-                                     heads: config.heads, headDim: config.headDim)
+                                     heads: config.heads, kvHeads: config.heads, headDim: config.headDim)
         try linear(out: scratch, input: att, weight: p.attentionProjWeight, bias: p.attentionProjBias,
                    rows: n, inDim: c, outDim: c)
         try dropout(scratch, seed: dropSeed, site: 1 + 2 * l)
