@@ -1,10 +1,11 @@
 // Incremental inference with a KV cache: each new token runs the blocks on its own row only, and
 // attends to the keys and values the cache kept from earlier tokens. One sequence (B = 1) per cache.
 //
-// The cache keeps each layer's keys and values only, (L, T, 2, NH, hs) for positions 0..<length:
-// queries are never cached (each is used once, by its own row). A block projects the new rows'
-// queries into scratch and their keys and values straight into the cache, from the two parts of
-// the fused qkv weight. Positions and RoPE use the absolute position in the cache, so logits equal a full forward
+// The cache keeps each layer's key and value heads only, (L, T, 2, KVH, hs) for positions
+// 0..<length: with grouped-query attention that is KVH/NH of the multi-head size, and queries are
+// never cached (each is used once, by its own row). A block projects the new rows' queries into
+// scratch and their keys and values straight into the cache, from the two parts of the fused qkv
+// weight. Positions and RoPE use the absolute position in the cache, so logits equal a full forward
 // over the same prefix.
 
 import Compute
@@ -15,7 +16,7 @@ public final class KVCache {
     public private(set) var length = 0
     /// Maximum tokens: the model's context length.
     public let capacity: Int
-    let keysValues: Buffer  // (L, T, 2, NH, hs): each row's keys, then its values
+    let keysValues: Buffer  // (L, T, 2, KVH, hs): each row's keys, then its values
     let query: Buffer       // (T, C): the new rows' query heads
     let tokens: Buffer      // (T) int32: the new tokens of one call
     let x: Buffer           // (T, C) residual stream of the new rows
@@ -50,8 +51,19 @@ public final class KVCache {
     /// Forgets every cached token (the buffers are kept).
     public func reset() { length = 0 }
 
-    /// Floats of one cached row of one layer: 2·NH·hs.
-    static func keyValueWidth(_ config: ModelConfig) -> Int { 2 * config.heads * config.headDim }
+    /// Floats of one cached row of one layer: 2·KVH·hs.
+    static func keyValueWidth(_ config: ModelConfig) -> Int { 2 * config.kvHeads * config.headDim }
+
+    /// Bytes a cache for `config` allocates: the cached keys and values (L·T·2·KVH·hs floats) and
+    /// the scratch of one call of up to T new rows.
+    public static func byteCount(config: ModelConfig) -> Int {
+        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim
+        let up = config.activation == .swiglu ? 2 * f : f
+        let cached = config.layers * t * keyValueWidth(config)
+        // Per row: query, x, normed, attention, projection (C each), ffnPre, ffnAct, token, mean, rstd.
+        let scratch = t * (5 * c + up + f + 3) + config.vocabSize
+        return 4 * (cached + scratch)
+    }
 
     fileprivate func advance(by count: Int) { length += count }
 }
@@ -98,11 +110,11 @@ extension GPTModel {
             if config.positions == .rope {
                 try backend.ropeForward(query, rows: n, sequenceLength: n, rowStride: c, heads: config.heads,
                                         headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
-                try backend.ropeForward(newRows, rows: n, sequenceLength: n, rowStride: kv, heads: config.heads,
+                try backend.ropeForward(newRows, rows: n, sequenceLength: n, rowStride: kv, heads: config.kvHeads,
                                         headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
             }
             try backend.attentionCachedForward(out: att, query: query, keysValues: layerCache, start: p, queries: n,
-                                               heads: config.heads, kvHeads: config.heads, headDim: config.headDim)
+                                               heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
             try linear(out: projection, input: att, weight: block.attentionProjWeight,
                        bias: block.attentionProjBias, rows: n, inDim: c, outDim: c)
             try backend.add(out: x, a: x, b: projection)
