@@ -84,14 +84,14 @@ extension GPTModel {
     /// On entry dResidual holds dL/d x_{l+1}; on exit dL/d x_l.
     private func blockBackward(_ l: Int, acts: ActivationBuffers, state: ForwardState) throws {
         let n = state.batch * state.length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         let p = layout.blocks[l]
         let dResidual = acts.dResidual.prefix(n * c), dScratch = acts.dScratch.prefix(n * c)
         let dNorm = acts.dNorm.prefix(n * c)
-        let dQKV = acts.dQKV.prefix(n * 3 * c), dPre = acts.dFFNPre.prefix(n * up), dAct = acts.dFFNAct.prefix(n * f)
+        let dQKV = acts.dQKV.prefix(n * w), dPre = acts.dFFNPre.prefix(n * up), dAct = acts.dFFNAct.prefix(n * f)
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
-        let qkv = acts.qkv.layer(l, stride: cap * 3 * c, count: n * 3 * c)
+        let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
         let att = acts.attention.layer(l, stride: cap * c, count: n * c)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
         let ffnAct = acts.ffnAct.layer(l, stride: cap * f, count: n * f)
@@ -122,14 +122,14 @@ extension GPTModel {
                                       logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                       count: n * config.heads),
                                       batch: state.batch, sequenceLength: state.length,
-                                      heads: config.heads, headDim: config.headDim)
+                                      heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
         if config.positions == .rope {
-            try backend.ropeBackward(dQKV, rows: n, sequenceLength: state.length, rowStride: 3 * c,
-                                     heads: 2 * config.heads, headDim: config.headDim,
+            try backend.ropeBackward(dQKV, rows: n, sequenceLength: state.length, rowStride: w,
+                                     heads: config.heads + config.kvHeads, headDim: config.headDim,
                                      theta: config.ropeTheta, positionOffset: 0)
         }
         try linearBackward(dinput: dNorm, dout: dQKV, input: acts.norm1.layer(l, stride: cap * c, count: n * c),
-                           weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: 3 * c)
+                           weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: w)
         try normBackward(dinput: dResidual, dout: dNorm, input: x,
                          mean: acts.norm1Mean.layer(l, stride: cap, count: n),
                          rstd: acts.norm1Rstd.layer(l, stride: cap, count: n),

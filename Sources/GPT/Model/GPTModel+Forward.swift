@@ -61,13 +61,13 @@ extension GPTModel {
 
     private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: DropoutStream?) throws {
         let n = batch * length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         let p = layout.blocks[l]
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
         let xNext = acts.residual.layer(l + 1, stride: cap * c, count: n * c)
         let norm1 = acts.norm1.layer(l, stride: cap * c, count: n * c)
-        let qkv = acts.qkv.layer(l, stride: cap * 3 * c, count: n * 3 * c)
+        let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
         let att = acts.attention.layer(l, stride: cap * c, count: n * c)
         let norm2 = acts.norm2.layer(l, stride: cap * c, count: n * c)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
@@ -78,16 +78,17 @@ extension GPTModel {
         try norm(out: norm1, mean: acts.norm1Mean.layer(l, stride: cap, count: n),
                  rstd: acts.norm1Rstd.layer(l, stride: cap, count: n), input: x,
                  weight: p.norm1Weight, bias: p.norm1Bias, rows: n)
-        try linear(out: qkv, input: norm1, weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: 3 * c)
+        try linear(out: qkv, input: norm1, weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: w)
         if config.positions == .rope {
-            try backend.ropeForward(qkv, rows: n, sequenceLength: length, rowStride: 3 * c,
-                                    heads: 2 * config.heads, headDim: config.headDim,
+            // The query heads and the KV heads' keys lead each row: rotate them, not the values.
+            try backend.ropeForward(qkv, rows: n, sequenceLength: length, rowStride: w,
+                                    heads: config.heads + config.kvHeads, headDim: config.headDim,
                                     theta: config.ropeTheta, positionOffset: 0)
         }
         try backend.attentionForward(out: att, logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                                count: n * config.heads),
                                      qkv: qkv, batch: batch, sequenceLength: length,
-                                     heads: config.heads, headDim: config.headDim)
+                                     heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
         try linear(out: scratch, input: att, weight: p.attentionProjWeight, bias: p.attentionProjBias,
                    rows: n, inDim: c, outDim: c)
         try dropout(scratch, seed: dropSeed, site: 1 + 2 * l)

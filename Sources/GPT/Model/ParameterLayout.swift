@@ -8,9 +8,10 @@
 // Naming follows the model family:
 // - learned or sinusoidal positions: GPT2LMHeadModel (`transformer.h.{i}.attn.c_attn.weight`, ...);
 // - rope: LlamaForCausalLM (`model.layers.{i}.self_attn.q_proj.weight`, ...).
-// Fused ops need adjacency, which the layout guarantees: q, k, v projections form one (3C, C)
-// matrix (Llama's q_proj, k_proj, v_proj are placed back to back), and SwiGLU's gate and up
-// projections one (2F, C) matrix, gate first.
+// Fused ops need adjacency, which the layout guarantees: q, k, v projections form one
+// ((NH + 2·KVH)·hs, C) matrix (Llama's q_proj (C, C), k_proj and v_proj (KVH·hs, C) each are placed
+// back to back; GPT-2's c_attn is (3C, C), since GPT-2 has no grouped-query attention), and
+// SwiGLU's gate and up projections one (2F, C) matrix, gate first.
 //
 // `entries` keep the Hugging Face order; offsets do not follow it. All trainable 2-D weights come
 // first, then the 1-D tensors (norm gains, biases), then fixed tables, so AdamW updates the flat
@@ -43,7 +44,7 @@ public struct ParameterEntry: Equatable, Sendable {
 public struct BlockOffsets: Sendable {
     /// The attention sub-block's norm: gain (C) and bias (C).
     public var norm1Weight = 0, norm1Bias: Int? = nil
-    /// q, k and v projections as one matrix: (3C, C), (3C).
+    /// q, k and v projections as one matrix: ((NH + 2·KVH)·hs, C), ((NH + 2·KVH)·hs).
     public var qkvWeight = 0, qkvBias: Int? = nil
     /// The attention output projection: (C, C), (C).
     public var attentionProjWeight = 0, attentionProjBias: Int? = nil
@@ -88,6 +89,7 @@ public struct ParameterLayout: Sendable {
         nextOffset = regionStarts
         usesLlamaNames = config.positions == .rope
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
+        let kv = config.kvHeads * config.headDim
         let up = config.activation == .swiglu ? 2 * f : f
         let llama = usesLlamaNames
 
@@ -107,12 +109,12 @@ public struct ParameterLayout: Sendable {
             if normBias { b.norm1Bias = add(p + norm1 + ".bias", [c]) }
             if llama {
                 b.qkvWeight = add(p + "self_attn.q_proj.weight", [c, c])
-                add(p + "self_attn.k_proj.weight", [c, c])
-                add(p + "self_attn.v_proj.weight", [c, c])
+                add(p + "self_attn.k_proj.weight", [kv, c])
+                add(p + "self_attn.v_proj.weight", [kv, c])
                 if config.bias {
                     b.qkvBias = add(p + "self_attn.q_proj.bias", [c])
-                    add(p + "self_attn.k_proj.bias", [c])
-                    add(p + "self_attn.v_proj.bias", [c])
+                    add(p + "self_attn.k_proj.bias", [kv])
+                    add(p + "self_attn.v_proj.bias", [kv])
                 }
                 b.attentionProjWeight = add(p + "self_attn.o_proj.weight", [c, c])
                 if config.bias { b.attentionProjBias = add(p + "self_attn.o_proj.bias", [c]) }
