@@ -63,7 +63,9 @@ import Testing
         #expect(grouped.stdout.contains("shape: B=\(d[0]) NH=\(d[1]) KVH=\(kvHeads) T=\(d[2]) hs=\(d[3])\n"),
                 "\(grouped.stdout)")
         // Every query head still computes its own products: the FLOP count does not depend on KVH.
-        func flopsLine(_ text: String) -> Substring? { text.split(separator: "\n").first { $0.hasPrefix("FLOPs per call") } }
+        func flopsLine(_ text: String) -> Substring? {
+            text.split(separator: "\n").first { $0.hasPrefix("FLOPs per call") }
+        }
         #expect(flopsLine(grouped.stdout) != nil && flopsLine(grouped.stdout) == flopsLine(ungrouped.stdout))
         let fields = resultFields(grouped.stdout)
         #expect(fields["kv_heads"] == kvHeads && fields["check"] == "ok", "\(fields)")

@@ -36,7 +36,8 @@ struct RunConfigTests {
         let grouped = try parse(#"{"model": {"preset": "llama-350m", "kvHeads": 4}}"#).model
         #expect(grouped.heads == 12 && grouped.kvHeads == 4)
         #expect(try parse(#"{"model": {"preset": "llama-char"}}"#).model.kvHeads == 2)
-        #expect(message(#"{"model": {"preset": "llama-350m", "kvHeads": 5}}"#).contains("kvHeads (5) must divide heads (12)"))
+        #expect(message(#"{"model": {"preset": "llama-350m", "kvHeads": 5}}"#)
+            .contains("kvHeads (5) must divide heads (12)"))
         #expect(message(#"{"model": {"preset": "char-baby", "kvHeads": 2}}"#).contains("needs rope positions"))
         #expect(message(#"{"model": {"kvHeads": "two"}}"#) == "model.kvHeads must be an integer")
     }

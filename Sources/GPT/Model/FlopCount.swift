@@ -79,7 +79,8 @@ public struct FlopCount: Equatable, Sendable {
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize, l = config.layers
         let up = config.activation == .swiglu ? 2 * f : f
         let linears: [(name: String, outDim: Int, inDim: Int, calls: Int)] = [
-            ("qkv", config.qkvWidth, c, l), ("attn proj", c, c, l), ("ffn up", up, c, l), ("ffn down", c, f, l), ("head", v, c, 1),
+            ("qkv", config.qkvWidth, c, l), ("attn proj", c, c, l), ("ffn up", up, c, l), ("ffn down", c, f, l),
+            ("head", v, c, 1),
         ]
         var shapes: [MatmulShape] = []
         for linear in linears {

@@ -120,7 +120,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw fail("embeddingDim (\(embeddingDim)) must be a positive multiple of heads (\(heads))")
         }
         if kvHeads < 1 || heads % kvHeads != 0 {
-            throw fail("kvHeads (\(kvHeads)) must divide heads (\(heads)): each KV head serves a whole group of query heads")
+            throw fail("kvHeads (\(kvHeads)) must divide heads (\(heads)): each KV head serves a whole group "
+                       + "of query heads")
         }
         if kvHeads != heads && positions != .rope {
             throw fail("kvHeads (\(kvHeads)) below heads (\(heads)) needs rope positions: grouped-query attention "
