@@ -1,8 +1,10 @@
 // Ctrl-C during training: the first SIGINT only raises a flag, so the loop finishes its step, saves
 // a resumable checkpoint and exits 0; a second SIGINT exits at once (status 130). SIGTERM (kill,
 // docker stop, systemd) and SIGHUP (the terminal went away) are the same request to stop, so they
-// save too. The handler does nothing that is unsafe in a signal handler: an atomic add and a
-// write(2) of a static string.
+// save too. So does SIGUSR1: under mpirun, Ctrl-C ends every rank at once (mpirun kills them), but
+// mpirun forwards SIGUSR1 to its ranks, so `kill -USR1 <mpirun's pid>` stops a data-parallel run
+// with a checkpoint. The handler does nothing that is unsafe in a signal handler: an atomic add and
+// a write(2) of a static string.
 
 #if canImport(Glibc)
 import Glibc
@@ -20,10 +22,10 @@ private func handleInterrupt(_ signal: Int32) {
 }
 
 enum Interrupt {
-    /// Routes SIGINT to the flag until `uninstall()`.
     /// The signals that ask a run to stop.
-    private static let stopSignals = [SIGINT, SIGTERM, SIGHUP]
+    private static let stopSignals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]
 
+    /// Routes the stop signals to the flag until `uninstall()`.
     static func install() {
         for stop in stopSignals { _ = signal(stop, handleInterrupt) }
         // A parent may have spawned us from a thread that blocks SIGINT (Foundation's Process does);

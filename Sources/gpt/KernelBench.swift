@@ -1,5 +1,6 @@
-// `gpt bench --op matmul|attention|attention-backward --shape ...`: the speed of ONE kernel on one
-// backend, for the GPU suite's targets (SGEMM 4096³, fused causal attention at 8,12,1024,64).
+// `gpt bench --op matmul|attention|attention-backward --shape ... [--kv-heads N]`: the speed of ONE
+// kernel on one backend, for the GPU suite's targets (SGEMM 4096³, fused causal attention at
+// 8,12,1024,64; `--kv-heads` makes it grouped-query attention with N key/value heads).
 // One warm-up call (kernel build, first-touch allocation), then N timed calls, each followed by
 // synchronize() before the clock is read: best and median wall time per call, turned into FLOP/s.
 // Then the same N calls with a Profiler attached: on OpenCL its events give device-side kernel time,
@@ -25,9 +26,12 @@ struct KernelBenchSpec: Equatable {
 
     let op: Op
     let dimensions: [Int]
+    /// KVH of the attention ops: NH unless `--kv-heads` asks for grouped-query attention.
+    let kvHeads: Int
 
-    /// `op` at `--shape` ("4096,4096,4096" or "8,12,1024,64"); mistakes are usage errors.
-    init(op: Op, shape: String?) throws {
+    /// `op` at `--shape` ("4096,4096,4096" or "8,12,1024,64") with `--kv-heads`; mistakes are
+    /// usage errors.
+    init(op: Op, shape: String?, kvHeads: Int? = nil) throws {
         func fail(_ message: String) -> UsageError { UsageError(command: "bench", message: message) }
         let names = op.dimensionNames.joined(separator: ",")
         guard let shape else { throw fail("--op \(op.rawValue) needs --shape \(names)") }
@@ -39,8 +43,15 @@ struct KernelBenchSpec: Equatable {
         guard values.allSatisfy({ (1...CheckedSize.countLimit).contains($0) }) else {
             throw fail("--shape values must be in 1...\(CheckedSize.countLimit), got '\(shape)'")
         }
+        if let kvHeads {
+            guard op != .matmul else { throw fail("--kv-heads applies to --op attention and attention-backward") }
+            guard values[1] % kvHeads == 0 else {
+                throw fail("--kv-heads \(kvHeads) must divide NH (\(values[1])): each KV head serves a whole group")
+            }
+        }
         self.op = op
         dimensions = values
+        self.kvHeads = op == .matmul ? 0 : kvHeads ?? values[1]
     }
 
     /// What the rig allocates (KernelBench+Rig.swift): the op's buffers on the backend, the host
@@ -56,31 +67,42 @@ struct KernelBenchSpec: Equatable {
             return try MemoryEstimate([try floats("A and its host copy", 2, m, k), try floats("B and its host copy", 2, k, n),
                                        try floats("C and its download", 2, m, n)])
         case .attention, .attentionBackward:
-            let (b, nh, t, hs) = (d[0], d[1], d[2], d[3])
-            let backward = op == .attentionBackward ? 1 : 0
+            // Rows of qkv and dqkv are W = (NH + 2·KVH)·hs wide; out and dout are C = NH·hs.
+            let (b, nh, t, hs) = (d[0], d[1], d[2], d[3]), qkvHeads = nh + 2 * kvHeads  // kvHeads divides nh
+            guard op == .attentionBackward else {
+                return try MemoryEstimate([
+                    try floats("qkv and its host copy", 2, b, t, qkvHeads, hs),
+                    try floats("out and its download", 2, b, t, nh, hs), try floats("logsumexp", b, nh, t),
+                ])
+            }
             return try MemoryEstimate([
-                try floats("qkv and its host copy", 2, b, t, 3, nh, hs),
-                try floats("out, dout and dqkv", 1 + 4 * backward, b, t, nh, hs),
-                try floats("logsumexp", b, nh, t),
-                try floats("the check's download and host copies", 1 + 3 * backward, b, t, nh, hs),
+                try floats("qkv and its host copy", 2, b, t, qkvHeads, hs), try floats("out", b, t, nh, hs),
+                try floats("logsumexp", b, nh, t), try floats("dout and its host copy", 2, b, t, nh, hs),
+                try floats("dqkv and its download", 2, b, t, qkvHeads, hs),
             ])
         }
     }
 
-    /// "M=4096 N=4096 K=4096".
+    /// "M=4096 N=4096 K=4096", "B=8 NH=12 T=1024 hs=64", "B=8 NH=12 KVH=4 T=1024 hs=64".
     var shapeDescription: String {
-        zip(op.dimensionNames, dimensions).map { "\($0)=\($1)" }.joined(separator: " ")
+        var fields = zip(op.dimensionNames, dimensions).map { "\($0)=\($1)" }
+        if op != .matmul && kvHeads != dimensions[1] { fields.insert("KVH=\(kvHeads)", at: 2) }
+        return fields.joined(separator: " ")
     }
 
     /// Floating-point operations of one call:
     ///   matmul: 2·M·N·K;  attention forward: 4·B·NH·T²·hs / 2 (QKᵀ and PV, causal half);
-    ///   attention backward: 2.5 × the forward (dV, dP, dS→dQ, dK: five T×T×hs products, halved).
+    ///   attention backward: what the OpenCL kernels execute: 3.5 × the forward (S and dP recomputed
+    ///   in both the dK/dV and the dQ kernel, then dV, dK and dQ: seven T×T×hs products, halved)
+    ///   plus D = rowsum(dout ∘ out), 2·B·NH·T·hs.
+    ///   KVH does not enter: every query head still computes its own products (a dK/dV work-group
+    ///   runs them for each query head of its KV head's group), so grouping saves memory, not FLOPs.
     var flopsPerCall: Double {
         let d = dimensions.map(Double.init)
         switch op {
         case .matmul: return 2 * d[0] * d[1] * d[2]
         case .attention: return 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
-        case .attentionBackward: return 2.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
+        case .attentionBackward: return 3.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2 + 2 * d[0] * d[1] * d[2] * d[3]
         }
     }
 
@@ -88,7 +110,7 @@ struct KernelBenchSpec: Equatable {
         switch op {
         case .matmul: return "2*M*N*K"
         case .attention: return "4*B*NH*T^2*hs/2 (causal)"
-        case .attentionBackward: return "2.5 * 4*B*NH*T^2*hs/2 (causal)"
+        case .attentionBackward: return "3.5 * 4*B*NH*T^2*hs/2 + 2*B*NH*T*hs (causal)"
         }
     }
 }
@@ -176,8 +198,9 @@ func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool
     print("check: \(result.checkedValues) sampled outputs vs Double on the host: relative error "
           + "\(Format.scientific(result.checkError)) (limit \(Format.scientific(kernelBenchErrorLimit))) "
           + (passed ? "ok" : "FAILED"))
-    var fields = ["op=\(spec.op.rawValue)", "shape=\(spec.dimensions.map(String.init).joined(separator: ","))",
-                  "backend=\(backend.name)",
+    var fields = ["op=\(spec.op.rawValue)", "shape=\(spec.dimensions.map(String.init).joined(separator: ","))"]
+    if spec.op != .matmul { fields.append("kv_heads=\(spec.kvHeads)") }
+    fields += ["backend=\(backend.name)",
                   "best_gflops=\(Format.fixed(flops / wall.best / 1e9, 1))",
                   "median_gflops=\(Format.fixed(flops / wall.median / 1e9, 1))",
                   "best_ms=\(Format.fixed(wall.best * 1e3, 4))", "median_ms=\(Format.fixed(wall.median * 1e3, 4))"]
@@ -189,7 +212,7 @@ func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool
 
 /// `gpt bench --op`: checks the kernel flags, runs, prints; a failed output check exits 1.
 func benchKernel(op: KernelBenchSpec.Op, options: BenchOptions) throws {
-    let spec = try KernelBenchSpec(op: op, shape: options.shape.given)
+    let spec = try KernelBenchSpec(op: op, shape: options.shape.given, kvHeads: options.kvHeads.given)
     guard !options.compare.wasGiven else {
         throw UsageError(command: "bench", message: "--compare does not apply to --op (run one backend at a time)")
     }

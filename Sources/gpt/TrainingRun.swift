@@ -1,7 +1,8 @@
 // The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus,
 // build or resume the run, print what it is, refuse it when the memory estimate exceeds the device,
 // then train with hooks that print progress, evaluations, samples and checkpoints, and turn the
-// first Ctrl-C into a resumable checkpoint (Interrupt.swift).
+// first Ctrl-C into a resumable checkpoint (Interrupt.swift). Under mpirun every rank runs this
+// with its own communicator (DistributedRun.swift) and takes the device of its node-local rank.
 
 import Compute
 import GPT
@@ -22,6 +23,8 @@ struct TrainInvocation {
     var memoryLimit: Int?
     var logEvery: Int
     var threads: Int?
+    /// The ranks this process trains with (one process unless started by mpirun).
+    var parallelism: DataParallelism
 }
 
 enum TrainingRun {
@@ -39,20 +42,23 @@ enum TrainingRun {
     }
 
     private static func run(_ requested: RunConfig, invocation: TrainInvocation) throws {
+        let parallelism = invocation.parallelism
         let backend = try backendRegistry.make(requested.training.backend, options: BackendOptions(
-            device: requested.training.device, threads: invocation.threads))
+            device: requested.training.device, threads: invocation.threads,
+            deviceOrdinal: parallelism.size > 1 ? parallelism.communicator.localRank : nil))
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
         // Before anything is loaded: a second trainer on this --out is refused at once, and an
         // interrupted save there is finished or undone before the run reads the checkpoint.
-        let lock = try CheckpointLock(output)
-        for note in lock.recovered { print(note) }
+        // Only rank 0 writes --out, so only it locks it (the other ranks never touch the directory).
+        let lock = parallelism.isWriter ? try CheckpointLock(output) : nil
+        for note in lock?.recovered ?? [] { print(note) }
         let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
         let limit = invocation.memoryLimit
         let loop = try invocation.resumeDirectory.map {
             try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
-                             allowingDifferentData: invocation.allowDifferentData)
-        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit)
+                             allowingDifferentData: invocation.allowDifferentData, parallelism: parallelism)
+        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit, parallelism: parallelism)
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
@@ -72,6 +78,7 @@ enum TrainingRun {
                                                             stopAfter: invocation.stopAfter, lock: lock),
                                      hooks: hooks(progress: progress))
         printSummary(summary, maxSteps: settings.maxSteps)
+        try DistributedProcess.finish()
     }
 
     /// The run as the log shows it before the first step.
@@ -81,6 +88,13 @@ enum TrainingRun {
         print("training: \(describe(loop.run.training))")
         print("parameters: \(Format.grouped(loop.model.trainableParameterCount)) trainable")
         print("backend: \(backend.name) (\(backend.deviceDescription))")
+        let parallelism = loop.parallelism
+        if parallelism.size > 1 {
+            let batch = loop.run.training.batchSize
+            print("distributed: \(parallelism.communicator.summary); each rank runs \(batch / parallelism.size) of the "
+                  + "\(batch) sequences of every micro-batch"
+                  + (parallelism.shardsOptimizerState ? "; AdamW moments sharded over the ranks (ZeRO-1)" : ""))
+        }
         print("data: \(invocation.dataPath): \(Format.grouped(data.trainTokenCount + data.validationTokenCount)) tokens "
               + "(\(Format.grouped(data.trainTokenCount)) train, \(Format.grouped(data.validationTokenCount)) validation), "
               + "\(tokenizer.kind) tokenizer, vocabulary \(tokenizer.vocabularySize)")
@@ -151,6 +165,8 @@ enum TrainingRun {
             return "--log \(path): the log cannot take the place of a file the checkpoint writes; choose another --log"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty (--sample-prompt)"
+        case let .batchNotDivisible(batch, ranks):
+            return "--batch-size \(batch) is the global batch and must be a multiple of the \(ranks) ranks"
         default:
             return error.description
         }

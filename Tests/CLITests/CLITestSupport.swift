@@ -19,14 +19,16 @@ enum CLI {
         return runner.deletingLastPathComponent().appendingPathComponent("gpt")
     }()
 
-    /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
-    /// buffers to fill up). `environment` entries are added to (or replace) the test's own. With
-    /// `virtualMemoryKiB` it runs under `ulimit -v`, so an allocation nothing checked fails at once
-    /// instead of growing into swap; with `fileSizeKiB` under `ulimit -f`. `standardInput` is a
-    /// file to read stdin from; past `timeout` seconds the process is killed (status 9).
+    /// Runs `gpt arguments...` (or another `executable`, such as mpirun) in `directory`, capturing
+    /// both streams through files (no pipe buffers to fill up). `environment` entries are added to
+    /// (or replace) the test's own. With `virtualMemoryKiB` it runs under `ulimit -v`, so an
+    /// allocation nothing checked fails at once instead of growing into swap; with `fileSizeKiB`
+    /// under `ulimit -f`. `standardInput` is a file to read stdin from; past `timeout` seconds the
+    /// process is killed (status 9).
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
                     environment: [String: String] = [:], virtualMemoryKiB: Int? = nil, fileSizeKiB: Int? = nil,
-                    standardInput: String? = nil, timeout: Double? = nil) throws -> Run {
+                    standardInput: String? = nil, timeout: Double? = nil,
+                    executable: URL = CLI.executable) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -1,5 +1,7 @@
 // Checkpoints: a directory holding config.json, model.safetensors and tokenizer.json, in Hugging
-// Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too.
+// Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too. A Hub
+// tokenizer's companion files (tokenizer_config.json, generation_config.json, ...) go beside it:
+// they hold its BOS/EOS, which generation stops at.
 //
 // Saving goes through CheckpointPublisher: the files are staged, committed by one rename and moved
 // into place, so a kill at any instant leaves a checkpoint that loads (the old one or the new one)
@@ -41,7 +43,9 @@ public enum Checkpoint {
     /// replace a file of a checkpoint's name that no checkpoint save wrote.
     public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String,
                             extraFiles: [(name: String, data: Data)] = []) throws {
-        let names = [configFileName, weightsFileName, TokenizerFile.fileName] + extraFiles.map(\.name)
+        // tokenizer.json before its companions: a reader that finds it still in .gpt-publishing
+        // reads them there too (CheckpointPublisher moves the files in this order).
+        let names = [configFileName, weightsFileName] + TokenizerFile.fileNames(of: tokenizer) + extraFiles.map(\.name)
         try CheckpointPublisher.publish(into: normalized(directory), names: names) { staging in
             try writeFiles(model, tokenizer: tokenizer, into: staging)
             for file in extraFiles { try FileIO.writeDurably(file.data, to: staging + "/" + file.name) }
@@ -55,7 +59,7 @@ public enum Checkpoint {
         try FileIO.writeDurably(config, to: directory + "/" + configFileName)
         let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
-        try TokenizerFile.save(tokenizer, to: directory + "/" + TokenizerFile.fileName)
+        try TokenizerFile.save(tokenizer, intoDirectory: directory)
     }
 
     // MARK: - Load

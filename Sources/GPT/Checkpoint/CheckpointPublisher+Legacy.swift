@@ -31,7 +31,10 @@ extension CheckpointPublisher {
         let saving = leftovers(".saving-"), replaced = leftovers(".replaced-")
         var notes: [String] = []
         if !exists(directory) {
-            let complete = saving.first { path in unlistedFiles.allSatisfy { exists(path + "/" + $0) } }
+            // Complete: every file a training save writes is there (a Hub tokenizer's companions
+            // are optional).
+            let required = unlistedFiles.filter { !TokenizerFile.companionFileNames.contains($0) }
+            let complete = saving.first { path in required.allSatisfy { exists(path + "/" + $0) } }
             if let source = complete ?? replaced.first(where: { exists($0 + "/" + Checkpoint.configFileName) }) {
                 try move(source, to: directory)
                 notes.append("restored \(directory) from \(source), left by a save an earlier version did not finish")

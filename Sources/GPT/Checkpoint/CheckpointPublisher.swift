@@ -34,9 +34,11 @@ struct CheckpointManifest: Codable, Equatable {
 enum CheckpointPublisher {
     static let stagingName = ".gpt-staging"
     static let publishingName = ".gpt-publishing"
-    /// What a checkpoint written before manifests existed may hold (it has config.json).
-    static let unlistedFiles = [Checkpoint.configFileName, Checkpoint.weightsFileName, TokenizerFile.fileName,
-                                Checkpoint.runConfigFileName, Checkpoint.optimizerFileName, TrainingState.fileName]
+    /// What a model checkpoint written before manifests existed may hold (it has config.json).
+    static let unlistedModelFiles = [Checkpoint.configFileName, Checkpoint.weightsFileName, TokenizerFile.fileName,
+                                     Checkpoint.runConfigFileName] + TokenizerFile.companionFileNames
+    /// The same for a training checkpoint.
+    static let unlistedFiles = unlistedModelFiles + [Checkpoint.optimizerFileName, TrainingState.fileName]
 
     /// Publishes the files `write` puts into the staging directory it is given, which must be
     /// exactly `names`, into `directory` (created when missing). Refuses to replace a file of the

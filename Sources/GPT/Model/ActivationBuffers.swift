@@ -18,7 +18,7 @@ struct ActivationBuffers {
     let norm1: Buffer           // (L, N, C)
     let norm1Mean: Buffer       // (L, N)
     let norm1Rstd: Buffer       // (L, N)
-    let qkv: Buffer             // (L, N, 3C): q and k already rotated when RoPE is on
+    let qkv: Buffer             // (L, N, W), W = (NH + 2·KVH)·hs: q and k already rotated when RoPE is on
     let attention: Buffer       // (L, N, C)
     let logsumexp: Buffer       // (L, N*NH)
     let norm2: Buffer           // (L, N, C)
@@ -35,14 +35,14 @@ struct ActivationBuffers {
     let dResidual: Buffer       // (N, C)
     let dScratch: Buffer        // (N, C)
     let dNorm: Buffer           // (N, C)
-    let dQKV: Buffer            // (N, 3C)
+    let dQKV: Buffer            // (N, W)
     let dFFNPre: Buffer         // (N, F or 2F)
     let dFFNAct: Buffer         // (N, F)
     let scalar: Buffer          // (1): squared norm result
 
     init(config: ModelConfig, capacity n: Int, backend: any Backend) throws {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         _ = try config.activationFloatCount(tokens: n)  // the products below cannot overflow
         capacity = n
@@ -54,7 +54,7 @@ struct ActivationBuffers {
         norm1 = try floats(l * n * c)
         norm1Mean = try floats(l * n)
         norm1Rstd = try floats(l * n)
-        qkv = try floats(l * n * 3 * c)
+        qkv = try floats(l * n * w)
         attention = try floats(l * n * c)
         logsumexp = try floats(l * n * config.heads)
         norm2 = try floats(l * n * c)
@@ -70,7 +70,7 @@ struct ActivationBuffers {
         dResidual = try floats(n * c)
         dScratch = try floats(n * c)
         dNorm = try floats(n * c)
-        dQKV = try floats(n * 3 * c)
+        dQKV = try floats(n * w)
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)
         scalar = try floats(1)

@@ -8,16 +8,26 @@ extension ModelConfig {
     /// F or 2F: the FFN up projection's width (SwiGLU has a gate and an up half).
     var upWidth: Int { activation == .swiglu ? 2 * ffnDim : ffnDim }
 
+    /// W = (NH + 2·KVH)·hs: the fused qkv projection's width (3C without grouped-query attention).
+    /// The heads divide C and KVH divides NH (`validate`), so W is at most 3C and cannot overflow
+    /// where 3C does not.
+    func checkedQKVWidth(_ what: @autoclosure () -> String) throws(SizeOverflow) -> Int {
+        let headDim = heads > 0 ? embeddingDim / heads : 0
+        return try CheckedSize.product(try CheckedSize.sum([heads, kvHeads, kvHeads], of: what()), headDim, of: what())
+    }
+
     /// P: floats of the flat parameter buffer, `ParameterLayout(self).count`.
     public func parameterCount() throws(SizeOverflow) -> Int {
         let c = embeddingDim, f = ffnDim, v = vocabSize, up = upWidth
         let what = "the parameters of a model with \(layers) layers, embeddingDim \(c), ffnDim \(f), "
             + "vocabSize \(v) and contextLength \(contextLength)"
-        let normBias = norm == .layer && bias
-        // Per block: two norm gains (and biases), q/k/v and output projections, FFN up and down.
+        let normBias = norm == .layer && bias, w = try checkedQKVWidth(what)
+        // Per block: two norm gains (and biases), the fused q/k/v (W x C) and output (C x C)
+        // projections, FFN up and down.
         let block = try CheckedSize.sum([
             try CheckedSize.product(normBias ? 4 : 2, c, of: what),
-            try CheckedSize.product(4, c, c, of: what), bias ? try CheckedSize.product(4, c, of: what) : 0,
+            try CheckedSize.product(try CheckedSize.sum([w, c], of: what), c, of: what),
+            bias ? try CheckedSize.sum([w, c], of: what) : 0,
             try CheckedSize.product(up, c, of: what), try CheckedSize.product(c, f, of: what),
             bias ? try CheckedSize.sum([up, c], of: what) : 0,
         ], of: what)
@@ -35,26 +45,29 @@ extension ModelConfig {
     public func activationFloatCount(tokens n: Int) throws(SizeOverflow) -> Int {
         let c = embeddingDim, f = ffnDim, v = vocabSize, up = upWidth
         let what = "the activations of \(n) tokens (\(layers) layers, embeddingDim \(c), vocabSize \(v))"
-        // Per layer: residual, residual mid, norm1, qkv (3C), attention, norm2: 8C; two means and
+        let w = try checkedQKVWidth(what)
+        // Per layer: residual, residual mid, norm1, attention, norm2 (5C), qkv (W); two means and
         // two rstds; NH logsumexps; the FFN's pre- and post-activation.
-        let perLayer = try CheckedSize.sum([try CheckedSize.product(8, c, of: what), 4, heads, up, f], of: what)
+        let perLayer = try CheckedSize.sum([try CheckedSize.product(5, c, of: what), w, 4, heads, up, f], of: what)
         // Once: the last residual, the final norm (C + 2), logits (V), losses, tokens and
-        // targets; backward scratch: dResidual, dScratch, dNorm (3C), dQKV (3C), dFFNPre, dFFNAct.
-        let once = try CheckedSize.sum([try CheckedSize.product(8, c, of: what), 5, v, up, f], of: what)
+        // targets; backward scratch: dResidual, dScratch, dNorm (3C), dQKV (W), dFFNPre, dFFNAct.
+        let once = try CheckedSize.sum([try CheckedSize.product(5, c, of: what), w, 5, v, up, f], of: what)
         return try CheckedSize.sum([try CheckedSize.product(layers, n, perLayer, of: what),
                                     try CheckedSize.product(n, once, of: what), 1], of: what)
     }
 
-    /// Floats (and int32s) of one sequence's KV cache: every layer's qkv rows for the whole
-    /// context, and the scratch of the new rows.
+    /// Floats (and int32s) of one sequence's KV cache: every layer's key and value heads (2·KVH·hs
+    /// per position) for the whole context, and the scratch of up to T new rows.
     public func kvCacheFloatCount() throws(SizeOverflow) -> Int {
         let t = contextLength, c = embeddingDim
         let what = "the KV cache of \(layers) layers x \(t) positions x embeddingDim \(c)"
-        // qkv (L, T, 3C); tokens, mean, rstd (T each); x, normed, attention, projection (T, C);
-        // ffnPre (T, up), ffnAct (T, F); logits (V).
+        let keysValues = try CheckedSize.product(2, kvHeads, heads > 0 ? c / heads : 0, of: what)
+        // keys and values (L, T, 2·KVH·hs); tokens, mean, rstd (T each); query, x, normed,
+        // attention, projection (T, C); ffnPre (T, up), ffnAct (T, F); logits (V).
         return try CheckedSize.sum([
-            try CheckedSize.product(layers, t, 3, c, of: what),
-            try CheckedSize.product(t, try CheckedSize.sum([3, try CheckedSize.product(4, c, of: what), upWidth, ffnDim], of: what), of: what),
+            try CheckedSize.product(layers, t, keysValues, of: what),
+            try CheckedSize.product(t, try CheckedSize.sum([3, try CheckedSize.product(5, c, of: what), upWidth, ffnDim],
+                                                           of: what), of: what),
             vocabSize,
         ], of: what)
     }

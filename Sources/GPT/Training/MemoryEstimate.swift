@@ -1,10 +1,11 @@
 // The memory a command needs before it allocates anything, from sizes alone (ModelConfig+Sizes,
-// overflow-checked): for training, parameters, gradients, AdamW's two moments and the activations
-// of one (B, T) micro-batch plus the token batches held on the host; for generation, the model,
-// one window's activations, the KV cache and the host copies a checkpoint is loaded through; for a
-// benchmark, whatever buffers it lists. `check(_:)` refuses an estimate above a `MemoryBudget`
-// (MemoryBudget.swift), so a run that cannot fit fails with one line before it starts instead of
-// being killed, or trapping on a failed allocation, part way.
+// overflow-checked): for training, parameters, gradients, AdamW's two moments (a rank's shard of
+// them with ZeRO-1), the activations of one rank's (B/N, T) micro-batch, the token batches held on
+// the host and the KV cache of the text samples (KV heads only, with grouped-query attention); for
+// generation, the model, one window's activations, the KV cache and the host copies a checkpoint
+// is loaded through; for a benchmark, whatever buffers it lists. `check(_:)` refuses an estimate
+// above a `MemoryBudget` (MemoryBudget.swift), so a run that cannot fit fails with one line before
+// it starts instead of being killed, or trapping on a failed allocation, part way.
 
 #if canImport(Glibc)
 import Glibc
@@ -44,15 +45,18 @@ public struct MemoryEstimate: Sendable, Equatable {
         Part(what, bytes: try CheckedSize.product(count, 4, of: what))
     }
 
-    /// Training `config` with `settings`: a micro-batch of B × T tokens, with the host holding a
-    /// step's K micro-batches and the fixed evaluation batches of both splits.
-    public static func training(_ config: ModelConfig, settings: TrainingSettings) throws(SizeOverflow)
-        -> MemoryEstimate
+    /// Training `config` with `settings` on one rank of `ranks` (data-parallel): its micro-batch
+    /// of B/ranks × T tokens, with the host holding a step's K micro-batches and the fixed
+    /// evaluation batches of both splits, and AdamW's moments sharded over `optimizerShards` ranks
+    /// (ZeRO-1; 1: every rank holds them all).
+    public static func training(_ config: ModelConfig, settings: TrainingSettings, ranks: Int = 1,
+                                optimizerShards: Int = 1) throws(SizeOverflow) -> MemoryEstimate
     {
         let held = try CheckedSize.sum([settings.gradientAccumulation, settings.evalBatches, settings.evalBatches],
                                        of: "\(settings.gradientAccumulation) micro-batches and 2 x "
                                            + "\(settings.evalBatches) evaluation batches")
-        let estimate = try training(config, batch: settings.batchSize, heldBatches: held)
+        let estimate = try training(config, batch: settings.batchSize / max(ranks, 1), heldBatches: held,
+                                    optimizerShards: optimizerShards)
         guard settings.sampleInterval > 0, settings.sampleTokens > 0 else { return estimate }
         return try estimate.adding([try generation(config, tokens: settings.sampleTokens, "samples")])
     }
@@ -68,18 +72,21 @@ public struct MemoryEstimate: Sendable, Equatable {
         return Part("\(name) (KV cache, \(tokens) tokens)", bytes: try CheckedSize.sum([cache, text], of: name))
     }
 
-    /// Training `config` on micro-batches of B = `batch` sequences of T tokens: the flat parameter,
-    /// gradient and two AdamW buffers (P floats each), one micro-batch's activations, and
-    /// `heldBatches` batches (tokens and targets, B × T each) on the host.
-    public static func training(_ config: ModelConfig, batch b: Int, heldBatches: Int) throws(SizeOverflow)
-        -> MemoryEstimate
+    /// Training `config` on micro-batches of B = `batch` sequences of T tokens: the flat parameter
+    /// and gradient buffers (P floats each), AdamW's two moments (2P floats, or 2·⌈P/N⌉ for this
+    /// rank's shard of N), one micro-batch's activations, and `heldBatches` batches (tokens and
+    /// targets, B × T each) on the host.
+    public static func training(_ config: ModelConfig, batch b: Int, heldBatches: Int,
+                                optimizerShards: Int = 1) throws(SizeOverflow) -> MemoryEstimate
     {
-        let p = try config.parameterCount(), t = config.contextLength
+        let p = try config.parameterCount(), t = config.contextLength, shards = max(optimizerShards, 1)
         let tokens = try CheckedSize.product(b, t, of: "a batch of \(b) x \(t) tokens")
         let batches = try CheckedSize.product(2, tokens, heldBatches, of: "\(heldBatches) batches of \(b) x \(t) tokens")
+        let shard = p / shards + (p % shards == 0 ? 0 : 1)
         return try MemoryEstimate([
             try floats(p, "parameters"), try floats(p, "gradients"),
-            try floats(try CheckedSize.product(2, p, of: "AdamW moments"), "AdamW moments"),
+            try floats(try CheckedSize.product(2, shard, of: "AdamW moments"),
+                       shards > 1 ? "AdamW moments (1/\(shards) shard, ZeRO-1)" : "AdamW moments"),
             try floats(try config.activationFloatCount(tokens: tokens), "activations for \(b) x \(t) tokens"),
             try floats(batches, "token batches"),
         ])

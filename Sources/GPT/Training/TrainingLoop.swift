@@ -1,7 +1,8 @@
 // The training loop as a library: build a model or resume a training checkpoint, then per step
 // draw K micro-batches, take one optimizer step, log a CSV row, evaluate every evalInterval steps
 // (and at maxSteps) keeping the lowest-validation-loss model in best/, sample text every
-// sampleInterval steps (KV cache, temperature 0.8, appended to samples.txt), and checkpoint every
+// sampleInterval steps (KV cache, temperature 0.8, ending early at the tokenizer's end-of-sequence
+// tokens, appended to samples.txt), and checkpoint every
 // checkpointInterval steps, at the end, and when the interrupt hook asks. It prints nothing: the
 // hooks (TrainingHooks.swift) tell the caller what happened.
 //
@@ -12,6 +13,11 @@
 // directory's lock (CheckpointLock) from its start to its end. Resuming re-seeds the batch stream and
 // skips the batches already drawn, and dropout masks come from (seed, step), so on a CPU backend a
 // resumed curve is bit-identical to an uninterrupted one.
+//
+// Data-parallel (the inits' `parallelism`), every rank runs the loop with the same run and its part of each
+// batch (DataParallelism.swift); only rank 0 writes, and the hooks that report a sample or a
+// checkpoint are called on rank 0 only. The checkpoint is the single-process one (ZeRO-1 shards
+// are gathered first), so it resumes under any number of ranks that divides the batch.
 
 import Compute
 import FoundationEssentials
@@ -50,11 +56,16 @@ public final class TrainingLoop {
     /// AdamW's moments from the resumed checkpoint, restored when the trainer is made.
     private let savedMoments: (first: [Float], second: [Float])?
     private var trainer: Trainer?
+    /// The ranks this run trains with (one process unless the init was given others).
+    public let parallelism: DataParallelism
 
     /// A fresh run of `run` on `corpus`: parameters initialised from the training seed. Refused
     /// with a `MemoryError`, before anything is allocated, when its memory estimate exceeds
-    /// `memoryLimit` bytes (nil: the device's memory, see `MemoryBudget`).
-    public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend, memoryLimit: Int? = nil) throws {
+    /// `memoryLimit` bytes (nil: the device's memory, see `MemoryBudget`). Data-parallel, every
+    /// rank builds the same loop with its own communicator in `parallelism`, and the estimate is
+    /// one rank's.
+    public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend, memoryLimit: Int? = nil,
+                parallelism: DataParallelism = .singleProcess) throws {
         var effective = run
         let dataVocabulary = corpus.tokenizer.vocabularySize
         if run.vocabularyFromData {
@@ -66,9 +77,11 @@ public final class TrainingLoop {
         if let dropout = run.training.dropout { effective.model.dropout = dropout }
         try effective.model.validate()
         try effective.training.validate()
-        let estimate = try MemoryEstimate.training(effective.model, settings: effective.training)
+        try parallelism.check(batch: effective.training.batchSize)
+        let estimate = try Self.estimate(effective.model, effective.training, parallelism)
         try estimate.check(MemoryBudget.of(backend, limit: memoryLimit))
         memoryEstimate = estimate
+        self.parallelism = parallelism
         self.run = effective
         self.corpus = corpus
         model = try GPTModel(config: effective.model, backend: backend, seed: effective.training.seed)
@@ -85,10 +98,12 @@ public final class TrainingLoop {
     /// (its fingerprint, when both are known) unless `allowingDifferentData`. The memory estimate
     /// is checked as for a fresh run, once the checkpoint's files are, before the model is allocated.
     public init(resuming directory: String, run: RunConfig, corpus: TrainingCorpus, backend: any Backend,
-                memoryLimit: Int? = nil, allowingDifferentData: Bool = false) throws {
+                memoryLimit: Int? = nil, allowingDifferentData: Bool = false,
+                parallelism: DataParallelism = .singleProcess) throws {
+        try parallelism.check(batch: run.training.batchSize)
         var estimate: MemoryEstimate?
         let point = try Checkpoint.loadTraining(from: directory, backend: backend) { config in
-            let needed = try MemoryEstimate.training(config, settings: run.training)
+            let needed = try Self.estimate(config, run.training, parallelism)
             try needed.check(MemoryBudget.of(backend, limit: memoryLimit))
             estimate = needed
         }
@@ -97,6 +112,7 @@ public final class TrainingLoop {
             throw TrainingError.dataChanged(corpus: corpus.name, trainedOn: saved, given: given)
         }
         memoryEstimate = estimate!  // set before loadTraining allocated the model
+        self.parallelism = parallelism
         self.run = run
         self.corpus = corpus
         model = point.model
@@ -105,6 +121,13 @@ public final class TrainingLoop {
         state.data = corpus.fingerprint ?? point.state.data
         resumedFrom = Checkpoint.normalized(directory)
         savedMoments = (point.firstMoment, point.secondMoment)
+    }
+
+    /// One rank's memory: its part of the batch, and with ZeRO-1 its shard of AdamW.
+    private static func estimate(_ config: ModelConfig, _ settings: TrainingSettings,
+                                 _ parallelism: DataParallelism) throws(SizeOverflow) -> MemoryEstimate {
+        try MemoryEstimate.training(config, settings: settings, ranks: parallelism.size,
+                                    optimizerShards: parallelism.shardsOptimizerState ? parallelism.size : 1)
     }
 
     private static func checkResumable(_ point: ResumePoint, directory: String, run: RunConfig,
@@ -131,10 +154,10 @@ public final class TrainingLoop {
         }
     }
 
-
     /// Trains until maxSteps, `output.stopAfter` or the interrupt hook, whichever comes first, and
     /// ends with a resumable checkpoint in `output.directory`.
     public func train(output: TrainingOutput, hooks: TrainingHooks = TrainingHooks()) throws -> TrainingSummary {
+        if parallelism.isDistributed { try checkRanksAgree() }
         var session = try TrainingSession(loop: self, trainer: try makeTrainer(), output: output)
         for note in session.recovered { hooks.recovered(note) }
         let firstStep = state.step, start = ContinuousClock.now, elapsedBefore = state.elapsedSeconds
@@ -146,7 +169,7 @@ public final class TrainingLoop {
                 report = try session.step(&state)
             } catch let error as TokenFileError {
                 // The data failed before the step touched the model: keep what the run has done.
-                try save(session, reason: .stoppedByError, hooks: hooks)
+                try saveBeforeStopping(session, hooks: hooks)
                 throw error
             }
             hooks.step(report)
@@ -161,10 +184,10 @@ public final class TrainingLoop {
                 if let text = try session.sampleIfDue(step: report.step) { hooks.sample(report.step, text) }
             } catch let error as TrainingLogError {
                 // The step is done and the model consistent: keep it, then report the write.
-                try save(session, reason: .stoppedByError, hooks: hooks)
+                try saveBeforeStopping(session, hooks: hooks)
                 throw error
             }
-            if hooks.interrupt() {
+            if try agreeToStop(hooks.interrupt()) {
                 interrupted = true
                 break
             }
@@ -185,7 +208,7 @@ public final class TrainingLoop {
     /// with the resumed checkpoint's optimizer state.
     private func makeTrainer() throws -> Trainer {
         if let trainer { return trainer }
-        let made = try Trainer(model: model, settings: run.training)
+        let made = try Trainer(model: model, settings: run.training, parallelism: parallelism)
         if let savedMoments {
             try made.optimizer.restore(step: state.step, firstMoment: savedMoments.first,
                                        secondMoment: savedMoments.second)
@@ -194,8 +217,19 @@ public final class TrainingLoop {
         return made
     }
 
+    /// The checkpoint of the last completed step before an error stops the run. Only one process
+    /// saves on its own: a rank of a data-parallel run fails alone, and a save there is a
+    /// collective (ZeRO-1's gather) the other ranks never join, so it stops with the last periodic
+    /// checkpoint instead.
+    private func saveBeforeStopping(_ session: TrainingSession, hooks: TrainingHooks) throws {
+        guard !parallelism.isDistributed else { return }
+        try save(session, reason: .stoppedByError, hooks: hooks)
+    }
+
     private func save(_ session: TrainingSession, reason: CheckpointReason, hooks: TrainingHooks) throws {
-        let files = try Checkpoint.trainingFiles(trainer: session.trainer, run: run, state: state)
+        let moments = try session.trainer.optimizerMoments()  // every rank: ZeRO-1 gathers the shards
+        guard parallelism.isWriter else { return }
+        let files = try Checkpoint.trainingFiles(moments: moments, run: run, state: state)
         try Checkpoint.save(model, tokenizer: tokenizer, to: session.directory, extraFiles: files)
         hooks.checkpoint(state.step, reason, session.directory)
     }
@@ -208,7 +242,7 @@ public final class TrainingLoop {
         guard CheckpointPublisher.exists(directory) else { return }
         guard FileIO.isDirectory(directory) else { throw TrainingError.outputIsNotADirectory(path: directory) }
         for (place, names) in [(directory, CheckpointPublisher.unlistedFiles),
-                               (directory + "/" + bestDirectoryName, Array(CheckpointPublisher.unlistedFiles.prefix(4)))] {
+                               (directory + "/" + bestDirectoryName, CheckpointPublisher.unlistedModelFiles)] {
             let owned = Set(CheckpointPublisher.ownedFiles(place))
             if names.contains(where: { !owned.contains($0) && CheckpointPublisher.exists(place + "/" + $0) }) {
                 throw TrainingError.outputIsNotACheckpoint(path: place)
