@@ -60,6 +60,24 @@ import Tokenizers
         #expect(estimate.summary.hasPrefix("memory estimate: ") && estimate.summary.contains("AdamW moments"))
     }
 
+    /// A data-parallel rank holds its rows of the batch and, with ZeRO-1, its shard of AdamW.
+    @Test(arguments: [1, 2, 3])
+    func aRanksEstimateIsItsShareOfTheBatchAndOfAdamW(ranks: Int) throws {
+        let config = Variant.all[5].config  // grouped-query attention
+        var settings = TrainingSettings()
+        (settings.batchSize, settings.gradientAccumulation, settings.evalBatches) = (6, 1, 1)
+        let p = try config.parameterCount(), rows = 6 / ranks, t = config.contextLength
+        for shards in Set([1, ranks]) {
+            let estimate = try MemoryEstimate.training(config, settings: settings, ranks: ranks, optimizerShards: shards)
+            let moments = try #require(estimate.parts.first { $0.name.hasPrefix("AdamW moments") })
+            #expect(moments.bytes == 8 * ((p + shards - 1) / shards), "ranks \(ranks), shards \(shards)")
+            #expect(moments.name.contains("ZeRO-1") == (shards > 1))
+            let activations = try #require(estimate.parts.first { $0.name.hasPrefix("activations") })
+            #expect(activations.bytes == 4 * (try config.activationFloatCount(tokens: rows * t)))
+            #expect(activations.name == "activations for \(rows) x \(t) tokens")
+        }
+    }
+
     @Test func aRunAboveItsBudgetIsRefusedBeforeAnythingIsAllocated() throws {
         // 1000 layers of char-baby: about 2.4 GB of parameters and moments.
         var run = RunConfig(model: try ModelConfig.preset("char-baby"))
