@@ -1,9 +1,9 @@
 // Ctrl-C during training: the first SIGINT only raises a flag, so the loop finishes its step, saves
 // a resumable checkpoint and exits 0; a second SIGINT exits at once (status 130). SIGTERM (kill,
 // docker stop, systemd) and SIGHUP (the terminal went away) are the same request to stop, so they
-// save too. So does SIGUSR1: under mpirun, Ctrl-C ends every rank at once (mpirun kills them), but
-// mpirun forwards SIGUSR1 to its ranks, so `kill -USR1 <mpirun's pid>` stops a data-parallel run
-// with a checkpoint. The handler does nothing that is unsafe in a signal handler: an atomic add and
+// save too. So does SIGUSR1: under mpirun, Ctrl-C ends every rank at once (mpirun kills them), so
+// SIGUSR1 sent to the ranks (`kill -USR1 $(pgrep -P <mpirun's pid>)`; Open MPI 4.1 did not forward
+// it from mpirun here) stops a data-parallel run with a checkpoint. The handler does nothing that is unsafe in a signal handler: an atomic add and
 // a write(2) of a static string.
 
 #if canImport(Glibc)

@@ -1,8 +1,9 @@
-// The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus,
-// build or resume the run, print what it is, refuse it when the memory estimate exceeds the device,
-// then train with hooks that print progress, evaluations, samples and checkpoints, and turn the
-// first Ctrl-C into a resumable checkpoint (Interrupt.swift). Under mpirun every rank runs this
-// with its own communicator (DistributedRun.swift) and takes the device of its node-local rank.
+// The `gpt train` session around the library's TrainingLoop: make the backend, lock --out (rank 0),
+// load the corpus, build or resume the run (refused before it allocates when the memory estimate
+// exceeds the device), print what it is, then train with hooks that print progress, evaluations,
+// samples and checkpoints, and turn the first Ctrl-C into a resumable checkpoint (Interrupt.swift).
+// Under mpirun every rank runs this with its own communicator (DistributedRun.swift) and takes the
+// device of its node-local rank.
 
 import Compute
 import GPT
