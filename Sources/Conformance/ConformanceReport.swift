@@ -3,6 +3,7 @@
 
 /// The results of a conformance run, and their table, summary and CSV forms.
 public struct ConformanceReport {
+    /// Every result added so far, in the order added.
     public private(set) var results: [CaseResult] = []
     /// Column widths for backend and op names, fixed before the run so rows can stream.
     public let backendWidth: Int
