@@ -41,10 +41,12 @@ extension Tokenizer {
         return end
     }
 
+    /// The UTF-8 of `decode(tokens)`: right for tokenizers whose tokens are whole characters.
     public func decodeBytes(_ tokens: [Int32]) -> [UInt8] { Array(decode(tokens).utf8) }
 }
 
 extension CharTokenizer {
+    /// "char".
     public var kind: String { Self.typeName }
 }
 
@@ -61,6 +63,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A vocabulary size the tokenizer cannot be built with.
     case invalidVocabularySize(requested: Int, minimum: Int, reason: String)
 
+    /// One line, for the CLI to print as is.
     public var description: String {
         switch self {
         case let .unknownCharacter(scalar, position, size):

@@ -17,11 +17,16 @@ import GPT
 ///   zero that differ by rounding move their parameters by up to ±lr either way; the loss trajectory
 ///   stays close but not float-exact: relative 1e-3, NMSE 1e-7.
 public struct ModelCase: ConformanceCase {
+    /// The variant's name in the result line (a preset's name, or the option it flips).
     public let variant: String
+    /// The tiny model's configuration.
     public let config: ModelConfig
+    /// B sequences of T = `length` tokens per step.
     public let batch: Int, length: Int
+    /// AdamW steps whose losses are compared.
     public let steps: Int
 
+    /// One variant at `config`, trained for `steps` steps on batches of `batch`×`length` tokens.
     public init(variant: String, config: ModelConfig, batch: Int = 2, length: Int = 9, steps: Int = 10) {
         self.variant = variant
         self.config = config
@@ -30,7 +35,9 @@ public struct ModelCase: ConformanceCase {
         self.steps = steps
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { "model" }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         let c = config
         return "variant=\(variant),norm=\(c.norm.rawValue),act=\(c.activation.rawValue),pos=\(c.positions.rawValue)"
@@ -38,7 +45,9 @@ public struct ModelCase: ConformanceCase {
             + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads),F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length)"
             + ",steps=\(steps)"
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { Tolerance(nmse: 1e-9, relative: 1e-4) }
     static let gradientTolerance = Tolerance(nmse: 1e-7, relative: 1e-3)
     static let trainingTolerance = Tolerance(nmse: 1e-7, relative: 1e-3)
@@ -62,6 +71,8 @@ public struct ModelCase: ConformanceCase {
         return ops
     }
 
+    /// Builds the model twice from identical weights, once on each backend, and compares logits, loss,
+    /// every gradient by name and the loss trajectory. Throws what `backend` throws.
     public func run(backend: any Backend, oracle: any Backend) throws -> CaseResult {
         let expected: [NamedOutput]
         do {
