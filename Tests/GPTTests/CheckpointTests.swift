@@ -149,7 +149,8 @@ import Tokenizers
             ("corrupted header length", rewrite("model.safetensors") { var d = $0; d[5] = 0x7F; return d }, "header length"),
             ("malformed config", rewrite("config.json") { $0.prefix(30) }, "config.json: invalid checkpoint: not valid JSON"),
             ("wrong-typed key", replaceJSON("\"layers\" : 2", "\"layers\" : \"two\""), "'gpt.layers' has the wrong type"),
-            ("missing gpt key", replaceJSON("\"gpt\" :", "\"not_gpt\" :"), "missing key 'gpt'"),
+            // Without "gpt" it is read as transformers' config, which has no such field.
+            ("missing gpt key", replaceJSON("\"gpt\" :", "\"not_gpt\" :"), "field 'not_gpt': is not a GPT2LMHeadModel field"),
             ("shape mismatch", replaceJSON("\"embeddingDim\" : 8", "\"embeddingDim\" : 4"), "has shape"),
             ("invalid config", replaceJSON("\"heads\" : 2", "\"heads\" : 3"), "must be a positive multiple of heads"),
             ("vocabulary mismatch", replaceJSON("\"vocabSize\" : 11", "\"vocabSize\" : 12"), "tokenizer has 11 tokens"),

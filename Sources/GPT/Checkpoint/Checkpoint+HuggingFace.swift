@@ -113,38 +113,6 @@ extension Checkpoint {
         return tensors
     }
 
-    /// The flat parameter buffer from HF tensors, checking every name and shape against `layout`.
-    static func parameterValues(from tensors: [NamedTensor], config: ModelConfig, layout: ParameterLayout,
-                                file: String) throws -> [Float] {
-        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: file, reason: reason) }
-        var byName = [String: NamedTensor](minimumCapacity: tensors.count)
-        for tensor in tensors { byName[tensor.name] = tensor }
-        var values = [Float](repeating: 0, count: layout.count)
-        for entry in layout.entries {
-            guard let tensor = byName.removeValue(forKey: entry.name) else {
-                throw fail("missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
-            }
-            guard tensor.shape == entry.huggingFaceShape else {
-                throw fail("tensor '\(entry.name)' has shape \(tensor.shape), but config.json implies \(entry.huggingFaceShape)")
-            }
-            let ours = entry.huggingFaceTransposed
-                ? transpose(tensor.values, rows: entry.shape[1], columns: entry.shape[0]) : tensor.values
-            values.replaceSubrange(entry.offset ..< entry.offset + entry.count, with: ours)
-        }
-        let zeroBiases = layout.usesLlamaNames ? [] : gpt2BiasShapes(config)
-        for bias in zeroBiases {
-            guard let tensor = byName.removeValue(forKey: bias.name) else { continue }
-            guard tensor.shape == bias.shape, tensor.values.allSatisfy({ $0 == 0 }) else {
-                throw fail("tensor '\(bias.name)' must be all zeros with shape \(bias.shape): "
-                           + "the model has no biases (config bias: false)")
-            }
-        }
-        if let extra = byName.keys.sorted().first {
-            throw fail("unexpected tensor '\(extra)' (not part of the model that config.json describes)")
-        }
-        return values
-    }
-
     /// Row-major (rows × columns) -> (columns × rows).
     static func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
