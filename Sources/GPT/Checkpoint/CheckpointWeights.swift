@@ -48,8 +48,9 @@ struct CheckpointWeights: TensorSource {
         var located: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
         var names: [String] = []
         let shardOf = Dictionary(uniqueKeysWithValues: weightMap.map { ($0.tensor, $0.shard) })
-        for shard in Set(weightMap.map(\.shard)).sorted() {
-            let file = try SafeTensorsFile(path: directory + "/" + shard)
+        // Every shard is opened (its header checked) before any is compared with the index.
+        let files = try Set(weightMap.map(\.shard)).sorted().map { ($0, try SafeTensorsFile(path: directory + "/" + $0)) }
+        for (shard, file) in files {
             for entry in file.header.entries {
                 guard let mapped = shardOf[entry.name] else {
                     throw CheckpointError(path: file.path, reason: "tensor '\(entry.name)' is not in \(Self.indexFileName)'s weight_map")
