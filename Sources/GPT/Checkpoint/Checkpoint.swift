@@ -111,7 +111,7 @@ public enum Checkpoint {
     /// Reads config.json's model config, validated: ours (under the "gpt" key) or, when there is
     /// no "gpt" key, one that transformers wrote (GPT2LMHeadModel, LlamaForCausalLM).
     public static func readConfig(from directory: String) throws -> ModelConfig {
-        try readConfigFile(in: normalized(directory)).config
+        try readConfigFile(in: try existingDirectory(directory)).config
     }
 
     /// config.json's model config, and whether it was imported from a transformers config.
@@ -163,6 +163,14 @@ public enum Checkpoint {
                                   ? "not a directory" : "no such checkpoint directory")
         }
         return root
+    }
+
+    /// The tokenizer of the checkpoint in `directory` (ours or one transformers wrote), checked
+    /// against its config.
+    public static func readTokenizer(from directory: String) throws -> any Tokenizer {
+        let root = try existingDirectory(directory)
+        let (config, imported) = try readConfigFile(in: root)
+        return try readTokenizer(in: root, config: config, imported: imported)
     }
 
     /// The checkpoint's tokenizer, checked against the config: ours have exactly its vocabulary; an
