@@ -82,6 +82,8 @@ import Tokenizers
         #expect(hf["n_inner"] as? Int == 12 && hf["n_positions"] as? Int == 8 && hf["vocab_size"] as? Int == 11)
         #expect(hf["activation_function"] as? String == "relu")
         #expect(hf["tie_word_embeddings"] as? Bool == false)
+        // A char tokenizer has no BOS/EOS: null, not GPT2Config's default 50256.
+        #expect(hf["bos_token_id"] is NSNull && hf["eos_token_id"] is NSNull)
         #expect(hf["gpt"] is [String: Any])
     }
 

@@ -97,6 +97,10 @@ import Tokenizers
         #expect(try saved.parameterValues() != original.parameterValues())
         #expect(TrainingLoop.sameTokenizer(tokenizer, corpus.tokenizer))
         #expect(FileManager.default.fileExists(atPath: out + "/generation_config.json"))
+        // config.json names the tokenizer's BOS and EOS, as transformers' own did.
+        let config = try HuggingFaceFixtures.json(out + "/config.json"), imported = try HuggingFaceFixtures.json(source + "/config.json")
+        #expect(config["bos_token_id"] as? Int == imported["bos_token_id"] as? Int)
+        #expect(config["eos_token_id"] as? Int == imported["eos_token_id"] as? Int && config["eos_token_id"] is Int)
     }
 
     @Test func dataTokenizedOtherwiseIsRefused() throws {

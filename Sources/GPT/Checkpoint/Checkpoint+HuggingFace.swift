@@ -6,6 +6,10 @@
 // gelu_new or relu, learned or sinusoidal positions stored as `transformer.wpe.weight`) and Llama
 // (RMSNorm, SwiGLU, RoPE). Other combinations still save and load here; transformers would not
 // reproduce them. Our own ModelConfig rides along under the key "gpt", which transformers ignores.
+// bos_token_id and eos_token_id are the tokenizer's, or null when it has none: absent, transformers
+// would assume its class defaults (GPT-2's 50256), outside most of our vocabularies.
+
+import Tokenizers
 
 /// config.json: HF fields (nil ones are omitted) plus our ModelConfig under "gpt".
 struct CheckpointConfigFile: Codable {
@@ -15,6 +19,7 @@ struct CheckpointConfigFile: Codable {
     var vocabSize: Int?
     var tieWordEmbeddings: Bool?
     var torchDtype: String?
+    var bosTokenID: TokenIDs?, eosTokenID: TokenIDs?
     // GPT-2
     var nPositions: Int?, nCtx: Int?, nEmbd: Int?, nLayer: Int?, nHead: Int?, nInner: Int?
     var activationFunction: String?
@@ -31,6 +36,7 @@ struct CheckpointConfigFile: Codable {
         case gpt
         case modelType = "model_type", architectures, vocabSize = "vocab_size"
         case tieWordEmbeddings = "tie_word_embeddings", torchDtype = "torch_dtype"
+        case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id"
         case nPositions = "n_positions", nCtx = "n_ctx", nEmbd = "n_embd", nLayer = "n_layer"
         case nHead = "n_head", nInner = "n_inner", activationFunction = "activation_function"
         case layerNormEpsilon = "layer_norm_epsilon", residPdrop = "resid_pdrop", embdPdrop = "embd_pdrop"
@@ -43,8 +49,10 @@ struct CheckpointConfigFile: Codable {
         case mlpBias = "mlp_bias", attentionDropout = "attention_dropout"
     }
 
-    init(_ config: ModelConfig) {
+    init(_ config: ModelConfig, boundaries: SequenceBoundaries = .none) {
         gpt = config
+        bosTokenID = TokenIDs(boundaries.beginOfSequence.map { [$0] } ?? [])
+        eosTokenID = TokenIDs(boundaries.endOfSequence)
         vocabSize = config.vocabSize
         tieWordEmbeddings = config.tiedEmbeddings
         torchDtype = "float32"
@@ -78,6 +86,41 @@ struct CheckpointConfigFile: Codable {
             residPdrop = config.dropout
             embdPdrop = config.dropout
             attnPdrop = 0
+        }
+    }
+}
+
+/// A config.json token id field: null, one id, or a list (Llama 3's several end-of-sequence ids).
+enum TokenIDs: Codable, Equatable {
+    case none
+    case one(Int)
+    case many([Int])
+
+    init(_ ids: [Int32]) {
+        switch ids.count {
+        case 0: self = .none
+        case 1: self = .one(Int(ids[0]))
+        default: self = .many(ids.map(Int.init))
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .none
+        } else if let id = try? container.decode(Int.self) {
+            self = .one(id)
+        } else {
+            self = .many(try container.decode([Int].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .none: try container.encodeNil()
+        case let .one(id): try container.encode(id)
+        case let .many(ids): try container.encode(ids)
         }
     }
 }

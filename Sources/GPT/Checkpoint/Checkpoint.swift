@@ -82,7 +82,7 @@ public enum Checkpoint {
     static func writeFiles(_ model: GPTModel, tokenizer: any Tokenizer, into directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let config = try encoder.encode(CheckpointConfigFile(model.config))
+        let config = try encoder.encode(CheckpointConfigFile(model.config, boundaries: tokenizer.sequenceBoundaries))
         try FileIO.writeDurably(config, to: directory + "/" + configFileName)
         let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
