@@ -28,8 +28,10 @@ let prepareCommand = Command("prepare", summary: "tokenize text files into a pre
     if kind == "char" && options.vocabularySize.wasGiven {
         throw UsageError(command: "prepare", message: "--vocab-size does not apply to the char tokenizer")
     }
-    if options.tokenizerFrom.wasGiven, let other = ([options.tokenizer, options.vocabularySize] as [any AnyOption]).first(where: \.wasGiven) {
-        throw UsageError(command: "prepare", message: "--\(other.name) does not apply with --tokenizer-from (the checkpoint's tokenizer is used as it is)")
+    let building: [any AnyOption] = [options.tokenizer, options.vocabularySize]
+    if options.tokenizerFrom.wasGiven, let other = building.first(where: \.wasGiven) {
+        throw UsageError(command: "prepare", message: "--\(other.name) does not apply with --tokenizer-from "
+                         + "(the checkpoint's tokenizer is used as it is)")
     }
     var preparation = PreparationOptions(inputs: options.inputs.value, tokenizerKind: kind,
                                          vocabularySize: options.vocabularySize.given,

@@ -17,7 +17,8 @@ extension Checkpoint {
         var reads: [(entry: ParameterEntry, stored: String)] = []
         for entry in layout.entries {
             guard let stored = storedName(of: entry.name, in: source) else {
-                throw CheckpointError(path: source.location, reason: "missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
+                throw CheckpointError(path: source.location,
+                                      reason: "missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
             }
             let shape = source.shape(of: stored)!
             guard shape == entry.huggingFaceShape else {

@@ -53,7 +53,8 @@ struct CheckpointWeights: TensorSource {
         for (shard, file) in files {
             for entry in file.header.entries {
                 guard let mapped = shardOf[entry.name] else {
-                    throw CheckpointError(path: file.path, reason: "tensor '\(entry.name)' is not in \(Self.indexFileName)'s weight_map")
+                    throw CheckpointError(path: file.path,
+                                          reason: "tensor '\(entry.name)' is not in \(Self.indexFileName)'s weight_map")
                 }
                 guard mapped == shard else {
                     throw CheckpointError(path: file.path, reason: "tensor '\(entry.name)' is mapped to \(mapped) by "

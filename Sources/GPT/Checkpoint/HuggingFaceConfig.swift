@@ -16,10 +16,12 @@ enum HuggingFaceConfig {
     static func modelConfig(_ root: JSONValue, path: String) throws -> ModelConfig {
         var reader = try HuggingFaceConfigReader(root, path: path)
         guard let type = try reader.string("model_type", default: nil) else {
-            throw reader.fail("model_type", "is missing: this config.json has neither our \"gpt\" key nor a transformers model_type")
+            throw reader.fail("model_type",
+                              "is missing: this config.json has neither our \"gpt\" key nor a transformers model_type")
         }
         guard let architecture = architectures[type] else {
-            throw reader.fail("model_type", "'\(type)' is not supported (supported: \(architectures.keys.sorted().joined(separator: ", ")))")
+            let supported = architectures.keys.sorted().joined(separator: ", ")
+            throw reader.fail("model_type", "'\(type)' is not supported (supported: \(supported))")
         }
         if let named = reader.take("architectures"), named != .array([.string(architecture)]) {
             throw reader.fail("architectures", "\(HuggingFaceConfigReader.brief(named)) is not supported: "
@@ -50,7 +52,8 @@ enum HuggingFaceConfig {
         try reader.refuse("is_encoder_decoder", unless: .bool(false), why: "only decoder-only models are imported")
         try reader.refuse("add_cross_attention", unless: .bool(false), why: "cross-attention is not implemented")
         try reader.refuse("pruned_heads", unless: .object([]), why: "pruned attention heads are not implemented")
-        try reader.refuse("quantization_config", unless: .null, why: "quantized weights are not read (float32, float16 and bfloat16 are)")
+        try reader.refuse("quantization_config", unless: .null,
+                          why: "quantized weights are not read (float32, float16 and bfloat16 are)")
         try reader.refuse("auto_map", unless: .null, why: "the model would run custom code, which this importer cannot check")
     }
 
@@ -79,8 +82,10 @@ enum HuggingFaceConfig {
         }
         let epsilon = try reader.positiveNumber("layer_norm_epsilon", default: 1e-5)!
         let tied = try reader.bool("tie_word_embeddings", default: true)
-        try reader.refuse("scale_attn_weights", unless: .bool(true), why: "attention scores are always scaled by 1/sqrt(head size)")
-        try reader.refuse("scale_attn_by_inverse_layer_idx", unless: .bool(false), why: "per-layer attention scaling is not implemented")
+        try reader.refuse("scale_attn_weights", unless: .bool(true),
+                          why: "attention scores are always scaled by 1/sqrt(head size)")
+        try reader.refuse("scale_attn_by_inverse_layer_idx", unless: .bool(false),
+                          why: "per-layer attention scaling is not implemented")
         try refuseGenericChanges(&reader)
         // reorder_and_upcast_attn changes only where mixed-precision training rounds; everything
         // here is float32. The summary_* fields configure GPT2DoubleHeadsModel's extra head.
@@ -113,7 +118,8 @@ enum HuggingFaceConfig {
             throw reader.fail("head_dim", "\(headSize) differs from hidden_size / num_attention_heads (\(hidden / heads)): "
                               + "attention widths other than hidden_size are not implemented")
         }
-        let context = try reader.integer("max_position_embeddings", default: 2048, in: 1...HuggingFaceConfigReader.maximumContext)!
+        let context = try reader.integer("max_position_embeddings", default: 2048,
+                                         in: 1...HuggingFaceConfigReader.maximumContext)!
         let epsilon = try reader.positiveNumber("rms_norm_eps", default: 1e-6)!
         let tied = try reader.bool("tie_word_embeddings", default: false)
         let act = try reader.string("hidden_act", default: "silu")!

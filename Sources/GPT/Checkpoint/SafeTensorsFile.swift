@@ -68,7 +68,9 @@ final class SafeTensorsFile {
     private static func read(_ descriptor: Int32, into buffer: inout [UInt8], at offset: Int, path: String) throws {
         var done = 0
         while done < buffer.count {
-            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            let got = buffer.withUnsafeMutableBytes {
+                pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(offset + done))
+            }
             if got < 0 && errno == EINTR { continue }
             if got < 0 { throw FileIO.systemError(path, "cannot read") }
             if got == 0 { throw FileError(path: path, reason: "cannot read: the file shrank while being read") }
