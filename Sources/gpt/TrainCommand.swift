@@ -11,7 +11,7 @@ import GPT
 
 struct TrainOptions: OptionGroup {
     let data = Option("data", .text("FILE|DIR"), required: true,
-                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)")
+                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer; with --init-from, the checkpoint's)")
     let config = CommonOptions.config()
     let resume = Option("resume", .text("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
