@@ -130,6 +130,27 @@ import TestSupport
         #expect(try Self.read(scaled).ropeTheta == 500_000)
     }
 
+    /// SmolLM2-135M's config.json as published (nanotron's converter adds is_llama_config and
+    /// rope_interleaved): every field is known; what stops it is grouped-query attention.
+    @Test func smolLMsConfigIsReadUpToGroupedQueryAttention() throws {
+        var config: [String: Any] = [
+            "architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0,
+            "eos_token_id": 0, "hidden_act": "silu", "hidden_size": 576, "initializer_range": 0.041666666666666664,
+            "intermediate_size": 1536, "is_llama_config": true, "max_position_embeddings": 8192, "mlp_bias": false,
+            "model_type": "llama", "num_attention_heads": 9, "num_hidden_layers": 30, "num_key_value_heads": 3,
+            "pad_token_id": NSNull(), "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_interleaved": false,
+            "rope_scaling": NSNull(), "rope_theta": 100000, "tie_word_embeddings": true, "torch_dtype": "bfloat16",
+            "transformers_version": "4.42.3", "use_cache": true, "vocab_size": 49152,
+        ]
+        let error = try #require(throws: HuggingFaceConfigError.self) { try Self.read(config) }
+        #expect(error.field == "num_key_value_heads", "\(error)")
+        config["num_key_value_heads"] = 9
+        let mapped = try Self.read(config)
+        #expect(mapped.layers == 30 && mapped.embeddingDim == 576 && mapped.ropeTheta == 100_000 && mapped.tiedEmbeddings)
+        config["rope_interleaved"] = true
+        #expect(throws: HuggingFaceConfigError.self) { try Self.read(config) }
+    }
+
     @Test func duplicateKeysAreRefused() throws {
         let directory = NSTemporaryDirectory() + "hf-config-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -135,8 +135,11 @@ enum HuggingFaceConfig {
         let theta = try ropeTheta(&reader)
         try refuseSlidingWindows(&reader)
         try refuseGenericChanges(&reader)
+        // nanotron's converter (SmolLM) marks its configs; transformers ignores rope_interleaved
+        // and rotates halves, as this model does, so only that value is accepted.
+        try reader.refuse("rope_interleaved", unless: .bool(false), why: "interleaved RoPE pairs are not implemented")
         // pretraining_tp > 1 splits the same matmuls into slices: the result is the same.
-        reader.pass(["attention_dropout", "pretraining_tp"])
+        reader.pass(["attention_dropout", "pretraining_tp", "is_llama_config"])
         return ModelConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, embeddingDim: hidden,
                            ffnDim: ffn, norm: .rms, activation: .swiglu, positions: .rope, tiedEmbeddings: tied,
                            bias: attentionBias, dropout: 0, normEpsilon: Float(epsilon), ropeTheta: Float(theta))
