@@ -1,9 +1,15 @@
 // Fused causal self-attention, forward (flash attention with online softmax), fp32.
 // The backward is Kernels/attention_backward.cl.
 //
-// Layout: qkv is (B, T, 3, NH, hs): for token row r = b*T + t, q starts at r*3C + h*hs, k at
-// r*3C + C + h*hs, v at r*3C + 2C + h*hs (C = NH*hs). out is (B, T, C); logsumexp is (B, NH, T),
-// the natural log of sum_j exp(s_tj) with s_tj = q_t·k_j / sqrt(hs). T×T is never stored.
+// Layout (grouped-query attention): NH query heads share KVH key/value heads, query head h reading
+// KV head g = h / (NH/KVH). qkv is (B, T, NH + 2·KVH, hs): for token row r = b*T + t, q of head h
+// starts at r*W + h*hs, k of KV head g at r*W + C + g*hs, v at r*W + C + (KVH + g)*hs
+// (C = NH*hs, W = C + 2·KVH·hs). out is (B, T, C); logsumexp is (B, NH, T), the natural log of
+// sum_j exp(s_tj) with s_tj = q_t·k_j / sqrt(hs). T×T is never stored.
+// One body, two builds: attention_forward reads everything from qkv, addressing the KV head's
+// key from the query head's pointer (one base pointer in the loops); built with KV_CACHE = 1 it is
+// attention_cached_forward, which reads the new rows' queries (Q, NH, hs) and the KV cache
+// (T, 2, KVH, hs) through two views. Only the pointer setup and the logsumexp store differ.
 //
 // One work-group per (block of BLOCK_M queries, head, batch), FWD_TX × (BLOCK_M/ROWS) work-items.
 // Both products are 2-D register micro-tiles over local memory, like an SGEMM:
@@ -43,6 +49,9 @@
 #endif
 #ifndef PREFETCH
 #define PREFETCH 1     // 1: the next K and this V travel in registers during S (costs registers)
+#endif
+#ifndef KV_CACHE
+#define KV_CACHE 0     // 1: attention_cached_forward (queries and the KV cache in two views)
 #endif
 
 #define ROWS 4                                  // queries per work-item
@@ -101,16 +110,30 @@ inline void store_tile(__local float4* tile, const float4 held[VECTORS_PER_ITEM]
     }
 }
 
-/// out (B, Q, C) and logsumexp (B, NH, T) from qkv (B, T, 3C), for the Q = T - q_first query rows
-/// q_first ..< T of each sequence (q_first = 0 in training; the KV-cache op passes the cached length
-/// and has_lse = 0, since it keeps no logsumexp). Grid: (ceil(Q/BLOCK_M)*THREADS, NH, B), local
-/// (THREADS, 1, 1). scale_log2 = log2(e)/sqrt(hs).
+/// attention_forward: out (B, T - q_first, C) and logsumexp (B, NH, T) for the query rows
+/// q_first ..< T of each sequence of qkv (B, T, NH + 2·KVH, hs). Training passes q_first = 0; it
+/// stays a run-time argument on purpose: compiled as a constant 0, the kernel's register allocation
+/// at hs 42 spills (ptx-check). Grid: (ceil((T - q_first)/BLOCK_M)*THREADS, NH, B).
+/// attention_cached_forward (KV_CACHE = 1): out (Q, C) for the Q = T - q_first new rows of one
+/// sequence, from their queries q (Q, NH, hs) and the cache kv (T, 2, KVH, hs); no logsumexp.
+/// Grid: (ceil(Q/BLOCK_M)*THREADS, NH, 1).
+/// Local size (THREADS, 1, 1); scale_log2 = log2(e)/sqrt(hs). The work-group attribute stays right
+/// before each `void`, where ptx-check looks for it.
+#if KV_CACHE
+__kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
+void attention_cached_forward(__global float* out, const int out_off,
+                              __global const float* q, const int q_off,
+                              __global const float* kv, const int kv_off,
+                              const int T, const int NH, const int KVH, const float scale_log2,
+                              const int q_first) {
+#else
 __kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
 void attention_forward(__global float* out, const int out_off,
                        __global float* lse, const int lse_off,
                        __global const float* qkv, const int qkv_off,
-                       const int T, const int NH, const float scale_log2,
-                       const int q_first, const int has_lse) {
+                       const int T, const int NH, const int KVH, const float scale_log2,
+                       const int q_first) {
+#endif
     __local float4 q_tile[BLOCK_M * ROW4];
     __local float4 k_tile[BLOCK_N * ROW4];
     __local float4 v_tile[BLOCK_N * ROW4];
@@ -119,15 +142,34 @@ void attention_forward(__global float* out, const int out_off,
     const int lid = get_local_id(0), tx = lid % FWD_TX, ty = lid / FWD_TX;
     const int q_block = get_num_groups(0) - 1 - get_group_id(0);  // heaviest first
     const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
+#if KV_CACHE
+    // Query rows from the first new one, C floats apart; cache rows 2·KVH·hs apart, values after
+    // the keys.
+    const int C = NH * HEAD_DIM, q_stride = C, kv_stride = 2 * KVH * HEAD_DIM;
     const int q_start = q_first + q_block * BLOCK_M;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
-    const bool aligned = ((qkv_off | stride | HEAD_DIM) & 3) == 0;
+    __global const float* queries = q + q_off + h * HEAD_DIM;
+    __global const float* keys = kv + kv_off + h / (NH / KVH) * HEAD_DIM;
+#define KEY_ROWS keys
+    const bool aligned = ((q_off | kv_off | HEAD_DIM) & 3) == 0;
+#else
+    // The KV head's key is in the query head's own row, to_key floats on. Addressing it from the
+    // query head's pointer keeps one base pointer in the loop: a second one costs registers that
+    // hs 42 with prefetch does not have (ptx-check: spills).
+    const int C = NH * HEAD_DIM, q_stride = C + 2 * KVH * HEAD_DIM, kv_stride = q_stride;
+    const int to_key = C + (h / (NH / KVH) - h) * HEAD_DIM;
+    const int q_start = q_first + q_block * BLOCK_M;
+    __global const float* queries = qkv + qkv_off + b * T * q_stride + h * HEAD_DIM;
+#define KEY_ROWS (queries + to_key)
+    const bool aligned = ((qkv_off | q_stride | HEAD_DIM) & 3) == 0;
+#endif
 
+    // Query rows count from q_first in the cache's view, from 0 in qkv.
+    const int q_row = KV_CACHE ? q_first : 0;
     for (int e = lid; e < BLOCK_M * HD4; e += THREADS)
-        q_tile[e / HD4 * ROW4 + e % HD4] = scale_log2 * tile_vector(head, stride, q_start, e, T, aligned);
+        q_tile[e / HD4 * ROW4 + e % HD4] =
+            scale_log2 * tile_vector(queries, q_stride, q_start - q_row, e, T - q_row, aligned);
     float4 k_held[VECTORS_PER_ITEM], v_held[VECTORS_PER_ITEM];
-    fetch_tile(k_held, head + C, stride, 0, T, lid, 1.0f, aligned);
+    fetch_tile(k_held, KEY_ROWS, kv_stride, 0, T, lid, 1.0f, aligned);
     store_tile(k_tile, k_held, lid);
 
     float4 o[ROWS][DV4];
@@ -145,8 +187,8 @@ void attention_forward(__global float* out, const int out_off,
     for (int k_start = 0; k_start <= last_key; k_start += BLOCK_N) {
         const bool more = k_start + BLOCK_N <= last_key;
 #if PREFETCH
-        fetch_tile(v_held, head + 2 * C, stride, k_start, T, lid, 1.0f, aligned);
-        if (more) fetch_tile(k_held, head + C, stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
+        fetch_tile(v_held, KEY_ROWS + KVH * HEAD_DIM, kv_stride, k_start, T, lid, 1.0f, aligned);
+        if (more) fetch_tile(k_held, KEY_ROWS, kv_stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
 #endif
         float s[ROWS][KEYS];
 #pragma unroll
@@ -200,8 +242,8 @@ void attention_forward(__global float* out, const int out_off,
             for (int j = 0; j < DV4; ++j) o[r][j] *= alpha;
         }
 #if !PREFETCH
-        fetch_tile(v_held, head + 2 * C, stride, k_start, T, lid, 1.0f, aligned);
-        if (more) fetch_tile(k_held, head + C, stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
+        fetch_tile(v_held, KEY_ROWS + KVH * HEAD_DIM, kv_stride, k_start, T, lid, 1.0f, aligned);
+        if (more) fetch_tile(k_held, KEY_ROWS, kv_stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
 #endif
         store_tile(v_tile, v_held, lid);
         if (more) store_tile(k_tile, k_held, lid);
@@ -245,6 +287,9 @@ void attention_forward(__global float* out, const int out_off,
             if (t < T && d + 2 < HEAD_DIM) out_row[d + 2] = value.z;
             if (t < T && d + 3 < HEAD_DIM) out_row[d + 3] = value.w;
         }
-        if (has_lse && tx == 0 && t < T) lse[lse_off + (b * NH + h) * T + t] = (m[r] + log2(total)) * LN2;
+#if !KV_CACHE
+        if (tx == 0 && t < T) lse[lse_off + (b * NH + h) * T + t] = (m[r] + log2(total)) * LN2;
+#endif
     }
 }
+#undef KEY_ROWS

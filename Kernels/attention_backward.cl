@@ -1,12 +1,15 @@
-// Fused causal self-attention, backward, fp32 (the forward and the layout are in attention.cl).
+// Fused causal self-attention, backward, fp32 (the forward and the layout are in attention.cl:
+// qkv and dqkv rows are (NH + 2·KVH, hs), query head h reads KV head h / (NH/KVH)).
 //
 // Recomputes P from q, k and the saved logsumexp (P_tj = exp(s_tj - lse_t)); with
-// D_t = dout_t·out_t, dP_tj = dout_t·v_j, dS_tj = P_tj (dP_tj - D_t):
-//   dv_j = sum_t P_tj dout_t,  dk_j = scale sum_t dS_tj q_t,  dq_t = scale sum_j dS_tj k_j  (j <= t).
+// D_t = dout_t·out_t, dP_tj = dout_t·v_j, dS_tj = P_tj (dP_tj - D_t), per query head h:
+//   dq_t = scale sum_j dS_tj k_j, and for its KV head, summed over the group's query heads:
+//   dv_j = sum_h sum_t P_tj dout_t,  dk_j = scale sum_h sum_t dS_tj q_t  (j <= t).
 // Three kernels, so every gradient row has exactly one writer (no atomics, deterministic):
 //   attention_backward_delta: D for every (b, h, t), once (B·NH·T floats of scratch);
-//   attention_backward_dkdv: one work-group per block of BWD_N keys, over the query tiles of BWD_M
-//     rows at or after it;
+//   attention_backward_dkdv: one work-group per block of BWD_N keys of one KV head, over the query
+//     tiles of BWD_M rows at or after it of each query head of the group in turn (the dK/dV
+//     accumulators stay in registers across the group);
 //   attention_backward_dq: one work-group per block of BWD_Q queries, over the key tiles of DQ_N
 //     keys up to the diagonal.
 // In both gradient kernels every product is a 2-D register micro-tile over local memory (as in
@@ -146,28 +149,29 @@ __kernel void attention_backward_delta(__global float* delta, const int delta_of
 }
 
 #define TY (BWD_N / ROWS)
-/// dk and dv parts of dqkv (OVERWRITTEN). Grid: (ceil(T/BWD_N)·KV_THREADS, NH, B), local
-/// (KV_THREADS, 1, 1). The block's k (pre-scaled by log2(e)/sqrt(hs)) and v rows stay in local
-/// memory; q and dout tiles of BWD_M rows stream through it.
+/// dk and dv parts of dqkv (OVERWRITTEN). Grid: (ceil(T/BWD_N)·KV_THREADS, KVH, B), local
+/// (KV_THREADS, 1, 1). The block's k (pre-scaled by log2(e)/sqrt(hs)) and v rows of KV head g stay
+/// in local memory; q and dout tiles of BWD_M rows of each query head of g's group stream through it.
 __kernel __attribute__((reqd_work_group_size(KV_THREADS, 1, 1)))
 void attention_backward_dkdv(__global float* dqkv, const int dqkv_off,
                              __global const float* dout, const int dout_off,
                              __global const float* qkv, const int qkv_off,
                              __global const float* delta, const int delta_off,
                              __global const float* lse, const int lse_off,
-                             const int T, const int NH, const float scale_log2, const float scale) {
+                             const int T, const int NH, const int KVH, const float scale_log2,
+                             const float scale) {
     __local float4 k_own[BWD_N * ROW4], v_own[BWD_N * ROW4];
     __local float4 q_tile[BWD_M * ROW4], g_tile[BWD_M * ROW4];
     __local float p_tile[BWD_M * PAD_FOR(BWD_N)], ds_tile[BWD_M * PAD_FOR(BWD_N)];
     __local float lse2_tile[BWD_M], delta_tile[BWD_M];
     const int lid = get_local_id(0), tx = lid % BWD_TX, ty = lid / BWD_TX;
-    const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
+    const int g = get_group_id(1), b = get_group_id(2), group = NH / KVH;
+    const int C = NH * HEAD_DIM, stride = C + 2 * KVH * HEAD_DIM;
     const int k_start = get_group_id(0) * BWD_N;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
-    __global const float* dout_head = dout + dout_off + b * T * C + h * HEAD_DIM;
-    load_rows(k_own, head + C, stride, k_start, BWD_N, T, scale_log2, lid, KV_THREADS);
-    load_rows(v_own, head + 2 * C, stride, k_start, BWD_N, T, 1.0f, lid, KV_THREADS);
+    __global const float* rows = qkv + qkv_off + b * T * stride;
+    __global const float* keys = rows + C + g * HEAD_DIM;
+    load_rows(k_own, keys, stride, k_start, BWD_N, T, scale_log2, lid, KV_THREADS);
+    load_rows(v_own, keys + KVH * HEAD_DIM, stride, k_start, BWD_N, T, 1.0f, lid, KV_THREADS);
 
     float4 dk[ROWS][DV4], dv[ROWS][DV4];
 #pragma unroll
@@ -175,9 +179,12 @@ void attention_backward_dkdv(__global float* dqkv, const int dqkv_off,
 #pragma unroll
         for (int j = 0; j < DV4; ++j) { dk[r][j] = (float4)(0.0f); dv[r][j] = (float4)(0.0f); }
 
+    // dK and dV of KV head g sum over the query heads of its group: one after another, into the
+    // same accumulators.
+    for (int h = g * group; h < (g + 1) * group; ++h)
     for (int q_start = k_start / BWD_M * BWD_M; q_start < T; q_start += BWD_M) {
-        load_rows(q_tile, head, stride, q_start, BWD_M, T, 1.0f, lid, KV_THREADS);
-        load_rows(g_tile, dout_head, C, q_start, BWD_M, T, 1.0f, lid, KV_THREADS);
+        load_rows(q_tile, rows + h * HEAD_DIM, stride, q_start, BWD_M, T, 1.0f, lid, KV_THREADS);
+        load_rows(g_tile, dout + dout_off + b * T * C + h * HEAD_DIM, C, q_start, BWD_M, T, 1.0f, lid, KV_THREADS);
         for (int m = lid; m < BWD_M; m += KV_THREADS) {
             const bool valid = q_start + m < T;
             lse2_tile[m] = valid ? lse[lse_off + (b * NH + h) * T + q_start + m] * LOG2E : 0.0f;
@@ -203,33 +210,36 @@ void attention_backward_dkdv(__global float* dqkv, const int dqkv_off,
         ACCUMULATE(dk, ds_tile, PAD_FOR(BWD_N), q_tile, BWD_M)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    __global float* dqkv_head = dqkv + dqkv_off + b * T * stride + h * HEAD_DIM;
-    store_rows(dqkv_head + C, stride, k_start, T, ty, tx, TY, dk, scale);
-    store_rows(dqkv_head + 2 * C, stride, k_start, T, ty, tx, TY, dv, 1.0f);
+    __global float* dkeys = dqkv + dqkv_off + b * T * stride + C + g * HEAD_DIM;
+    store_rows(dkeys, stride, k_start, T, ty, tx, TY, dk, scale);
+    store_rows(dkeys + KVH * HEAD_DIM, stride, k_start, T, ty, tx, TY, dv, 1.0f);
 }
 #undef TY
 
 #define TY (BWD_Q / ROWS)
 /// dq part of dqkv (OVERWRITTEN). Grid: (ceil(T/BWD_Q)·Q_THREADS, NH, B), local (Q_THREADS, 1, 1).
-/// The block's q (pre-scaled) and dout rows stay in local memory; k and v tiles of DQ_N keys
-/// stream through it.
+/// The block's q (pre-scaled) and dout rows stay in local memory; k and v tiles of DQ_N keys of
+/// the head's KV head stream through it.
 __kernel __attribute__((reqd_work_group_size(Q_THREADS, 1, 1)))
 void attention_backward_dq(__global float* dqkv, const int dqkv_off,
                            __global const float* dout, const int dout_off,
                            __global const float* qkv, const int qkv_off,
                            __global const float* delta, const int delta_off,
                            __global const float* lse, const int lse_off,
-                           const int T, const int NH, const float scale_log2, const float scale) {
+                           const int T, const int NH, const int KVH, const float scale_log2,
+                           const float scale) {
     __local float4 q_own[BWD_Q * ROW4], g_own[BWD_Q * ROW4];
     __local float4 k_tile[DQ_N * ROW4], v_tile[DQ_N * ROW4];
     __local float ds_tile[DQ_N * PAD_FOR(BWD_Q)];
     const int lid = get_local_id(0), tx = lid % BWD_TX, ty = lid / BWD_TX;
     const int q_block = get_num_groups(0) - 1 - get_group_id(0);  // heaviest first
-    const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
+    const int h = get_group_id(1), b = get_group_id(2), g = h / (NH / KVH);
+    const int C = NH * HEAD_DIM, stride = C + 2 * KVH * HEAD_DIM;
     const int q_start = q_block * BWD_Q;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
-    load_rows(q_own, head, stride, q_start, BWD_Q, T, scale_log2, lid, Q_THREADS);
+    __global const float* rows = qkv + qkv_off + b * T * stride;
+    __global const float* keys = rows + C + g * HEAD_DIM;
+    __global const float* values = keys + KVH * HEAD_DIM;
+    load_rows(q_own, rows + h * HEAD_DIM, stride, q_start, BWD_Q, T, scale_log2, lid, Q_THREADS);
     load_rows(g_own, dout + dout_off + b * T * C + h * HEAD_DIM, C, q_start, BWD_Q, T, 1.0f, lid, Q_THREADS);
     float lse2[ROWS], row_delta[ROWS];
     float4 dq[ROWS][DV4];
@@ -244,8 +254,8 @@ void attention_backward_dq(__global float* dqkv, const int dqkv_off,
 
     const int last_key = min(T, q_start + BWD_Q) - 1;
     for (int k_start = 0; k_start <= last_key; k_start += DQ_N) {
-        load_rows(k_tile, head + C, stride, k_start, DQ_N, T, 1.0f, lid, Q_THREADS);
-        load_rows(v_tile, head + 2 * C, stride, k_start, DQ_N, T, 1.0f, lid, Q_THREADS);
+        load_rows(k_tile, keys, stride, k_start, DQ_N, T, 1.0f, lid, Q_THREADS);
+        load_rows(v_tile, values, stride, k_start, DQ_N, T, 1.0f, lid, Q_THREADS);
         barrier(CLK_LOCAL_MEM_FENCE);
 
         float s[ROWS][DQ_N / BWD_TX], dp[ROWS][DQ_N / BWD_TX];

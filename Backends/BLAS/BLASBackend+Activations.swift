@@ -66,20 +66,25 @@ private struct ReLUBackward: ElementwiseKernel {
 private struct Dropout: ElementwiseKernel {
     let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     let probability: Float, keepScale: Float
-    /// CounterRNG.bits(seed, i) = hash(hash(i ^ streamLow) ^ streamHigh).
+    /// CounterRNG.bits(seed, j) = hash(hash(j ^ streamLow) ^ streamHigh).
     let streamLow: UInt32, streamHigh: UInt32
+    /// The mask index of element 0 (mod 2^32).
+    let firstIndex: UInt32
 
-    init(input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, probability: Float, seed: UInt64) {
+    init(input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, probability: Float, seed: UInt64,
+         firstIndex: Int) {
         self.input = input
         self.out = out
         self.probability = probability
+        self.firstIndex = UInt32(truncatingIfNeeded: firstIndex)
         keepScale = 1 / (1 - probability)
         streamLow = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed))
         streamHigh = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9)
     }
 
     @inline(__always) func apply(at i: Int, count n: Int) {
-        let index = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let index = SIMD8<UInt32>(repeating: firstIndex &+ UInt32(truncatingIfNeeded: i))
+            &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
         let bits = Dropout.hash32(Dropout.hash32(index ^ streamLow) ^ streamHigh)
         let uniform = Float8(SIMD8<Int32>(truncatingIfNeeded: bits &>> 8)) * (1.0 / 16_777_216.0)
         let value = VectorMath.load(input + i, upTo: n) * keepScale
@@ -169,13 +174,15 @@ extension BLASBackend {
     }
 
     /// The mask depends only on seed and index, so forward and backward are this one map.
-    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                                 firstIndex: Int) throws {
         let po = out.hostFloats, px = input.hostFloats
         if probability == 0 {
             if po != px { po.update(from: px, count: input.count) }
             return
         }
-        elementwise(count: input.count, Dropout(input: px, out: po, probability: probability, seed: seed))
+        elementwise(count: input.count, Dropout(input: px, out: po, probability: probability, seed: seed,
+                                                    firstIndex: firstIndex))
     }
 
     /// Runs `kernel` over `count` elements in vectors of 8, one contiguous chunk per thread, and

@@ -1,10 +1,13 @@
-// Fused causal attention on OpenCL: forward (flash attention with online softmax, saves logsumexp),
-// the KV-cache forward (the same kernel over a window of query rows), and the backward as three
-// kernels (D = rowsum(dout ∘ out), then dK/dV over key blocks and dQ over query blocks; recomputed P,
-// no atomics). Kernels/attention.cl and attention_backward.cl hold the algorithms; this file picks
-// tile sizes that fit the device's local memory (a static function of the device description, so
-// `OpenCLProgramPlan` lists the same builds without a device) and launches. The contract in Compute
-// has checked the arguments and records the op.
+// Fused causal attention on OpenCL, with grouped-query attention (KVH key/value heads shared by
+// NH query heads): forward (flash attention with online softmax, saves logsumexp), the KV-cache
+// forward (the same kernel body, built with KV_CACHE, over a window of query rows and the cache's
+// KV heads), and the backward
+// as three kernels (D = rowsum(dout ∘ out), then dK/dV over key blocks of each KV head and dQ over
+// query blocks of each query head; recomputed P, no atomics). Kernels/attention.cl and
+// attention_backward.cl hold the algorithms; this file picks tile sizes that fit the device's local
+// memory (a static function of the device description, so `OpenCLProgramPlan` lists the same builds
+// without a device) and launches. The contract in Compute has checked the arguments and records
+// the op.
 
 import Compute
 
@@ -27,9 +30,15 @@ struct AttentionTiles: Equatable, Sendable {
     var dkdvThreads: Int { backwardKeys / Self.rowsPerItem * backwardShare }
     var dqThreads: Int { dqRows / Self.rowsPerItem * backwardShare }
 
-    func forwardDefines(headDim: Int) -> [String: String] {
-        ["HEAD_DIM": "\(headDim)", "BLOCK_M": "\(blockM)", "BLOCK_N": "\(blockN)", "FWD_TX": "\(forwardShare)",
-         "PREFETCH": prefetch ? "1" : "0"]
+    /// The forward's build; `kvCache`: the KV-cache kernel's (attention_cached_forward, its own build
+    /// of attention.cl), never with prefetch: its second base pointer (queries and cache are two
+    /// views) leaves no registers for it at hs 42 (ptx-check: spills), and decoding a token is bound
+    /// by reading the cache, not by the latency prefetch hides.
+    func forwardDefines(headDim: Int, kvCache: Bool = false) -> [String: String] {
+        var defines = ["HEAD_DIM": "\(headDim)", "BLOCK_M": "\(blockM)", "BLOCK_N": "\(blockN)",
+                       "FWD_TX": "\(forwardShare)", "PREFETCH": prefetch && !kvCache ? "1" : "0"]
+        if kvCache { defines["KV_CACHE"] = "1" }
+        return defines
     }
 
     func backwardDefines(headDim: Int) -> [String: String] {
@@ -85,37 +94,39 @@ struct AttentionTiles: Equatable, Sendable {
 }
 
 extension OpenCLBackend {
-    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
-                                          batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
-        let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
+    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
+                                          sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
+        let (B, T, NH, KVH, hs) = (batch, sequenceLength, heads, kvHeads, headDim)
         let tiles = try attentionTiles(Op.attentionForward.rawValue, headDim: hs)
+        // q_first = 0: every row is a query.
         try launch("attention_forward", program: .attention, defines: tiles.forwardDefines(headDim: hs),
                    global: [(T + tiles.blockM - 1) / tiles.blockM * tiles.forwardThreads, NH, B],
                    local: [tiles.forwardThreads, 1, 1], [
-                       .view(out), .view(logsumexp), .view(qkv), .int(T), .int(NH),
-                       .float(Self.log2e / Float(hs).squareRoot()), .int(0), .int(1),
+                       .view(out), .view(logsumexp), .view(qkv), .int(T), .int(NH), .int(KVH),
+                       .float(Self.log2e / Float(hs).squareRoot()), .int(0),
                    ])
     }
 
-    public func uncheckedAttentionCachedForward(out: BufferView, qkv: BufferView, start: Int, queries: Int,
-                                                heads: Int, headDim: Int) throws {
-        let (NH, hs) = (heads, headDim)
+    public func uncheckedAttentionCachedForward(out: BufferView, query: BufferView, keysValues: BufferView,
+                                                start: Int, queries: Int, heads: Int, kvHeads: Int,
+                                                headDim: Int) throws {
+        let (NH, KVH, hs) = (heads, kvHeads, headDim)
         let rows = start + queries
         let tiles = try attentionTiles(Op.attentionCachedForward.rawValue, headDim: hs)
-        // One sequence of `rows` tokens whose query window starts at `start`; no logsumexp is kept
-        // (has_lse = 0), so `out` stands in for the unused logsumexp argument.
-        try launch("attention_forward", program: .attention, defines: tiles.forwardDefines(headDim: hs),
+        // One sequence of `rows` tokens whose query rows start at `start`.
+        try launch("attention_cached_forward", program: .attention,
+                   defines: tiles.forwardDefines(headDim: hs, kvCache: true),
                    global: [(queries + tiles.blockM - 1) / tiles.blockM * tiles.forwardThreads, NH, 1],
                    local: [tiles.forwardThreads, 1, 1], [
-                       .view(out), .view(out), .view(qkv), .int(rows), .int(NH),
-                       .float(Self.log2e / Float(hs).squareRoot()), .int(start), .int(0),
+                       .view(out), .view(query), .view(keysValues), .int(rows), .int(NH), .int(KVH),
+                       .float(Self.log2e / Float(hs).squareRoot()), .int(start),
                    ])
     }
 
     public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
                                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
-                                           heads: Int, headDim: Int) throws {
-        let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)
+                                           heads: Int, kvHeads: Int, headDim: Int) throws {
+        let (B, T, NH, KVH, hs) = (batch, sequenceLength, heads, kvHeads, headDim)
         let tiles = try attentionTiles(Op.attentionBackward.rawValue, headDim: hs)
         let defines = tiles.backwardDefines(headDim: hs)
         // D = rowsum(dout ∘ out) per (b, h, t), once, before the two gradient kernels read it.
@@ -124,12 +135,13 @@ extension OpenCLBackend {
                    global: [roundUp(B * T * NH, Self.attentionDeltaThreads)], local: [Self.attentionDeltaThreads],
                    [.view(delta), .view(dout), .view(out), .int(B), .int(T), .int(NH)])
         let arguments: [KernelArgument] = [
-            .view(dqkv), .view(dout), .view(qkv), .view(delta), .view(logsumexp), .int(T), .int(NH),
+            .view(dqkv), .view(dout), .view(qkv), .view(delta), .view(logsumexp), .int(T), .int(NH), .int(KVH),
             .float(Self.log2e / Float(hs).squareRoot()), .float(1 / Float(hs).squareRoot()),
         ]
-        // dK/dV: s, dP, dv, dk per (query, key, d); dQ: s, dP, dq (s and dP are recomputed in both).
+        // dK/dV per KV head (over its group's query heads): s, dP, dv, dk per (query, key, d);
+        // dQ per query head: s, dP, dq (s and dP are recomputed in both).
         try launch("attention_backward_dkdv", program: .attention_backward, defines: defines,
-                   global: [(T + tiles.backwardKeys - 1) / tiles.backwardKeys * tiles.dkdvThreads, NH, B],
+                   global: [(T + tiles.backwardKeys - 1) / tiles.backwardKeys * tiles.dkdvThreads, KVH, B],
                    local: [tiles.dkdvThreads, 1, 1], arguments)
         try launch("attention_backward_dq", program: .attention_backward, defines: defines,
                    global: [(T + tiles.dqRows - 1) / tiles.dqRows * tiles.dqThreads, NH, B],

@@ -68,9 +68,11 @@ public final class OpenCLBackend: Backend {
     /// Forces the attention tiles (tests run the H100's on PoCL); nil: chosen per device and head size.
     var attentionTilesOverride: AttentionTiles?
 
-    /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
+    /// Opens the device `options.device` names (index or name substring; nil: the first GPU, or the
+    /// `options.deviceOrdinal`-th, else likewise among all devices).
     public init(options: BackendOptions = BackendOptions()) throws {
-        let handle = try OpenCLDiscovery.select(options.device, from: try OpenCLDiscovery.devices())
+        let handle = try OpenCLDiscovery.select(options.device, ordinal: options.deviceOrdinal,
+                                                from: try OpenCLDiscovery.devices())
         platform = handle.platform
         var device: cl_device_id? = handle.device
         self.device = handle.device

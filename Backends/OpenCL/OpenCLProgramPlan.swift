@@ -91,6 +91,12 @@ public enum OpenCLProgramPlan {
                 kernels: [OpenCLPlannedKernel(name: "attention_forward", workGroupSize: tiles.forwardThreads,
                                               minimumFMAShare: attentionFMAShare)]),
             OpenCLProgramBuild(
+                kernelProgram: .attention, configuration: "hs=\(headDim) kv-cache",
+                options: OpenCLBackend.buildOptions(tiles.forwardDefines(headDim: headDim, kvCache: true)),
+                forGPUs: true,
+                kernels: [OpenCLPlannedKernel(name: "attention_cached_forward", workGroupSize: tiles.forwardThreads,
+                                              minimumFMAShare: attentionFMAShare)]),
+            OpenCLProgramBuild(
                 kernelProgram: .attention_backward, configuration: "hs=\(headDim)",
                 options: OpenCLBackend.buildOptions(tiles.backwardDefines(headDim: headDim)),
                 forGPUs: true,

@@ -100,9 +100,12 @@ struct OpenCLProgramPlanTests {
                                transposeB: transposeB, alpha: 1, beta: 0, batch: 1, strideA: 6, strideB: 8, strideC: 12)
         }
         let qkv = try buffer(B * T * 3 * C), out = try buffer(B * T * C), lse = try buffer(B * NH * T)
-        try backend.attentionForward(out: out, logsumexp: lse, qkv: qkv, batch: B, sequenceLength: T, heads: NH, headDim: hs)
+        try backend.attentionForward(out: out, logsumexp: lse, qkv: qkv, batch: B, sequenceLength: T, heads: NH,
+                                     kvHeads: NH, headDim: hs)
         try backend.attentionBackward(dqkv: buffer(B * T * 3 * C), dout: buffer(B * T * C), qkv: qkv, out: out,
-                                      logsumexp: lse, batch: B, sequenceLength: T, heads: NH, headDim: hs)
+                                      logsumexp: lse, batch: B, sequenceLength: T, heads: NH, kvHeads: NH, headDim: hs)
+        try backend.attentionCachedForward(out: buffer(C), query: buffer(C), keysValues: buffer(T * 2 * C), start: T - 1,
+                                           queries: 1, heads: NH, kvHeads: NH, headDim: hs)
         let rows = B * T, x = try buffer(rows * C), y = try buffer(rows * C)
         try backend.add(out: y, a: x, b: x)
         try backend.addScaled(into: y, x, alpha: 2)

@@ -56,7 +56,7 @@ public struct RunConfig: Equatable, Sendable {
                 model = try ModelConfig.preset(name)
             }
             let base = try encodeToObject(model)
-            try rejectUnknown(fields, known: Set(base.keys).union(["preset"]), path: "model.")
+            try rejectUnknown(fields, known: ModelConfig.jsonKeys.union(["preset"]), path: "model.")
             model = try decode(ModelConfig.self, base: base, overrides: fields.filter { $0.key != "preset" },
                                section: "model")
         }
