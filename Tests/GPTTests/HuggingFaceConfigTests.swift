@@ -58,9 +58,9 @@ import TestSupport
         ("llama-tied-f32", "layer_types", #"["full_attention", "sliding_attention"]"#, "layer_types", "full_attention"),
         ("llama-tied-f32", "hidden_act", #""gelu""#, "hidden_act", "SwiGLU"),
         ("llama-tied-f32", "attention_bias", "true", "mlp_bias", "every linear layer or on none"),
-        ("llama-tied-f32", "head_dim", "16", "head_dim", "differs from hidden_size / num_attention_heads (8)"),
-        ("llama-tied-f32", "num_attention_heads", "5", "num_attention_heads", "does not divide hidden_size 32"),
+        ("llama-tied-f32", "head_dim", "7", "head_dim", "is odd"),
         ("llama-tied-f32", "num_key_value_heads", "8", "num_key_value_heads", "out of range"),
+        ("llama-tied-f32", "num_key_value_heads", "3", "num_key_value_heads", "does not divide num_attention_heads 4"),
         ("llama-tied-f32", "auto_map", #"{"AutoModelForCausalLM": "modeling.Model"}"#, "auto_map", "custom code"),
         ("llama-tied-f32", "is_encoder_decoder", "true", "is_encoder_decoder", "decoder-only"),
         ("llama-tied-f32", "model_type", nil, "model_type", "is missing"),
@@ -83,6 +83,11 @@ import TestSupport
         #expect(llama == ModelConfig(vocabSize: 879, contextLength: 64, layers: 2, heads: 4, embeddingDim: 32, ffnDim: 64,
                                      norm: .rms, activation: .swiglu, positions: .rope, tiedEmbeddings: true, bias: false,
                                      dropout: 0, normEpsilon: 1e-6, ropeTheta: 10_000))
+        let gqa = try Self.read(Self.fixtureConfig("llama-gqa-bf16"))
+        #expect(gqa.heads == 4 && gqa.kvHeads == 2 && gqa.headDim == 8 && gqa.ropeTheta == 500_000 && !gqa.tiedEmbeddings)
+        // head_dim 16 with hidden_size 32 over 4 heads: attention 64 wide.
+        let mqa = try Self.read(Self.fixtureConfig("llama-mqa-bias-sharded"))
+        #expect(mqa.kvHeads == 1 && mqa.headDim == 16 && mqa.attentionWidth == 64 && mqa.embeddingDim == 32 && mqa.bias)
         #expect(try Self.read(Self.changed("gpt2-tied-f32", "activation_function", "relu")).activation == .relu)
         #expect(try Self.read(Self.changed("gpt2-tied-f32", "n_inner", NSNull())).ffnDim == 4 * 32)
     }
@@ -96,6 +101,11 @@ import TestSupport
         #expect(llama == ModelConfig(vocabSize: 32000, contextLength: 2048, layers: 32, heads: 32, embeddingDim: 4096,
                                      ffnDim: 11008, norm: .rms, activation: .swiglu, positions: .rope, tiedEmbeddings: false,
                                      bias: false, normEpsilon: 1e-6, ropeTheta: 10_000))
+        // Without head_dim the heads split hidden_size, so they must divide it.
+        let error = try #require(throws: HuggingFaceConfigError.self) {
+            try Self.read(["model_type": "llama", "hidden_size": 32, "num_attention_heads": 5, "num_key_value_heads": 5])
+        }
+        #expect(error.field == "num_attention_heads" && error.reason.contains("does not divide hidden_size 32"), "\(error)")
     }
 
     /// openai-community/gpt2's config.json as published (transformers 4 era).
@@ -131,8 +141,8 @@ import TestSupport
     }
 
     /// SmolLM2-135M's config.json as published (nanotron's converter adds is_llama_config and
-    /// rope_interleaved): every field is known; what stops it is grouped-query attention.
-    @Test func smolLMsConfigIsReadUpToGroupedQueryAttention() throws {
+    /// rope_interleaved): every field is known, grouped-query attention included.
+    @Test func smolLMsConfigMaps() throws {
         var config: [String: Any] = [
             "architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0,
             "eos_token_id": 0, "hidden_act": "silu", "hidden_size": 576, "initializer_range": 0.041666666666666664,
@@ -142,11 +152,9 @@ import TestSupport
             "rope_scaling": NSNull(), "rope_theta": 100000, "tie_word_embeddings": true, "torch_dtype": "bfloat16",
             "transformers_version": "4.42.3", "use_cache": true, "vocab_size": 49152,
         ]
-        let error = try #require(throws: HuggingFaceConfigError.self) { try Self.read(config) }
-        #expect(error.field == "num_key_value_heads", "\(error)")
-        config["num_key_value_heads"] = 9
         let mapped = try Self.read(config)
         #expect(mapped.layers == 30 && mapped.embeddingDim == 576 && mapped.ropeTheta == 100_000 && mapped.tiedEmbeddings)
+        #expect(mapped.heads == 9 && mapped.kvHeads == 3 && mapped.headDim == 64)
         config["rope_interleaved"] = true
         #expect(throws: HuggingFaceConfigError.self) { try Self.read(config) }
     }

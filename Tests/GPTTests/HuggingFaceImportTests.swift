@@ -1,8 +1,7 @@
 // Checkpoints written by transformers load as they are and compute what transformers computed:
 // for each model fixture (Tests/Fixtures/HuggingFace/models), the logits of the stored prompt are
 // within 1e-4 of the largest stored logit, and greedy decoding gives transformers' 16 tokens
-// exactly, with and without the KV cache. Fixtures this build cannot run yet are refused in one
-// line naming the config field.
+// exactly, with and without the KV cache.
 //
 // By hand, the same checks run on other checkpoints: GPT_HF_EXTRA_CHECKPOINTS=DIR:DIR... names
 // directories holding an expected.json and expected-logits.safetensors in the fixtures' format
@@ -16,11 +15,9 @@ import Tokenizers
 @testable import GPT
 
 @Suite struct HuggingFaceImportTests {
-    /// The fixtures whose architecture this build implements, and the directories named by hand.
-    static let importable = ["gpt2-tied-f32", "gpt2-untied-f16", "llama-tied-f32"].map(HuggingFaceFixtures.modelDirectory)
+    /// Every model fixture, and the directories named by hand.
+    static let importable = HuggingFaceFixtures.modelNames.map(HuggingFaceFixtures.modelDirectory)
         + (ProcessInfo.processInfo.environment["GPT_HF_EXTRA_CHECKPOINTS"] ?? "").split(separator: ":").map(String.init)
-    /// The others, with the field their refusal names.
-    static let refused = [("llama-gqa-bf16", "num_key_value_heads"), ("llama-mqa-bias-sharded", "num_key_value_heads")]
 
     struct Oracle {
         var prompt: String
@@ -65,16 +62,6 @@ import Tokenizers
                 .generate(prompt: oracle.inputIDs, maxTokens: oracle.greedy.count, sampler: &sampler)
             #expect(generated == oracle.greedy, "\(directory), KV cache \(cached)")
         }
-    }
-
-    @Test(arguments: refused)
-    func unsupportedFixturesAreRefusedNamingTheField(fixture: String, field: String) throws {
-        let directory = HuggingFaceFixtures.modelDirectory(fixture)
-        let error = try #require(throws: HuggingFaceConfigError.self) {
-            try Checkpoint.load(from: directory, backend: ReferenceBackend())
-        }
-        #expect(error.field == field && error.path == directory + "/config.json", "\(error)")
-        #expect(!error.description.contains("\n"))
     }
 
     /// A bf16 or f16 checkpoint holds the same numbers in float32 as transformers upcast them.

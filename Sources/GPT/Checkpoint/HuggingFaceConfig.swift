@@ -105,18 +105,19 @@ enum HuggingFaceConfig {
         let ffn = try reader.integer("intermediate_size", default: 11008, in: 1...width)!
         let layers = try reader.integer("num_hidden_layers", default: 32, in: 1...HuggingFaceConfigReader.maximumLayers)!
         let heads = try reader.integer("num_attention_heads", default: 32, in: 1...hidden)!
-        guard hidden % heads == 0 else {
-            throw reader.fail("num_attention_heads", "\(heads) does not divide hidden_size \(hidden)")
-        }
+        // Grouped-query attention: each KV head serves a whole group of query heads (1: multi-query).
         let kvHeads = try reader.integer("num_key_value_heads", default: heads, in: 1...heads)!
-        if kvHeads != heads {
-            throw reader.fail("num_key_value_heads", "\(kvHeads) below num_attention_heads \(heads) (grouped-query "
-                              + "attention) is not supported by this build")
+        guard heads % kvHeads == 0 else {
+            throw reader.fail("num_key_value_heads", "\(kvHeads) does not divide num_attention_heads \(heads)")
         }
-        let headSize = try reader.integer("head_dim", default: hidden / heads, in: 1...width)!
-        if headSize != hidden / heads {
-            throw reader.fail("head_dim", "\(headSize) differs from hidden_size / num_attention_heads (\(hidden / heads)): "
-                              + "attention widths other than hidden_size are not implemented")
+        // head_dim may differ from hidden_size / num_attention_heads: the attention is then
+        // num_attention_heads·head_dim wide between q_proj and o_proj. Without it heads split hidden_size.
+        guard let headSize = try reader.integer("head_dim", in: 1...width) ?? (hidden % heads == 0 ? hidden / heads : nil)
+        else {
+            throw reader.fail("num_attention_heads", "\(heads) does not divide hidden_size \(hidden) (and no head_dim is given)")
+        }
+        guard headSize % 2 == 0 else {
+            throw reader.fail("head_dim", "\(headSize) is odd: RoPE rotates pairs of a head's dimensions")
         }
         let context = try reader.integer("max_position_embeddings", default: 2048,
                                          in: 1...HuggingFaceConfigReader.maximumContext)!
@@ -140,8 +141,8 @@ enum HuggingFaceConfig {
         try reader.refuse("rope_interleaved", unless: .bool(false), why: "interleaved RoPE pairs are not implemented")
         // pretraining_tp > 1 splits the same matmuls into slices: the result is the same.
         reader.pass(["attention_dropout", "pretraining_tp", "is_llama_config"])
-        return ModelConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, embeddingDim: hidden,
-                           ffnDim: ffn, norm: .rms, activation: .swiglu, positions: .rope, tiedEmbeddings: tied,
+        return ModelConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, kvHeads: kvHeads,
+                           headDim: headSize, embeddingDim: hidden, ffnDim: ffn, norm: .rms, activation: .swiglu, positions: .rope, tiedEmbeddings: tied,
                            bias: attentionBias, dropout: 0, normEpsilon: Float(epsilon), ropeTheta: Float(theta))
     }
 
