@@ -59,6 +59,7 @@ import TestSupport
         ("llama-tied-f32", "hidden_act", #""gelu""#, "hidden_act", "SwiGLU"),
         ("llama-tied-f32", "attention_bias", "true", "mlp_bias", "every linear layer or on none"),
         ("llama-tied-f32", "head_dim", "7", "head_dim", "is odd"),
+        ("llama-tied-f32", "head_dim", "1048576", "head_dim", "× num_attention_heads 4 is out of range"),
         ("llama-tied-f32", "num_key_value_heads", "8", "num_key_value_heads", "out of range"),
         ("llama-tied-f32", "num_key_value_heads", "3", "num_key_value_heads", "does not divide num_attention_heads 4"),
         ("llama-tied-f32", "auto_map", #"{"AutoModelForCausalLM": "modeling.Model"}"#, "auto_map", "custom code"),

@@ -5,7 +5,8 @@
 //
 // By hand, the same checks run on other checkpoints: GPT_HF_EXTRA_CHECKPOINTS=DIR:DIR... names
 // directories holding an expected.json and expected-logits.safetensors in the fixtures' format
-// (scripts/hf_fixtures/oracle.py writes them with transformers, e.g. for a fine-tuned checkpoint).
+// (scripts/hf_fixtures/oracle.py writes them with transformers, e.g. for a fine-tuned checkpoint);
+// for those the test also prints the figures (max relative difference, greedy tokens agreeing).
 
 import Foundation
 import ReferenceBackend
@@ -15,9 +16,11 @@ import Tokenizers
 @testable import GPT
 
 @Suite struct HuggingFaceImportTests {
+    /// The directories named by hand.
+    static let extra = (ProcessInfo.processInfo.environment["GPT_HF_EXTRA_CHECKPOINTS"] ?? "").split(separator: ":")
+        .map(String.init)
     /// Every model fixture, and the directories named by hand.
-    static let importable = HuggingFaceFixtures.modelNames.map(HuggingFaceFixtures.modelDirectory)
-        + (ProcessInfo.processInfo.environment["GPT_HF_EXTRA_CHECKPOINTS"] ?? "").split(separator: ":").map(String.init)
+    static let importable = HuggingFaceFixtures.modelNames.map(HuggingFaceFixtures.modelDirectory) + extra
 
     struct Oracle {
         var prompt: String
@@ -49,6 +52,9 @@ import Tokenizers
         let largest = oracle.logits.map(abs).max()!
         let worst = zip(ours, oracle.logits).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4 * largest, "\(directory): max |ours - transformers| = \(worst), largest logit \(largest)")
+        if Self.extra.contains(directory) {
+            print("\(directory): max |ours - transformers| / largest logit = \(worst / largest) (\(worst) / \(largest))")
+        }
     }
 
     @Test(arguments: importable)
@@ -61,6 +67,10 @@ import Tokenizers
             let generated = try Generator(model: model, useKVCache: cached, stopTokens: stops)
                 .generate(prompt: oracle.inputIDs, maxTokens: oracle.greedy.count, sampler: &sampler)
             #expect(generated == oracle.greedy, "\(directory), KV cache \(cached)")
+            if Self.extra.contains(directory) {
+                let agreeing = zip(generated, oracle.greedy).prefix { $0 == $1 }.count
+                print("\(directory): KV cache \(cached): \(agreeing) of \(oracle.greedy.count) greedy tokens as transformers'")
+            }
         }
     }
 

@@ -119,6 +119,12 @@ enum HuggingFaceConfig {
         guard headSize % 2 == 0 else {
             throw reader.fail("head_dim", "\(headSize) is odd: RoPE rotates pairs of a head's dimensions")
         }
+        // The attention width, like every other width, stays within the bound that keeps products
+        // of sizes from overflowing.
+        guard heads * headSize <= HuggingFaceConfigReader.maximumWidth else {
+            throw reader.fail("head_dim", "\(headSize) × num_attention_heads \(heads) is out of range "
+                              + "(at most \(HuggingFaceConfigReader.maximumWidth))")
+        }
         let context = try reader.integer("max_position_embeddings", default: 2048,
                                          in: 1...HuggingFaceConfigReader.maximumContext)!
         let epsilon = try reader.positiveNumber("rms_norm_eps", default: 1e-6)!
