@@ -31,6 +31,11 @@ struct HeadDimTests {
         #expect(try Self.json(wide)["headDim"] as? Int == 6 && wide.attentionWidth == 24)
         #expect(try JSONDecoder().decode(ModelConfig.self, from: JSONEncoder().encode(wide)) == wide)
         #expect(ModelConfig.jsonKeys.contains("headDim"))
+        // A head size that becomes C / NH when C changes is no longer written.
+        var widened = wide
+        widened.embeddingDim = 24
+        #expect(widened.headDim == 6 && widened == { var c = even; c.embeddingDim = 24; return c }())
+        #expect(try Self.json(widened)["headDim"] == nil)
     }
 
     @Test("an explicit headDim lifts the multiple-of-heads rule but needs RoPE and an even size")

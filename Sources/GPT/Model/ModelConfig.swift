@@ -46,7 +46,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// NH: attention (query) heads. A config without grouped-query attention keeps kvHeads equal to
     /// it when it changes.
     public var heads: Int {
-        didSet { if groupedKVHeads == heads { groupedKVHeads = nil } }
+        didSet {
+            if groupedKVHeads == heads { groupedKVHeads = nil }
+            normalizeHeadDim()
+        }
     }
     /// KVH: key/value heads. Grouped-query attention when fewer than `heads` (which must be a
     /// multiple of it): query head h uses KV head h / (heads / kvHeads); 1 is multi-query attention.
@@ -59,7 +62,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// two configs mean.
     private var groupedKVHeads: Int?
     /// C: embedding dimension (multiple of heads unless `headDim` is set).
-    public var embeddingDim: Int
+    public var embeddingDim: Int {
+        didSet { normalizeHeadDim() }
+    }
     /// F: FFN hidden size (for SwiGLU: the gate/up width).
     public var ffnDim: Int
     /// LayerNorm or RMSNorm.
@@ -110,6 +115,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var headDim: Int {
         get { explicitHeadDim ?? embeddingDim / heads }
         set { explicitHeadDim = newValue * heads == embeddingDim ? nil : newValue }
+    }
+
+    /// Forgets an explicit head size that has become C / NH, so `==` still compares meanings.
+    private mutating func normalizeHeadDim() {
+        if let explicitHeadDim, explicitHeadDim * heads == embeddingDim { self.explicitHeadDim = nil }
     }
 
     /// A = NH·hs: width of the attention's output, the input of its output projection (C unless
