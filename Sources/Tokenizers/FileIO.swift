@@ -183,7 +183,11 @@ public enum FileIO {
 
     /// Decodes a JSON file into `T`, with one-line errors naming the file and the key.
     public static func decodeJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-        let data = try readData(path)
+        try decodeJSON(type, data: try readData(path), path: path)
+    }
+
+    /// `decodeJSON(_:from:)` for `data` already read from `path` (which names it in errors).
+    public static func decodeJSON<T: Decodable>(_ type: T.Type, data: Data, path: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {

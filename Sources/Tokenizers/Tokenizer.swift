@@ -87,14 +87,14 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 public enum TokenizerFile {
     /// The conventional file name inside a checkpoint directory.
     public static let fileName = "tokenizer.json"
+    /// The Hub files beside a tokenizer.json that `load(from:)` reads with it and
+    /// `save(_:intoDirectory:)` writes back (they hold BOS/EOS rules).
+    public static var companionFileNames: [String] { TokenizerCompanions.fileNames }
 
     /// Writes `tokenizer` as JSON to `path` (fsynced).
     public static func save(_ tokenizer: any Tokenizer, to path: String) throws {
         try FileIO.writeDurably(try tokenizer.jsonData(), to: path)
     }
-
-    /// The names of the files a Hub tokenizer's companions may have (tokenizer_config.json, ...).
-    public static let companionFileNames = TokenizerCompanions.fileNames
 
     /// The files `save(_:intoDirectory:)` writes for `tokenizer`: `fileName`, and a Hub
     /// tokenizer's companion files, in the order it writes them.

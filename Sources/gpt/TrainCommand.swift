@@ -2,7 +2,9 @@
 // window, and their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
-// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change).
+// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change); or,
+// with --init-from DIR, the model is that checkpoint's (architecture and weights: ours or one
+// transformers wrote) and the flags set only how it is trained.
 // The session around the library's TrainingLoop is in TrainingRun.swift.
 
 import FoundationEssentials
@@ -11,12 +13,13 @@ import Tokenizers
 
 struct TrainOptions: OptionGroup {
     let data = Option("data", .path("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
-                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)")
+                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer; with --init-from, the checkpoint's)")
     let config = CommonOptions.config()
     let resume = Option("resume", .path("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
     let allowDifferentData = Option(onOff: "allow-different-data",
                                     help: "on --resume, go on with --data other than the checkpoint's (no longer exact)")
+    let initFrom = CommonOptions.initFrom()
     /// Flags that set a training setting. They have no default of their own: one not given leaves
     /// the config's value (help shows TrainingSettings' default).
     let settings = trainingSettingOptions()
@@ -32,7 +35,7 @@ struct TrainOptions: OptionGroup {
     let distributed = DistributedOptions()
 
     var all: [any AnyOption] {
-        [data, config, resume, allowDifferentData] + settings.options()
+        [data, config, resume, allowDifferentData, initFrom] + settings.options()
             + [out, log, stopAfter, memoryLimit, logEvery, threads] + distributed.all
     }
 }
@@ -124,7 +127,7 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
     }
     let invocation = TrainInvocation(
         dataPath: try dataPath(options), resumeDirectory: options.resume.given,
-        allowDifferentData: options.allowDifferentData.value,
+        allowDifferentData: options.allowDifferentData.value, initFrom: options.initFrom.given,
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
         threads: options.threads.given, parallelism: try options.distributed.parallelism())
@@ -144,8 +147,20 @@ private func dataPath(_ options: TrainOptions) throws -> String {
     return recorded
 }
 
-/// The run config the flags apply to: the checkpoint's run.json on --resume, else --config's.
+/// The run config the flags apply to: the checkpoint's run.json on --resume, the model of the
+/// --init-from checkpoint, else --config's.
 private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
+    if let source = options.initFrom.given {
+        if options.resume.wasGiven {
+            throw UsageError(command: "train", message: "--init-from cannot be combined with --resume (a resumed run "
+                             + "continues its own checkpoint; --init-from starts a new run from another's weights)")
+        }
+        if options.config.wasGiven {
+            throw UsageError(command: "train", message: "--config cannot be combined with --init-from: the model is the "
+                             + "checkpoint's (its config.json); the training flags set the rest")
+        }
+        return RunConfig(model: try Checkpoint.readConfig(from: source))
+    }
     guard let resume = options.resume.given else { return try loadRunConfig(options.config.value) }
     guard FileIO.isDirectory(resume) else {
         throw RuntimeError("--resume \(resume): " + (FileManager.default.fileExists(atPath: resume)

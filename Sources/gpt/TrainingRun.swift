@@ -1,9 +1,10 @@
 // The `gpt train` session around the library's TrainingLoop: make the backend, lock --out (rank 0),
-// load the corpus, build or resume the run (refused before it allocates when the memory estimate
-// exceeds the device), print what it is, then train with hooks that print progress, evaluations,
-// samples and checkpoints, and turn the first Ctrl-C into a resumable checkpoint (Interrupt.swift).
-// Under mpirun every rank runs this with its own communicator (DistributedRun.swift) and takes the
-// device of its node-local rank.
+// load the corpus (with --init-from, a text file is encoded by the checkpoint's tokenizer), build,
+// resume or initialise the run from a checkpoint (refused before it allocates when the memory
+// estimate exceeds the device), print what it is, then train with hooks that print progress,
+// evaluations, samples and checkpoints, and turn the first Ctrl-C into a resumable checkpoint
+// (Interrupt.swift). Under mpirun every rank runs this with its own communicator
+// (DistributedRun.swift) and takes the device of its node-local rank.
 
 import Compute
 import GPT
@@ -15,6 +16,8 @@ struct TrainInvocation {
     var resumeDirectory: String?
     /// On resume, accept data whose fingerprint differs from the checkpoint's.
     var allowDifferentData: Bool
+    /// The checkpoint a fine-tuning run starts from (--init-from).
+    var initFrom: String?
     var outputDirectory: String
     /// nil: OUT/log.csv.
     var logPath: String?
@@ -52,14 +55,22 @@ enum TrainingRun {
         // Before anything is loaded: a second trainer on this --out is refused at once, and an
         // interrupted save there is finished or undone before the run reads the checkpoint.
         // Only rank 0 writes --out, so only it locks it (the other ranks never touch the directory).
+        try parallelism.check(batch: requested.training.batchSize)  // before the lock creates --out
         let lock = parallelism.isWriter ? try CheckpointLock(output) : nil
         for note in lock?.recovered ?? [] { print(note) }
-        let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
+        let corpus = try loadCorpus(invocation, contextLength: requested.model.contextLength)
         let limit = invocation.memoryLimit
-        let loop = try invocation.resumeDirectory.map {
-            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
-                             allowingDifferentData: invocation.allowDifferentData, parallelism: parallelism)
-        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit, parallelism: parallelism)
+        let loop: TrainingLoop
+        if let source = invocation.initFrom {
+            loop = try TrainingLoop(initializingFrom: source, training: requested.training, corpus: corpus, backend: backend,
+                                    memoryLimit: limit, parallelism: parallelism)
+        } else if let resume = invocation.resumeDirectory {
+            loop = try TrainingLoop(resuming: resume, run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
+                                    allowingDifferentData: invocation.allowDifferentData, parallelism: parallelism)
+        } else {
+            loop = try TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
+                                    parallelism: parallelism)
+        }
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
@@ -82,9 +93,23 @@ enum TrainingRun {
         try DistributedProcess.finish()
     }
 
+    /// The training data: a prepared directory, or a text file (tokenized by characters, or with
+    /// --init-from by the checkpoint's tokenizer).
+    private static func loadCorpus(_ invocation: TrainInvocation, contextLength: Int) throws -> TrainingCorpus {
+        guard let source = invocation.initFrom, !FileIO.isDirectory(invocation.dataPath) else {
+            return try TrainingCorpus.load(path: invocation.dataPath, contextLength: contextLength)
+        }
+        return try TrainingCorpus.load(textFile: invocation.dataPath, tokenizer: try Checkpoint.readTokenizer(from: source),
+                                       contextLength: contextLength)
+    }
+
     /// The run as the log shows it before the first step.
     private static func printRun(_ loop: TrainingLoop, backend: any Backend, invocation: TrainInvocation) {
         let data = loop.corpus.dataset, tokenizer = loop.tokenizer
+        if let source = invocation.initFrom {
+            print("init from: \(source): its architecture, weights and tokenizer; a fresh optimizer; dropout "
+                  + "\(loop.run.model.dropout) (--dropout)")
+        }
         print("config: \(describe(loop.run.model))")
         print("training: \(describe(loop.run.training))")
         print("parameters: \(Format.grouped(loop.model.trainableParameterCount)) trainable")

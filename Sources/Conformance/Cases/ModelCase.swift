@@ -42,8 +42,10 @@ public struct ModelCase: ConformanceCase {
         let c = config
         return "variant=\(variant),norm=\(c.norm.rawValue),act=\(c.activation.rawValue),pos=\(c.positions.rawValue)"
             + ",tied=\(c.tiedEmbeddings ? 1 : 0),bias=\(c.bias ? 1 : 0),dropout=\(c.dropout),L=\(c.layers)"
-            + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads),F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length)"
-            + ",steps=\(steps)"
+            + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads)"
+            // hs only where it is not C / NH, so the other cases keep their names and seeds.
+            + (c.attentionWidth == c.embeddingDim ? "" : ",hs=\(c.headDim)")
+            + ",F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length),steps=\(steps)"
     }
     /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
@@ -149,7 +151,8 @@ public struct ModelCase: ConformanceCase {
 
     /// Every preset's flag combination, then one variant per option flipped from the char-baby base,
     /// so each norm, activation, position scheme, tying, bias and dropout setting runs at least once,
-    /// and grouped-query and multi-query attention (on RoPE, the Llama layout they need).
+    /// grouped-query and multi-query attention (on RoPE, the Llama layout they need), and heads
+    /// wider than C / NH (Llama's head_dim).
     static func catalogue(extended: Bool) -> [any ConformanceCase] {
         var variants: [(String, ModelConfig)] = []
         for name in ModelConfig.presetNames {
@@ -173,6 +176,8 @@ public struct ModelCase: ConformanceCase {
             flipped("dropout") { $0.dropout = 0.1 },
             flipped("gqa") { ($0.positions, $0.heads, $0.kvHeads) = (.rope, 4, 2) },
             flipped("mqa") { ($0.positions, $0.kvHeads, $0.bias) = (.rope, 1, false) },
+            // Llama's head_dim other than C / NH: 4 heads of 10, attention 40 wide in a 24-wide model.
+            flipped("headdim") { ($0.positions, $0.heads, $0.kvHeads, $0.headDim) = (.rope, 4, 2, 10) },
         ]
         // Presets that share flags with an earlier entry add nothing (gpt2-124m == char-baby here).
         var unique: [(String, ModelConfig)] = []

@@ -55,7 +55,7 @@ public enum Checkpoint {
     static func writeFiles(_ model: GPTModel, tokenizer: any Tokenizer, into directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let config = try encoder.encode(CheckpointConfigFile(model.config))
+        let config = try encoder.encode(CheckpointConfigFile(model.config, boundaries: tokenizer.sequenceBoundaries))
         try FileIO.writeDurably(config, to: directory + "/" + configFileName)
         let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
@@ -70,24 +70,45 @@ public enum Checkpoint {
         CheckpointPublisher.path(of: name, in: normalized(directory))
     }
 
-    /// Reads config.json's model config (the "gpt" key), validated.
+    /// Reads config.json's model config, validated: ours (under the "gpt" key) or, when there is
+    /// no "gpt" key, one that transformers wrote (GPT2LMHeadModel, LlamaForCausalLM).
     public static func readConfig(from directory: String) throws -> ModelConfig {
-        let path = filePath(configFileName, in: directory)
-        let file: CheckpointConfigFile
+        try readConfigFile(in: try existingDirectory(directory)).config
+    }
+
+    /// config.json's model config, and whether it was imported from a transformers config.
+    static func readConfigFile(in root: String) throws -> (config: ModelConfig, imported: Bool) {
+        let path = filePath(configFileName, in: root)
+        let data: Data
+        let json: JSONValue
         do {
-            file = try FileIO.decodeJSON(CheckpointConfigFile.self, from: path)
+            data = try FileIO.readData(path)
+            json = try JSONParser.parse(Array(data))
         } catch let error as FileError {
             throw CheckpointError(path: error.path, reason: error.reason)
-        }
-        do {
-            try file.gpt.validate()
         } catch {
-            throw CheckpointError(path: path, reason: "\(error)")
+            throw CheckpointError(path: path, reason: "not valid JSON (\(error))")
         }
-        return file.gpt
+        guard json.objectMembers == nil || json.member("gpt") != nil else {
+            return (try HuggingFaceConfig.modelConfig(json, path: path), true)
+        }
+        let file: CheckpointConfigFile
+        do {
+            file = try FileIO.decodeJSON(CheckpointConfigFile.self, data: data, path: path)
+            try file.gpt.validate()
+        } catch let error as ModelError {
+            throw CheckpointError(path: path, reason: "\(error)")
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
+        } catch {
+            throw CheckpointError(path: path, reason: FileIO.describe(error))
+        }
+        return (file.gpt, false)
     }
 
     /// Loads a checkpoint onto `backend`: the model with the saved parameters, and its tokenizer.
+    /// The checkpoint is ours or a directory transformers wrote (`save_pretrained`: config.json
+    /// without a "gpt" key, model.safetensors or its shards in F32, F16 or BF16, tokenizer.json).
     /// Every file is checked against config.json before anything its sizes imply is allocated;
     /// `beforeAllocating` is then called with the config (to refuse a model too large for the
     /// device: see `MemoryEstimate`).
@@ -95,32 +116,68 @@ public enum Checkpoint {
                             beforeAllocating: (ModelConfig) throws -> Void = { _ in })
         throws -> (model: GPTModel, tokenizer: any Tokenizer)
     {
+        let root = try existingDirectory(directory)
+        let (config, imported) = try readConfigFile(in: root)
+        let tokenizer = try readTokenizer(in: root, config: config, imported: imported)
+        let values = try readParameterValues(in: root, config: config, imported: imported,
+                                             beforeAllocating: beforeAllocating)
+        let model = try GPTModel(config: config, backend: backend, seed: 0)
+        try model.loadParameterValues(values)
+        return (model, tokenizer)
+    }
+
+    /// `directory` without trailing slashes, or an error when it is not a directory.
+    static func existingDirectory(_ directory: String) throws -> String {
         let root = normalized(directory)
         guard FileIO.isDirectory(root) else {
             throw CheckpointError(path: root, reason: FileManager.default.fileExists(atPath: root)
                                   ? "not a directory" : "no such checkpoint directory")
         }
-        let config = try readConfig(from: root)
+        return root
+    }
+
+    /// The tokenizer of the checkpoint in `directory` (ours or one transformers wrote), checked
+    /// against its config.
+    public static func readTokenizer(from directory: String) throws -> any Tokenizer {
+        let root = try existingDirectory(directory)
+        let (config, imported) = try readConfigFile(in: root)
+        return try readTokenizer(in: root, config: config, imported: imported)
+    }
+
+    /// The checkpoint's tokenizer, checked against the config: ours have exactly its vocabulary; an
+    /// imported model may have more rows than its tokenizer has tokens (padded embeddings), never fewer.
+    static func readTokenizer(in root: String, config: ModelConfig, imported: Bool) throws -> any Tokenizer {
         let tokenizer = try TokenizerFile.load(from: filePath(TokenizerFile.fileName, in: root))
-        guard tokenizer.vocabularySize == config.vocabSize else {
+        if imported {
+            guard tokenizer.vocabularySize <= config.vocabSize else {
+                throw CheckpointError(path: root, reason: "tokenizer.json has \(tokenizer.vocabularySize) tokens, more than "
+                                      + "config.json's vocab_size \(config.vocabSize)")
+            }
+        } else if tokenizer.vocabularySize != config.vocabSize {
             throw CheckpointError(path: root, reason: "tokenizer has \(tokenizer.vocabularySize) tokens but config.json "
                                   + "says vocabSize \(config.vocabSize)")
         }
-        let weightsPath = filePath(weightsFileName, in: root)
-        let tensors = try SafeTensors.read(weightsPath)
-        // A config that implies more values than the file holds is refused before its layout is
-        // built or its parameters allocated (a corrupted "layers" or "contextLength").
-        let expected = try config.parameterCount(), held = tensors.reduce(0) { $0 + $1.values.count }
+        return tokenizer
+    }
+
+    /// The flat parameter values from the checkpoint's weight files: model.safetensors, or for an
+    /// imported checkpoint also the shards of model.safetensors.index.json. A config that implies
+    /// more values than the files hold (a corrupted "layers" or "contextLength") is refused from
+    /// the headers alone, before its layout is built; `beforeAllocating` is called before the
+    /// values are read.
+    static func readParameterValues(in root: String, config: ModelConfig, imported: Bool,
+                                    beforeAllocating: (ModelConfig) throws -> Void = { _ in }) throws -> [Float] {
+        let weights = try CheckpointWeights.open(directory: root, shardsAllowed: imported)
+        let expected = try config.parameterCount()
+        let held = try CheckedSize.sum(try weights.names.map { name in
+            try CheckedSize.product(weights.shape(of: name) ?? [], of: "the tensors of \(weights.location)")
+        }, of: "the tensors of \(weights.location)")
         guard held >= expected else {
-            throw CheckpointError(path: weightsPath, reason: "holds \(held) values, but \(configFileName) describes a "
-                                  + "model of \(expected) parameters")
+            throw CheckpointError(path: weights.location, reason: "holds \(held) values, but \(configFileName) describes "
+                                  + "a model of \(expected) parameters")
         }
-        let values = try parameterValues(from: tensors, config: config, layout: ParameterLayout(config),
-                                         file: weightsPath)
         try beforeAllocating(config)
-        let model = try GPTModel(config: config, backend: backend, seed: 0)
-        try model.loadParameterValues(values)
-        return (model, tokenizer)
+        return try parameterValues(from: weights, config: config, layout: ParameterLayout(config))
     }
 
     // MARK: - Paths

@@ -19,7 +19,7 @@ struct ActivationBuffers {
     let norm1Mean: Buffer       // (L, N)
     let norm1Rstd: Buffer       // (L, N)
     let qkv: Buffer             // (L, N, W), W = (NH + 2·KVH)·hs: q and k already rotated when RoPE is on
-    let attention: Buffer       // (L, N, C)
+    let attention: Buffer       // (L, N, A), A = NH·hs (C unless the config sets headDim)
     let logsumexp: Buffer       // (L, N*NH)
     let norm2: Buffer           // (L, N, C)
     let norm2Mean: Buffer       // (L, N)
@@ -34,7 +34,7 @@ struct ActivationBuffers {
     // Backward scratch, reused by every layer.
     let dResidual: Buffer       // (N, C)
     let dScratch: Buffer        // (N, C)
-    let dNorm: Buffer           // (N, C)
+    let dNorm: Buffer           // (N, max(C, A)): also the attention output's gradient
     let dQKV: Buffer            // (N, W)
     let dFFNPre: Buffer         // (N, F or 2F)
     let dFFNAct: Buffer         // (N, F)
@@ -42,7 +42,7 @@ struct ActivationBuffers {
 
     init(config: ModelConfig, capacity n: Int, backend: any Backend) throws {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
-        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth, a = config.attentionWidth
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         _ = try config.activationFloatCount(tokens: n)  // the products below cannot overflow
         capacity = n
@@ -55,7 +55,7 @@ struct ActivationBuffers {
         norm1Mean = try floats(l * n)
         norm1Rstd = try floats(l * n)
         qkv = try floats(l * n * w)
-        attention = try floats(l * n * c)
+        attention = try floats(l * n * a)
         logsumexp = try floats(l * n * config.heads)
         norm2 = try floats(l * n * c)
         norm2Mean = try floats(l * n)
@@ -69,7 +69,7 @@ struct ActivationBuffers {
         losses = try floats(n)
         dResidual = try floats(n * c)
         dScratch = try floats(n * c)
-        dNorm = try floats(n * c)
+        dNorm = try floats(n * max(c, a))
         dQKV = try floats(n * w)
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)

@@ -8,12 +8,18 @@ extension ModelConfig {
     /// F or 2F: the FFN up projection's width (SwiGLU has a gate and an up half).
     var upWidth: Int { activation == .swiglu ? 2 * ffnDim : ffnDim }
 
-    /// W = (NH + 2·KVH)·hs: the fused qkv projection's width (3C without grouped-query attention).
-    /// The heads divide C and KVH divides NH (`validate`), so W is at most 3C and cannot overflow
-    /// where 3C does not.
+    /// hs without trapping on a config not yet validated (heads 0).
+    private var checkedHeadDim: Int { heads > 0 ? headDim : 0 }
+
+    /// W = (NH + 2·KVH)·hs: the fused qkv projection's width (3C without grouped-query attention
+    /// or an explicit head size).
     func checkedQKVWidth(_ what: @autoclosure () -> String) throws(SizeOverflow) -> Int {
-        let headDim = heads > 0 ? embeddingDim / heads : 0
-        return try CheckedSize.product(try CheckedSize.sum([heads, kvHeads, kvHeads], of: what()), headDim, of: what())
+        try CheckedSize.product(try CheckedSize.sum([heads, kvHeads, kvHeads], of: what()), checkedHeadDim, of: what())
+    }
+
+    /// A = NH·hs: the attention output's width (C unless the head size is explicit).
+    func checkedAttentionWidth(_ what: @autoclosure () -> String) throws(SizeOverflow) -> Int {
+        try CheckedSize.product(heads, checkedHeadDim, of: what())
     }
 
     /// P: floats of the flat parameter buffer, `ParameterLayout(self).count`.
@@ -21,12 +27,12 @@ extension ModelConfig {
         let c = embeddingDim, f = ffnDim, v = vocabSize, up = upWidth
         let what = "the parameters of a model with \(layers) layers, embeddingDim \(c), ffnDim \(f), "
             + "vocabSize \(v) and contextLength \(contextLength)"
-        let normBias = norm == .layer && bias, w = try checkedQKVWidth(what)
-        // Per block: two norm gains (and biases), the fused q/k/v (W x C) and output (C x C)
+        let normBias = norm == .layer && bias, w = try checkedQKVWidth(what), a = try checkedAttentionWidth(what)
+        // Per block: two norm gains (and biases), the fused q/k/v (W x C) and output (C x A)
         // projections, FFN up and down.
         let block = try CheckedSize.sum([
             try CheckedSize.product(normBias ? 4 : 2, c, of: what),
-            try CheckedSize.product(try CheckedSize.sum([w, c], of: what), c, of: what),
+            try CheckedSize.product(w, c, of: what), try CheckedSize.product(c, a, of: what),
             bias ? try CheckedSize.sum([w, c], of: what) : 0,
             try CheckedSize.product(up, c, of: what), try CheckedSize.product(c, f, of: what),
             bias ? try CheckedSize.sum([up, c], of: what) : 0,
@@ -45,13 +51,14 @@ extension ModelConfig {
     public func activationFloatCount(tokens n: Int) throws(SizeOverflow) -> Int {
         let c = embeddingDim, f = ffnDim, v = vocabSize, up = upWidth
         let what = "the activations of \(n) tokens (\(layers) layers, embeddingDim \(c), vocabSize \(v))"
-        let w = try checkedQKVWidth(what)
-        // Per layer: residual, residual mid, norm1, attention, norm2 (5C), qkv (W); two means and
-        // two rstds; NH logsumexps; the FFN's pre- and post-activation.
-        let perLayer = try CheckedSize.sum([try CheckedSize.product(5, c, of: what), w, 4, heads, up, f], of: what)
+        let w = try checkedQKVWidth(what), a = try checkedAttentionWidth(what)
+        // Per layer: residual, residual mid, norm1, norm2 (4C), attention (A), qkv (W); two means
+        // and two rstds; NH logsumexps; the FFN's pre- and post-activation.
+        let perLayer = try CheckedSize.sum([try CheckedSize.product(4, c, of: what), a, w, 4, heads, up, f], of: what)
         // Once: the last residual, the final norm (C + 2), logits (V), losses, tokens and
-        // targets; backward scratch: dResidual, dScratch, dNorm (3C), dQKV (W), dFFNPre, dFFNAct.
-        let once = try CheckedSize.sum([try CheckedSize.product(5, c, of: what), w, 5, v, up, f], of: what)
+        // targets; backward scratch: dResidual, dScratch (2C), dNorm (the wider of C and A), dQKV
+        // (W), dFFNPre, dFFNAct.
+        let once = try CheckedSize.sum([try CheckedSize.product(4, c, of: what), max(c, a), w, 5, v, up, f], of: what)
         return try CheckedSize.sum([try CheckedSize.product(layers, n, perLayer, of: what),
                                     try CheckedSize.product(n, once, of: what), 1], of: what)
     }
@@ -61,14 +68,12 @@ extension ModelConfig {
     public func kvCacheFloatCount() throws(SizeOverflow) -> Int {
         let t = contextLength, c = embeddingDim
         let what = "the KV cache of \(layers) layers x \(t) positions x embeddingDim \(c)"
-        let keysValues = try CheckedSize.product(2, kvHeads, heads > 0 ? c / heads : 0, of: what)
-        // keys and values (L, T, 2·KVH·hs); tokens, mean, rstd (T each); query, x, normed,
-        // attention, projection (T, C); ffnPre (T, up), ffnAct (T, F); logits (V).
-        return try CheckedSize.sum([
-            try CheckedSize.product(layers, t, keysValues, of: what),
-            try CheckedSize.product(t, try CheckedSize.sum([3, try CheckedSize.product(5, c, of: what), upWidth, ffnDim],
-                                                           of: what), of: what),
-            vocabSize,
-        ], of: what)
+        let keysValues = try CheckedSize.product(2, kvHeads, checkedHeadDim, of: what), a = try checkedAttentionWidth(what)
+        // keys and values (L, T, 2·KVH·hs); tokens, mean, rstd (T each); query, attention (T, A);
+        // x, normed, projection (T, C); ffnPre (T, up), ffnAct (T, F); logits (V).
+        let row = try CheckedSize.sum([3, try CheckedSize.product(2, a, of: what), try CheckedSize.product(3, c, of: what),
+                                       upWidth, ffnDim], of: what)
+        return try CheckedSize.sum([try CheckedSize.product(layers, t, keysValues, of: what),
+                                    try CheckedSize.product(t, row, of: what), vocabSize], of: what)
     }
 }
