@@ -1,46 +1,18 @@
 // GELU (tanh approximation), ReLU, fused SwiGLU and counter-RNG dropout on the BLAS backend:
-// elementwise SIMD8 loops, one contiguous chunk per thread.
-//
-// GELU uses the identity 0.5 (1 + tanh(u)) = sigmoid(2u), so gelu(x) = x / (1 + e^(-2u)) with
-// u = sqrt(2/pi) (x + 0.044715 x^3): one vector exp, and full relative accuracy for large negative
-// x where 1 + tanh(u) would cancel.
+// elementwise SIMD8 loops, one contiguous chunk per thread. GELU's math is BLASKernels'
+// GELUKernel, in the build of the vector kernels the CPU runs (BLASBackend+Kernels.swift).
 //
 // Each elementwise op is a small kernel struct run by the generic `elementwise` loop: the loop is
 // specialised per kernel, so the per-vector call is inlined (a closure here would be an indirect
 // call per 8 elements).
 
+import BLASKernels
 import Compute
 import HostMemory
 
 /// One elementwise op: `apply(at: i, count: n)` computes elements i ..< i + n (n in 1...8).
 protocol ElementwiseKernel {
     func apply(at i: Int, count n: Int)
-}
-
-private let geluScale: Float = 0.7978845608028654  // sqrt(2 / pi)
-private let geluCubic: Float = 0.044715
-
-private struct GELUForward: ElementwiseKernel {
-    let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
-    @inline(__always) func apply(at i: Int, count n: Int) {
-        let x = VectorMath.load(input + i, upTo: n)
-        let u = geluScale * (x + geluCubic * x * x * x)
-        VectorMath.store(x * VectorMath.sigmoid(2 * u), out + i, upTo: n)
-    }
-}
-
-/// gelu'(x) = s + 2 x s (1 - s) u', s = sigmoid(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
-private struct GELUBackward: ElementwiseKernel {
-    let input: UnsafeMutablePointer<Float>, dout: UnsafeMutablePointer<Float>, dinput: UnsafeMutablePointer<Float>
-    @inline(__always) func apply(at i: Int, count n: Int) {
-        let x = VectorMath.load(input + i, upTo: n)
-        let x2 = x * x
-        let u = geluScale * (x + geluCubic * x2 * x)
-        let du = geluScale * (1 + 3 * geluCubic * x2)
-        let s = VectorMath.sigmoid(2 * u)
-        let gradient = s + 2 * x * s * (1 - s) * du
-        VectorMath.store(VectorMath.load(dout + i, upTo: n) * gradient, dinput + i, upTo: n)
-    }
 }
 
 /// `x > 0 ? x : 0`, like the reference: NaN maps to 0.
@@ -102,13 +74,19 @@ private struct Dropout: ElementwiseKernel {
 extension BLASBackend {
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
         let po = out.hostFloats, px = input.hostFloats
-        elementwise(count: input.count, GELUForward(input: px, out: po))
+        let kernel = kernels.geluForward
+        parallelVectors(input.count, grain: BLASBackend.elementGrain) { range in
+            kernel(px + range.lowerBound, po + range.lowerBound, range.count)
+        }
     }
 
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats
         let px = input.hostFloats
-        elementwise(count: input.count, GELUBackward(input: px, dout: pdy, dinput: pdx))
+        let kernel = kernels.geluBackward
+        parallelVectors(input.count, grain: BLASBackend.elementGrain) { range in
+            kernel(px + range.lowerBound, pdy + range.lowerBound, pdx + range.lowerBound, range.count)
+        }
     }
 
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {

@@ -9,4 +9,15 @@ extension BLASBackend {
     /// Rows per chunk worth their own thread for rows of `width` elements (~32K elements).
     @inline(__always)
     func rowGrain(_ width: Int) -> Int { max(1, BLASBackend.elementGrain / max(width, 1)) }
+
+    /// `parallelFor` over `count` elements in chunks that start on whole SIMD8 vectors (so a
+    /// kernel's full-vector loop covers all of a chunk but the very last elements), `grain`
+    /// elements at least.
+    @inline(__always)
+    func parallelVectors(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let vectors = (count + 7) / 8
+        parallelFor(vectors, grain: max(1, grain / 8)) { range in
+            body(range.lowerBound * 8 ..< min(count, range.upperBound * 8))
+        }
+    }
 }

@@ -1,0 +1,20 @@
+// The vector kernels compiled for the baseline target (x86-64: SSE2, no FMA), which every CPU
+// runs: the fallback, and the path tests force to check it on machines that have AVX2.
+
+public enum PortableKernels {
+    public static func geluForward(_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        GELUKernel.forward(BaselineArithmetic.self, input: input, out: out, count: count)
+    }
+
+    public static func geluBackward(_ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                                    _ dinput: UnsafeMutablePointer<Float>, _ count: Int) {
+        GELUKernel.backward(BaselineArithmetic.self, input: input, dout: dout, dinput: dinput, count: count)
+    }
+
+    public static func adamW(_ step: AdamWStep, _ parameters: UnsafeMutablePointer<Float>,
+                             _ gradients: UnsafePointer<Float>, _ firstMoment: UnsafeMutablePointer<Float>,
+                             _ secondMoment: UnsafeMutablePointer<Float>, _ count: Int) {
+        AdamWKernel.update(BaselineArithmetic.self, step, parameters: parameters, gradients: gradients,
+                           firstMoment: firstMoment, secondMoment: secondMoment, count: count)
+    }
+}

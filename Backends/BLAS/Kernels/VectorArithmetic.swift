@@ -1,0 +1,38 @@
+// The BLAS backend's vector kernels are written once and compiled twice. Swift on Linux targets
+// baseline x86-64 (SSE2: SIMD8<Float> is two 4-lane halves, no FMA), and the binary must run on any
+// x86-64 CPU, so the wider instructions live in a module of their own: every kernel here is
+// generic over `VectorArithmetic` and @inlinable, so a caller compiles it for the caller's target.
+// The backend specialises them for the baseline with `SeparateMultiplyAdd`; BLASKernelsAVX2, built
+// with AVX2 and FMA enabled, specialises the same source with `FusedMultiplyAdd`, and the backend
+// calls into it only on a CPU that has both (VectorKernels in the backend decides, once).
+//
+// Why the multiply-add is a type parameter and not an expression: Swift never fuses a * b + c, so
+// written that way the AVX2 build would leave half its arithmetic unused; and `addingProduct`
+// without FMA in the target becomes a libm call per lane, so the baseline build must never use it.
+
+public typealias Float8 = SIMD8<Float>
+
+/// How a kernel computes a * b + c per lane.
+public protocol VectorArithmetic {
+    static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8
+}
+
+/// A multiply, then an add (two roundings): for targets without FMA.
+public enum SeparateMultiplyAdd: VectorArithmetic {
+    @_transparent
+    public static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { a * b + c }
+}
+
+/// One fused multiply-add (one rounding): for targets with FMA.
+public enum FusedMultiplyAdd: VectorArithmetic {
+    @_transparent
+    public static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { c.addingProduct(a, b) }
+}
+
+/// The arithmetic of the target every build has: FMA is part of the 64-bit ARM baseline, not of
+/// x86-64's.
+#if arch(arm64)
+public typealias BaselineArithmetic = FusedMultiplyAdd
+#else
+public typealias BaselineArithmetic = SeparateMultiplyAdd
+#endif

@@ -1,0 +1,28 @@
+// The vector kernels compiled for AVX2 with FMA (this target's build settings in Package.swift).
+// Each entry point instantiates a kernel of BLASKernels with FusedMultiplyAdd, so its whole loop is
+// compiled here, with 8-lane ymm registers and fused multiply-adds.
+//
+// Nothing in this module may run on a CPU without AVX2 and FMA: the BLAS backend reaches it only
+// through VectorKernels.avx2, which it builds after checking CPUID (see BLASBackend+Kernels.swift).
+
+#if arch(x86_64)
+import BLASKernels
+
+public enum AVX2Kernels {
+    public static func geluForward(_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        GELUKernel.forward(FusedMultiplyAdd.self, input: input, out: out, count: count)
+    }
+
+    public static func geluBackward(_ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                                    _ dinput: UnsafeMutablePointer<Float>, _ count: Int) {
+        GELUKernel.backward(FusedMultiplyAdd.self, input: input, dout: dout, dinput: dinput, count: count)
+    }
+
+    public static func adamW(_ step: AdamWStep, _ parameters: UnsafeMutablePointer<Float>,
+                             _ gradients: UnsafePointer<Float>, _ firstMoment: UnsafeMutablePointer<Float>,
+                             _ secondMoment: UnsafeMutablePointer<Float>, _ count: Int) {
+        AdamWKernel.update(FusedMultiplyAdd.self, step, parameters: parameters, gradients: gradients,
+                           firstMoment: firstMoment, secondMoment: secondMoment, count: count)
+    }
+}
+#endif
