@@ -7,14 +7,19 @@ import PackageDescription
 /// the package default stays Swift 5 for the rest (see docs/ARCHITECTURE.md).
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// The BLAS kernel modules are compiled without C's errno semantics for math functions: with them,
+/// Swift's `squareRoot()` on a SIMD vector is a libm call per lane (the shim is Clang's sqrtf);
+/// without, it is one sqrtps. They call no C math function whose errno anything reads.
+let kernelMath: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+
 /// Code generation for AVX2 with FMA (x86-64 only): the Clang importer's target features are the
 /// ones Swift compiles for. Only BLASKernelsAVX2 gets them; everything else stays baseline x86-64.
 /// These are unsafe flags; since tools version 6.2 SwiftPM accepts them in a dependency fetched by
 /// version too, which is why the manifest asks for 6.2.
 #if arch(x86_64)
-let avx2: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+let avx2: [SwiftSetting] = kernelMath + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
 #else
-let avx2: [SwiftSetting] = []
+let avx2: [SwiftSetting] = kernelMath
 #endif
 
 let package = Package(
@@ -48,7 +53,7 @@ let package = Package(
         // The BLAS backend's vector kernels, written once (generic, @inlinable) and compiled twice:
         // into the backend for baseline x86-64, and into BLASKernelsAVX2 for AVX2 with FMA, which
         // the backend calls only on a CPU that has both (see Backends/BLAS/Kernels/VectorArithmetic.swift).
-        .target(name: "BLASKernels", path: "Backends/BLAS/Kernels"),
+        .target(name: "BLASKernels", path: "Backends/BLAS/Kernels", swiftSettings: kernelMath),
         .target(
             name: "BLASKernelsAVX2", dependencies: ["BLASKernels"], path: "Backends/BLAS/KernelsAVX2",
             swiftSettings: avx2),

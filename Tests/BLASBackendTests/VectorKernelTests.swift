@@ -1,6 +1,6 @@
-// The vector kernels' building blocks against Double, in both arithmetics (the FMA one runs here
-// through libm's fmaf, slowly but with the same roundings as the AVX2 build), and which build of
-// the kernels a CPU gets. The kernels themselves are held to the reference backend by the
+// The vector kernels' 2^x against Double, in both arithmetics (the FMA one runs here through
+// libm's fmaf, slowly but with the same roundings as the AVX2 build), and which build of the
+// kernels a CPU gets. The kernels themselves are held to the reference backend by the
 // conformance suite, once per build (`blas` and `blas-portable`).
 
 @testable import BLASBackend
@@ -11,7 +11,7 @@ import Testing
 
 @Suite("Vector kernels")
 struct VectorKernelTests {
-    /// exp2 and the square root of every lane of `inputs`, in `arithmetic`.
+    /// `f` of every lane of `inputs`, in `arithmetic`.
     static func evaluate<A: VectorArithmetic>(_ inputs: [Float], _ arithmetic: A.Type,
                                               _ f: (Float8, A.Type) -> Float8) -> [Float] {
         stride(from: 0, to: inputs.count, by: 8).flatMap { start -> [Float] in
@@ -41,23 +41,6 @@ struct VectorKernelTests {
         let special = Array(outputs.suffix(specials.count))
         #expect(special[0...2] == [0, 0, 0] && special[3...5] == [.infinity, .infinity, .infinity], "\(name)")
         #expect(special[6].isNaN && special[7] == 1 && special[8] == 1, "\(name)")
-    }
-
-    @Test("square root within 3e-7 relative over 80 binades; 0, +inf and NaN kept", arguments: arithmetics)
-    func squareRoot(name: String, fused: Bool) {
-        let sweep = (0...100_000).map { Float(Foundation.pow(2, -40 + 80 * Double($0) / 100_000)) }
-        let specials: [Float] = [0, .infinity, .nan, .leastNormalMagnitude, .greatestFiniteMagnitude]
-        let inputs = sweep + specials
-        let outputs = fused ? Self.evaluate(inputs, FusedMultiplyAdd.self, Vector.squareRoot)
-                            : Self.evaluate(inputs, SeparateMultiplyAdd.self, Vector.squareRoot)
-        var worst = 0.0
-        for (x, y) in zip(inputs, outputs) where x.isFinite && x > 0 {
-            let exact = Double(x).squareRoot()
-            worst = max(worst, abs(Double(y) - exact) / exact)
-        }
-        #expect(worst <= 3e-7, "\(name): worst relative error \(worst)")
-        let special = Array(outputs.suffix(specials.count))
-        #expect(special[0] == 0 && special[1] == .infinity && special[2].isNaN, "\(name)")
     }
 
     @Test("a CPU with AVX2 and FMA gets the AVX2 build; without either, the portable one")

@@ -42,7 +42,7 @@ public enum AdamWKernel {
             let g = grad * gradientScale
             let m2 = A.multiplyAdd(beta1, m, oneMinusBeta1 * g)
             let v2 = A.multiplyAdd(beta2, v, oneMinusBeta2 * (g * g))
-            let direction = A.multiplyAdd(decay, p, (m2 * c1) / (Vector.squareRoot(v2 * c2, A.self) + epsilon))
+            let direction = A.multiplyAdd(decay, p, (m2 * c1) / (Vector.squareRoot(v2 * c2) + epsilon))
             return (A.multiplyAdd(negativeRate, direction, p), m2, v2)
         }
         var i = 0

@@ -1,6 +1,6 @@
 // Vector building blocks of the kernels: unaligned SIMD8<Float> loads and stores, zero-padded
-// partial ones for tails, 2^x and the square root. All @inlinable and always inlined, so they are compiled for
-// the instruction set of the kernel that uses them (VectorArithmetic.swift).
+// partial ones for tails, 2^x and the square root. All @inlinable and always inlined, so they are
+// compiled for the instruction set of the kernel that uses them (VectorArithmetic.swift).
 
 public enum Vector {
     @inlinable @inline(__always)
@@ -56,16 +56,9 @@ public enum Vector {
         return p * unsafeBitCast(exponent &<< 23, to: Float8.self)
     }
 
-    /// The square root per lane of x >= 0 (0 and +inf map to themselves, NaN stays NaN), within
-    /// a few ulps. Swift's `squareRoot()` on a vector is a scalar libm call per lane (the C
-    /// library's errno path), so it is built here: 1/sqrt(x) estimated from the bits of x (up to
-    /// 3.4% off), three Newton steps y(3 - x y^2)/2 (1.8e-3, 5e-6, then 4e-11 in exact
-    /// arithmetic), times x.
+    /// The square root per lane, correctly rounded. One sqrtps where the calling module is
+    /// compiled with -fno-math-errno (both kernel modules are, Package.swift); elsewhere the
+    /// same result from a libm call per lane.
     @inlinable @inline(__always)
-    public static func squareRoot<A: VectorArithmetic>(_ x: Float8, _ arithmetic: A.Type) -> Float8 {
-        var y = unsafeBitCast(0x5F37_5A86 &- (unsafeBitCast(x, to: SIMD8<UInt32>.self) &>> 1), to: Float8.self)
-        let halfX = 0.5 * x, threeHalves = Float8(repeating: 1.5)
-        for _ in 0..<3 { y = y * A.multiplyAdd(-(halfX * y), y, threeHalves) }
-        return (x * y).replacing(with: x, where: x .== .infinity)
-    }
+    public static func squareRoot(_ x: Float8) -> Float8 { x.squareRoot() }
 }
