@@ -1,6 +1,7 @@
 // GELU (tanh approximation), ReLU, fused SwiGLU and counter-RNG dropout on the BLAS backend:
-// elementwise SIMD8 loops, one contiguous chunk per thread. GELU's math is BLASKernels'
-// GELUKernel, in the build of the vector kernels the CPU runs (BLASBackend+Kernels.swift).
+// elementwise SIMD8 loops, one contiguous chunk per thread. GELU and dropout are BLASKernels'
+// GELUKernel and DropoutKernel, in the build of the vector kernels the CPU runs
+// (BLASBackend+Kernels.swift).
 //
 // Each elementwise op is a small kernel struct run by the generic `elementwise` loop: the loop is
 // specialised per kernel, so the per-vector call is inlined (a closure here would be an indirect
@@ -30,44 +31,6 @@ private struct ReLUBackward: ElementwiseKernel {
         let d = VectorMath.load(dout + i, upTo: n)
         VectorMath.store(Float8().replacing(with: d, where: VectorMath.load(input + i, upTo: n) .> 0),
                          dinput + i, upTo: n)
-    }
-}
-
-/// out[i] = keep(i) ? input[i] / (1 - p) : 0, keep(i) = CounterRNG.uniform(seed, i) >= p, with the
-/// hash evaluated eight lanes at a time using exactly CounterRNG's 32-bit integer steps.
-private struct Dropout: ElementwiseKernel {
-    let input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
-    let probability: Float, keepScale: Float
-    /// CounterRNG.bits(seed, i) = hash(hash(i ^ streamLow) ^ streamHigh).
-    let streamLow: UInt32, streamHigh: UInt32
-
-    init(input: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, probability: Float, seed: UInt64) {
-        self.input = input
-        self.out = out
-        self.probability = probability
-        keepScale = 1 / (1 - probability)
-        streamLow = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed))
-        streamHigh = CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9)
-    }
-
-    @inline(__always) func apply(at i: Int, count n: Int) {
-        let index = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let bits = Dropout.hash32(Dropout.hash32(index ^ streamLow) ^ streamHigh)
-        let uniform = Float8(SIMD8<Int32>(truncatingIfNeeded: bits &>> 8)) * (1.0 / 16_777_216.0)
-        let value = VectorMath.load(input + i, upTo: n) * keepScale
-        VectorMath.store(Float8().replacing(with: value, where: uniform .>= probability), out + i, upTo: n)
-    }
-
-    /// CounterRNG.hash32 on eight lanes.
-    @inline(__always)
-    static func hash32(_ value: SIMD8<UInt32>) -> SIMD8<UInt32> {
-        var x = value
-        x ^= x &>> 16
-        x &*= 0x7feb_352d
-        x ^= x &>> 15
-        x &*= 0x846c_a68b
-        x ^= x &>> 16
-        return x
     }
 }
 
@@ -153,7 +116,13 @@ extension BLASBackend {
             if po != px { po.update(from: px, count: input.count) }
             return
         }
-        elementwise(count: input.count, Dropout(input: px, out: po, probability: probability, seed: seed))
+        let mask = DropoutMask(
+            probability: probability, streamLow: CounterRNG.hash32(UInt32(truncatingIfNeeded: seed)),
+            streamHigh: CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9))
+        let kernel = kernels.dropout
+        parallelVectors(input.count, grain: BLASBackend.elementGrain) { range in
+            kernel(mask, px + range.lowerBound, po + range.lowerBound, range.lowerBound, range.count)
+        }
     }
 
     /// Runs `kernel` over `count` elements in vectors of 8, one contiguous chunk per thread, and

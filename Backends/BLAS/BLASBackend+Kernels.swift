@@ -31,12 +31,15 @@ public struct VectorKernels: Sendable {
     let adamW: @Sendable (_ step: AdamWStep, _ parameters: UnsafeMutablePointer<Float>,
                           _ gradients: UnsafePointer<Float>, _ firstMoment: UnsafeMutablePointer<Float>,
                           _ secondMoment: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    let dropout: @Sendable (_ mask: DropoutMask, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                            _ first: Int, _ count: Int) -> Void
 
     static let portable = VectorKernels(
         build: .portable,
         geluForward: { PortableKernels.geluForward($0, $1, $2) },
         geluBackward: { PortableKernels.geluBackward($0, $1, $2, $3) },
-        adamW: { PortableKernels.adamW($0, $1, $2, $3, $4, $5) })
+        adamW: { PortableKernels.adamW($0, $1, $2, $3, $4, $5) },
+        dropout: { PortableKernels.dropout($0, $1, $2, $3, $4) })
 
     #if arch(x86_64)
     /// Built only once `canRun(.avx2)` said yes (in `choose`), so no code of the AVX2 module
@@ -45,7 +48,8 @@ public struct VectorKernels: Sendable {
         build: .avx2,
         geluForward: { AVX2Kernels.geluForward($0, $1, $2) },
         geluBackward: { AVX2Kernels.geluBackward($0, $1, $2, $3) },
-        adamW: { AVX2Kernels.adamW($0, $1, $2, $3, $4, $5) })
+        adamW: { AVX2Kernels.adamW($0, $1, $2, $3, $4, $5) },
+        dropout: { AVX2Kernels.dropout($0, $1, $2, $3, $4) })
     #endif
 
     /// Whether `cpu` (and its OS) can run `build`.

@@ -17,4 +17,9 @@ public enum PortableKernels {
         AdamWKernel.update(BaselineArithmetic.self, step, parameters: parameters, gradients: gradients,
                            firstMoment: firstMoment, secondMoment: secondMoment, count: count)
     }
+
+    public static func dropout(_ mask: DropoutMask, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                               _ first: Int, _ count: Int) {
+        DropoutKernel.apply(mask, input: input, out: out, first: first, count: count)
+    }
 }

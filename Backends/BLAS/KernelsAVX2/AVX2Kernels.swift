@@ -1,6 +1,7 @@
 // The vector kernels compiled for AVX2 with FMA (this target's build settings in Package.swift).
-// Each entry point instantiates a kernel of BLASKernels with FusedMultiplyAdd, so its whole loop is
-// compiled here, with 8-lane ymm registers and fused multiply-adds.
+// Each entry point instantiates a kernel of BLASKernels (with FusedMultiplyAdd where it multiplies
+// and adds), so its whole loop is compiled here: 8-lane ymm registers, fused multiply-adds, 32-bit
+// lane multiplies.
 //
 // Nothing in this module may run on a CPU without AVX2 and FMA: the BLAS backend reaches it only
 // through VectorKernels.avx2, which it builds after checking CPUID (see BLASBackend+Kernels.swift).
@@ -23,6 +24,11 @@ public enum AVX2Kernels {
                              _ secondMoment: UnsafeMutablePointer<Float>, _ count: Int) {
         AdamWKernel.update(FusedMultiplyAdd.self, step, parameters: parameters, gradients: gradients,
                            firstMoment: firstMoment, secondMoment: secondMoment, count: count)
+    }
+
+    public static func dropout(_ mask: DropoutMask, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                               _ first: Int, _ count: Int) {
+        DropoutKernel.apply(mask, input: input, out: out, first: first, count: count)
     }
 }
 #endif
