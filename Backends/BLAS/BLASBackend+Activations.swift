@@ -1,7 +1,6 @@
 // GELU (tanh approximation), ReLU, fused SwiGLU and counter-RNG dropout on the BLAS backend:
-// elementwise SIMD8 loops, one contiguous chunk per thread. GELU and dropout are BLASKernels'
-// GELUKernel and DropoutKernel, in the build of the vector kernels the CPU runs
-// (BLASBackend+Kernels.swift).
+// elementwise SIMD8 loops, one contiguous chunk per thread. GELU, SwiGLU and dropout are
+// BLASKernels' kernels, in the build of the vector kernels the CPU runs (BLASBackend+Kernels.swift).
 //
 // Each elementwise op is a small kernel struct run by the generic `elementwise` loop: the loop is
 // specialised per kernel, so the per-vector call is inlined (a closure here would be an indirect
@@ -65,46 +64,24 @@ extension BLASBackend {
 
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
         let po = out.hostFloats, px = input.hostFloats
+        let kernel = kernels.swigluForward
         parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
             for row in range {
-                let gate = px + row * 2 * hidden, up = gate + hidden, y = po + row * hidden
-                @inline(__always) func columns(_ j: Int, _ n: Int) {
-                    let g = VectorMath.load(gate + j, upTo: n)
-                    VectorMath.store(g * VectorMath.sigmoid(g) * VectorMath.load(up + j, upTo: n), y + j, upTo: n)
-                }
-                var j = 0
-                while j + 8 <= hidden {
-                    columns(j, 8)
-                    j += 8
-                }
-                if j < hidden { columns(j, hidden - j) }
+                let gate = px + row * 2 * hidden
+                kernel(gate, gate + hidden, po + row * hidden, hidden)
             }
         }
     }
 
-    /// s = sigmoid(g): dg = dout u s (1 + g (1 - s)), du = dout g s.
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats
         let px = input.hostFloats
+        let kernel = kernels.swigluBackward
         parallelFor(rows, grain: rowGrain(2 * hidden)) { range in
             for row in range {
-                let gate = px + row * 2 * hidden, up = gate + hidden, dy = pdy + row * hidden
-                let dgate = pdx + row * 2 * hidden, dup = dgate + hidden
-                @inline(__always) func columns(_ j: Int, _ n: Int) {
-                    let g = VectorMath.load(gate + j, upTo: n)
-                    let u = VectorMath.load(up + j, upTo: n)
-                    let d = VectorMath.load(dy + j, upTo: n)
-                    let s = VectorMath.sigmoid(g)
-                    VectorMath.store(d * u * s * (1 + g * (1 - s)), dgate + j, upTo: n)
-                    VectorMath.store(d * g * s, dup + j, upTo: n)
-                }
-                var j = 0
-                while j + 8 <= hidden {
-                    columns(j, 8)
-                    j += 8
-                }
-                if j < hidden { columns(j, hidden - j) }
+                let gate = px + row * 2 * hidden, dgate = pdx + row * 2 * hidden
+                kernel(gate, gate + hidden, pdy + row * hidden, dgate, dgate + hidden, hidden)
             }
         }
     }

@@ -33,13 +33,20 @@ public struct VectorKernels: Sendable {
                           _ secondMoment: UnsafeMutablePointer<Float>, _ count: Int) -> Void
     let dropout: @Sendable (_ mask: DropoutMask, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                             _ first: Int, _ count: Int) -> Void
+    let swigluForward: @Sendable (_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                  _ out: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    let swigluBackward: @Sendable (_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                   _ dout: UnsafePointer<Float>, _ dgate: UnsafeMutablePointer<Float>,
+                                   _ dup: UnsafeMutablePointer<Float>, _ count: Int) -> Void
 
     static let portable = VectorKernels(
         build: .portable,
         geluForward: { PortableKernels.geluForward($0, $1, $2) },
         geluBackward: { PortableKernels.geluBackward($0, $1, $2, $3) },
         adamW: { PortableKernels.adamW($0, $1, $2, $3, $4, $5) },
-        dropout: { PortableKernels.dropout($0, $1, $2, $3, $4) })
+        dropout: { PortableKernels.dropout($0, $1, $2, $3, $4) },
+        swigluForward: { PortableKernels.swigluForward($0, $1, $2, $3) },
+        swigluBackward: { PortableKernels.swigluBackward($0, $1, $2, $3, $4, $5) })
 
     #if arch(x86_64)
     /// Built only once `canRun(.avx2)` said yes (in `choose`), so no code of the AVX2 module
@@ -49,7 +56,9 @@ public struct VectorKernels: Sendable {
         geluForward: { AVX2Kernels.geluForward($0, $1, $2) },
         geluBackward: { AVX2Kernels.geluBackward($0, $1, $2, $3) },
         adamW: { AVX2Kernels.adamW($0, $1, $2, $3, $4, $5) },
-        dropout: { AVX2Kernels.dropout($0, $1, $2, $3, $4) })
+        dropout: { AVX2Kernels.dropout($0, $1, $2, $3, $4) },
+        swigluForward: { AVX2Kernels.swigluForward($0, $1, $2, $3) },
+        swigluBackward: { AVX2Kernels.swigluBackward($0, $1, $2, $3, $4, $5) })
     #endif
 
     /// Whether `cpu` (and its OS) can run `build`.

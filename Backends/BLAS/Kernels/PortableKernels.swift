@@ -22,4 +22,16 @@ public enum PortableKernels {
                                _ first: Int, _ count: Int) {
         DropoutKernel.apply(mask, input: input, out: out, first: first, count: count)
     }
+
+    public static func swigluForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                     _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        SwiGLUKernel.forward(BaselineArithmetic.self, gate: gate, up: up, out: out, count: count)
+    }
+
+    public static func swigluBackward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                      _ dout: UnsafePointer<Float>, _ dgate: UnsafeMutablePointer<Float>,
+                                      _ dup: UnsafeMutablePointer<Float>, _ count: Int) {
+        SwiGLUKernel.backward(BaselineArithmetic.self, gate: gate, up: up, dout: dout, dgate: dgate, dup: dup,
+                              count: count)
+    }
 }

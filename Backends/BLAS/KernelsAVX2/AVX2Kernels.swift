@@ -30,5 +30,17 @@ public enum AVX2Kernels {
                                _ first: Int, _ count: Int) {
         DropoutKernel.apply(mask, input: input, out: out, first: first, count: count)
     }
+
+    public static func swigluForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                     _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        SwiGLUKernel.forward(FusedMultiplyAdd.self, gate: gate, up: up, out: out, count: count)
+    }
+
+    public static func swigluBackward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                      _ dout: UnsafePointer<Float>, _ dgate: UnsafeMutablePointer<Float>,
+                                      _ dup: UnsafeMutablePointer<Float>, _ count: Int) {
+        SwiGLUKernel.backward(FusedMultiplyAdd.self, gate: gate, up: up, dout: dout, dgate: dgate, dup: dup,
+                              count: count)
+    }
 }
 #endif
