@@ -34,4 +34,12 @@ public enum PortableKernels {
         SwiGLUKernel.backward(BaselineArithmetic.self, gate: gate, up: up, dout: dout, dgate: dgate, dup: dup,
                               count: count)
     }
+
+    public static func attentionForward(_ pair: AttentionPair, _ scratch: UnsafeMutablePointer<Float>) {
+        AttentionKernel.forward(BaselineArithmetic.self, pair, scratch: scratch)
+    }
+
+    public static func attentionBackward(_ group: AttentionGroup, _ scratch: UnsafeMutablePointer<Float>) {
+        AttentionBackwardKernel.backward(BaselineArithmetic.self, group, scratch: scratch)
+    }
 }

@@ -27,6 +27,18 @@ public enum Vector {
         for lane in 0..<count { pointer[lane] = value[lane] }
     }
 
+    /// The largest lane (NaN lanes ignored unless all are NaN). Written out rather than the
+    /// standard library's `max()`, whose specialisation the compiler may leave out of line: a
+    /// weak symbol shared by name across modules, which the AVX2 module must not define.
+    @inlinable @inline(__always)
+    public static func maximum(_ v: Float8) -> Float {
+        var m4 = v.lowHalf
+        m4 = m4.replacing(with: v.highHalf, where: v.highHalf .> m4)
+        var m2 = m4.lowHalf
+        m2 = m2.replacing(with: m4.highHalf, where: m4.highHalf .> m2)
+        return m2[1] > m2[0] ? m2[1] : m2[0]
+    }
+
     /// 2^t per lane, relative error below 1e-7 for t in [-126, 127]; 0 below -127, +inf above 128,
     /// NaN stays NaN. t = n + f with n = round(t) and f in [-1/2, 1/2]: 2^f from a degree-6
     /// polynomial (a relative-error fit on that interval; Horner in the kernel's multiply-add),

@@ -12,21 +12,29 @@
 
 public typealias Float8 = SIMD8<Float>
 
-/// How a kernel computes a * b + c per lane.
+/// How a kernel computes a * b + c per lane, and how many Float8 values the target's registers hold
+/// (what a register-blocked kernel may keep live without spilling).
 public protocol VectorArithmetic {
     static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8
+    static var float8Registers: Int { get }
 }
 
-/// A multiply, then an add (two roundings): for targets without FMA.
+/// A multiply, then an add (two roundings): for targets without FMA (x86-64's 16 xmm registers
+/// hold 8 Float8 values).
 public enum SeparateMultiplyAdd: VectorArithmetic {
     @_transparent
     public static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { a * b + c }
+    @_transparent
+    public static var float8Registers: Int { 8 }
 }
 
-/// One fused multiply-add (one rounding): for targets with FMA.
+/// One fused multiply-add (one rounding): for targets with FMA (AVX2's 16 ymm registers, or 64-bit
+/// ARM's 32 q registers, hold 16 Float8 values).
 public enum FusedMultiplyAdd: VectorArithmetic {
     @_transparent
     public static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { c.addingProduct(a, b) }
+    @_transparent
+    public static var float8Registers: Int { 16 }
 }
 
 /// The arithmetic of the target every build has: FMA is part of the 64-bit ARM baseline, not of

@@ -1,0 +1,93 @@
+// Fused causal attention forward for one (batch, head) pair, for any instruction set
+// (VectorArithmetic.swift). No T×T matrix: 16 queries at a time against the keys they may see,
+//   S = Q_blk K^T · scale log2(e)        (TileGEMM against K^T, packed once per pair, scale folded in)
+//   P = 2^(S - rowmax S) (0 past the diagonal),  l = rowsum P
+//   out = (P V) / l,  logsumexp = (rowmax S + log2 l) ln 2
+// A block's row holds every key it sees (at most T), so its softmax is exact in one pass: no
+// running rescale as in tiled flash attention. Working in base 2 makes each exp one 2^x.
+// The pair's geometry is the caller's (AttentionPair), so grouped-query layouts need nothing here.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where one pair's operands are: row t of queries, keys and values at `+ t * inputStride`
+/// (views into the qkv buffer), row t of out at `+ t * outStride`, logsumexp contiguous.
+public struct AttentionPair {
+    public var sequenceLength: Int, headDim: Int
+    public var queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+    public var inputStride: Int
+    public var out: UnsafeMutablePointer<Float>, outStride: Int
+    public var logsumexp: UnsafeMutablePointer<Float>
+
+    public init(sequenceLength: Int, headDim: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+                values: UnsafePointer<Float>, inputStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
+                logsumexp: UnsafeMutablePointer<Float>) {
+        self.sequenceLength = sequenceLength
+        self.headDim = headDim
+        self.queries = queries
+        self.keys = keys
+        self.values = values
+        self.inputStride = inputStride
+        self.out = out
+        self.outStride = outStride
+        self.logsumexp = logsumexp
+    }
+
+    /// T and hs rounded up to whole vectors.
+    @inlinable var paddedLength: Int { AttentionRows.padded(sequenceLength) }
+    @inlinable var paddedHeadDim: Int { AttentionRows.padded(headDim) }
+}
+
+public enum AttentionKernel {
+    @inlinable static var log2e: Float { 1.4426950408889634 }
+    @inlinable static var ln2: Float { 0.6931471805599453 }
+
+    /// Floats of scratch `forward` needs for sequence length T and head size hs.
+    public static func forwardScratch(sequenceLength T: Int, headDim hs: Int) -> Int {
+        let tp = AttentionRows.padded(T), hp = AttentionRows.padded(hs), r = AttentionRows.blockRows
+        return hs * tp + tp * hp + r * tp + r * hp + 2 * r
+    }
+
+    @inlinable @inline(__always)
+    public static func forward<A: VectorArithmetic>(_ arithmetic: A.Type, _ pair: AttentionPair,
+                                                    scratch: UnsafeMutablePointer<Float>) {
+        let T = pair.sequenceLength, hs = pair.headDim, stride = pair.inputStride
+        let tp = pair.paddedLength, hp = pair.paddedHeadDim, r = AttentionRows.blockRows
+        let keysT = scratch, paddedValues = keysT + hs * tp, scores = paddedValues + tp * hp
+        let sums = scores + r * tp, rowMaxima = sums + r * hp, rowSums = rowMaxima + r
+        let scale = log2e / Float(hs).squareRoot()
+        AttentionRows.packTransposed(pair.keys, stride: stride, rows: T, columns: hs, scale: scale,
+                                     into: keysT, ld: tp)
+        // Values as they are when their rows are whole vectors, else a padded copy.
+        let values: UnsafePointer<Float>, ldv: Int
+        if hs == hp {
+            (values, ldv) = (pair.values, stride)
+        } else {
+            AttentionRows.packRows(pair.values, stride: stride, rows: T, columns: hs, into: paddedValues, ld: hp)
+            (values, ldv) = (UnsafePointer(paddedValues), hp)
+        }
+        var start = 0
+        while start < T {
+            let rows = min(r, T - start), visibleKeys = start + rows, width = AttentionRows.padded(visibleKeys)
+            TileGEMM.multiply(A.self, m: rows, n: width, k: hs, alpha: 1, a: pair.queries + start * stride,
+                              rowStride: stride, columnStride: 1, b: keysT, ldb: tp, c: scores, ldc: tp,
+                              accumulate: false)
+            for i in 0..<rows {
+                let row = scores + i * tp, visible = start + i + 1
+                rowMaxima[i] = AttentionRows.maximum(A.self, row, visible)
+                rowSums[i] = AttentionRows.exponentiate(A.self, row, count: visible, width: width, shift: rowMaxima[i])
+            }
+            TileGEMM.multiply(A.self, m: rows, n: hp, k: visibleKeys, alpha: 1, a: scores, rowStride: tp,
+                              columnStride: 1, b: values, ldb: ldv, c: sums, ldc: hp, accumulate: false)
+            for i in 0..<rows {
+                let t = start + i, destination = pair.out + t * pair.outStride, inverse = 1 / rowSums[i]
+                for d in 0..<hs { destination[d] = sums[i * hp + d] * inverse }
+                pair.logsumexp[t] = (rowMaxima[i] + log2f(rowSums[i])) * ln2
+            }
+            start += rows
+        }
+    }
+}
