@@ -36,14 +36,26 @@ let package = Package(
         .library(name: "BLASBackend", targets: ["BLASBackend"]),
         .library(name: "OpenCLBackend", targets: ["OpenCLBackend"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        // Data-parallel training: the Communicator protocol (and one process), and Open MPI behind it.
+        .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "MPICommunicator", targets: ["MPICommunicator"]),
     ],
     targets: [
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
         .target(name: "Compute", path: "Sources/Compute"),
         // Char, word and byte-level BPE tokenizers, the BPE trainer, Hugging Face tokenizer.json.
         .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers", swiftSettings: swift6),
-        // Model graph, optimizer, schedule, checkpoints, data: written once against Compute.
-        .target(name: "GPT", dependencies: ["Compute", "Tokenizers"], path: "Sources/GPT", swiftSettings: swift6),
+        // The collectives data-parallel training needs (Communicator) and the single-process group.
+        .target(name: "Distributed", path: "Sources/Distributed", swiftSettings: swift6),
+        // Model graph, optimizer, schedule, checkpoints, data: written once against Compute (and
+        // Distributed's protocol for data parallelism; never MPI itself).
+        .target(name: "GPT", dependencies: ["Compute", "Tokenizers", "Distributed"], path: "Sources/GPT",
+                swiftSettings: swift6),
+        // Open MPI as a Communicator, bound at run time like the backends' libraries (CMPI: the loader).
+        .target(name: "CMPI", path: "Sources/MPICommunicator/CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "MPICommunicator", dependencies: ["Distributed", "CMPI"], path: "Sources/MPICommunicator",
+            exclude: ["CMPI"], swiftSettings: swift6),
         // Backends: each depends on Compute (the CPU ones also on HostMemory) and exports one plugin value.
         .target(name: "HostMemory", dependencies: ["Compute"], path: "Backends/Host"),
         .target(name: "ReferenceBackend", dependencies: ["Compute", "HostMemory"], path: "Backends/Reference"),
@@ -77,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "gpt",
             dependencies: ["Compute", "Tokenizers", "GPT", "Conformance", "ReferenceBackend", "BLASBackend",
-                           "OpenCLBackend"],
+                           "OpenCLBackend", "Distributed", "MPICommunicator"],
             path: "Sources/gpt", swiftSettings: swift6),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
@@ -90,7 +102,8 @@ let package = Package(
             name: "TokenizersTests", dependencies: ["Compute", "Tokenizers", "TestSupport"],
             path: "Tests/TokenizersTests", swiftSettings: swift6),
         .testTarget(
-            name: "GPTTests", dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport"],
+            name: "GPTTests",
+            dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport", "Distributed"],
             path: "Tests/GPTTests", swiftSettings: swift6),
         .testTarget(
             name: "ConformanceTests",
@@ -101,8 +114,10 @@ let package = Package(
         .testTarget(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),
+        // The binary as a subprocess; the libraries only to write checkpoints no CLI command can make.
         .testTarget(
-            name: "CLITests", dependencies: ["gpt"], path: "Tests/CLITests", swiftSettings: swift6),
+            name: "CLITests", dependencies: ["gpt", "GPT", "Tokenizers", "ReferenceBackend", "TestSupport"],
+            path: "Tests/CLITests", swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

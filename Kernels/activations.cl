@@ -101,18 +101,19 @@ inline uint counter_hash32(uint x) {
     return x;
 }
 
-/// Inverted dropout (forward and backward are the same map): out[i] = keep(i) ? x[i] * keep_scale : 0,
-/// keep(i) = uniform(seed, i) >= p, uniform = (bits >> 8) * 2^-24, with
-/// bits = hash32(hash32(i ^ hash32(seed_low)) ^ hash32(seed_high + 0x9e3779b9)) as in CounterRNG.bits.
+/// Inverted dropout (forward and backward are the same map): out[i] = keep(j) ? x[i] * keep_scale : 0
+/// at mask index j = first_index + i (uint: wraps mod 2^32 as the host's does), keep(j) =
+/// uniform(seed, j) >= p, uniform = (bits >> 8) * 2^-24, with
+/// bits = hash32(hash32(j ^ hash32(seed_low)) ^ hash32(seed_high + 0x9e3779b9)) as in CounterRNG.bits.
 /// keep_scale = 1 / (1 - p) comes from the host as a float, so kept values match the reference's
 /// x * keepScale exactly; p = 0 keeps everything and multiplies by 1 (a copy).
 __kernel void activations_dropout(__global float* out, const int out_off,
                                   __global const float* input, const int input_off, const int n,
                                   const float p, const float keep_scale,
-                                  const uint seed_low, const uint seed_high) {
+                                  const uint seed_low, const uint seed_high, const uint first_index) {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const uint bits = counter_hash32(counter_hash32((uint)i ^ counter_hash32(seed_low))
+    const uint bits = counter_hash32(counter_hash32((first_index + (uint)i) ^ counter_hash32(seed_low))
                                      ^ counter_hash32(seed_high + 0x9e3779b9U));
     const float uniform = (float)(bits >> 8) * (1.0f / 16777216.0f);
     const float x = input[input_off + i];

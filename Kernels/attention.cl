@@ -1,353 +1,295 @@
-// Fused causal self-attention (flash attention), forward and backward, fp32.
+// Fused causal self-attention, forward (flash attention with online softmax), fp32.
+// The backward is Kernels/attention_backward.cl.
 //
-// Layout: qkv is (B, T, 3, NH, hs): for token row r = b*T + t, q starts at r*3C + h*hs, k at
-// r*3C + C + h*hs, v at r*3C + 2C + h*hs (C = NH*hs). out and dout are (B, T, C); logsumexp is
-// (B, NH, T), the natural log of sum_j exp(s_tj) with s_tj = q_t·k_j / sqrt(hs). T×T is never stored.
+// Layout (grouped-query attention): NH query heads share KVH key/value heads, query head h reading
+// KV head g = h / (NH/KVH). qkv is (B, T, NH + 2·KVH, hs): for token row r = b*T + t, q of head h
+// starts at r*W + h*hs, k of KV head g at r*W + C + g*hs, v at r*W + C + (KVH + g)*hs
+// (C = NH*hs, W = C + 2·KVH·hs). out is (B, T, C); logsumexp is (B, NH, T), the natural log of
+// sum_j exp(s_tj) with s_tj = q_t·k_j / sqrt(hs). T×T is never stored.
+// One body, two builds: attention_forward reads everything from qkv, addressing the KV head's
+// key from the query head's pointer (one base pointer in the loops); built with KV_CACHE = 1 it is
+// attention_cached_forward, which reads the new rows' queries (Q, NH, hs) and the KV cache
+// (T, 2, KVH, hs) through two views. Only the pointer setup and the logsumexp store differ.
 //
-// Forward (attention_forward): one work-group per (query block of BLOCK_M rows, head, batch), one
-// work-item per query row. The row's q (pre-scaled by log2(e)/sqrt(hs), so exp becomes exp2) and its
-// output accumulator live in registers as HEAD_DIM/4 float4s. K and V tiles of BLOCK_N keys stream
-// through local memory; every work-item reads the same key at the same time (a broadcast, no bank
-// conflicts). Per tile: BLOCK_N dot products (the d loop is outside the key loop, so the BLOCK_N sums
-// are independent chains the GPU can overlap), one online-softmax rescale, then BLOCK_N axpys into the
-// accumulator. Causal masking is applied only to tiles that cross the diagonal; tiles wholly above it
-// are never loaded. Query blocks run heaviest-first (the last block has the most keys) so the tail of
-// the grid is made of short work-groups.
+// One work-group per (block of BLOCK_M queries, head, batch), FWD_TX × (BLOCK_M/ROWS) work-items.
+// Both products are 2-D register micro-tiles over local memory, like an SGEMM:
+//   S = Q·Kᵀ (BLOCK_M × BLOCK_N per key tile): work-item (ty, tx) owns queries ty + r·TY (r < ROWS)
+//     × keys tx + c·FWD_TX, so every float4 it reads from local memory feeds ROWS or KEYS dot steps;
+//   O += P·V (BLOCK_M × hs): the same ROWS queries × the float4 columns tx + j·FWD_TX of hs.
+// The softmax row of a query is spread over the FWD_TX work-items sharing its ty: they agree on the
+// tile's row maximum through local memory (one barrier), write P to local memory (the next
+// barrier), and each keeps its own part of the row sum l (summed once at the end).
 //
-//   qkv ──► K tile [BLOCK_N][hs] ─┐ local           per work-item (query row t):
-//       ──► V tile [BLOCK_N][hs] ─┘ memory            q[hs], o[hs], running max m, running sum l
+//   per key tile i:  S(i) from Q and K(i)  -> row max partials | barrier | max, P(i), rescale O;
+//                    store V(i) and K(i+1) (their global loads were issued before S(i), so they
+//                    arrive during it) | barrier | O += P(i)·V(i)
+// K and V each have one local buffer: K(i) was last read before the first barrier, V(i-1) before
+// this tile began, so both may be overwritten between the two barriers.
 //
-// Backward recomputes P from q, k and the saved logsumexp (P_tj = exp(s_tj - lse_t)); with
-// D_t = dout_t·out_t, dP_tj = dout_t·v_j, dS_tj = P_tj (dP_tj - D_t):
-//   dv_j = sum_t P_tj dout_t,  dk_j = scale sum_t dS_tj q_t,  dq_t = scale sum_j dS_tj k_j  (j <= t).
-// Two kernels, so every gradient row has exactly one writer (no atomics, deterministic):
-//   attention_backward_dkdv: one work-group per key block (BWD_N keys, one work-item each), looping over
-//     query tiles of BWD_M rows at or after the block; D_t is computed when the tile is loaded (hs
-//     multiply-adds per row per key block, far below the tile's BWD_M·BWD_N·4·hs), so no scratch buffer
-//     and no extra launch are needed.
-//   attention_backward_dq: one work-group per query block (BWD_Q rows), looping over key tiles of
-//     DQ_BLOCK_N keys up to the diagonal.
-// Both overwrite their parts of dqkv for every valid row, so the whole dqkv is overwritten.
-//
-// Large negative finite NEG_BIG instead of -INFINITY for masked scores and the initial running max:
-// with -INFINITY, a row whose running max is still -inf computes exp2(-inf - -inf) = exp2(NaN), and
-// under -cl-fast-relaxed-math / -cl-finite-math-only the compiler may assume no infinities at all, so
-// comparisons with -inf are undefined. exp2(NEG_BIG - m) is an exact 0 for any realistic score m.
+// Queries are pre-scaled by log2(e)/sqrt(hs) on load, so exp becomes exp2. Causal masking is
+// applied only to tiles that cross the diagonal; tiles wholly above it are never loaded. Query
+// blocks run heaviest-first (the last block has the most keys) so the tail of the grid is short.
+// Masked scores and the initial maximum are common.clh's finite NEG_BIG, not -INFINITY (NaN from
+// exp2(-inf - -inf), undefined comparisons under -cl-finite-math-only); exp2(NEG_BIG - m) is an
+// exact 0 for any realistic score m. The softmax uses native_exp2
+// (one hardware instruction on NVIDIA, ~2 ulp, which the forward's 1e-4 tolerance easily covers)
+// instead of exp2, whose denormal handling costs four more instructions per score.
 
 #ifndef HEAD_DIM
-#define HEAD_DIM 64    // head size hs; a -D so every loop over it unrolls into float4 registers
+#define HEAD_DIM 64    // head size hs; a -D so every loop over it unrolls into registers
 #endif
 #ifndef BLOCK_M
-#define BLOCK_M 64     // forward: query rows (= work-items) per work-group
+#define BLOCK_M 64     // queries per work-group
 #endif
 #ifndef BLOCK_N
-#define BLOCK_N 32     // forward: keys per local-memory tile (2 tiles of BLOCK_N*hs floats)
+#define BLOCK_N 32     // keys per local-memory tile
 #endif
-#ifndef BWD_N
-#define BWD_N 64       // backward dK/dV: keys (= work-items) per work-group
+#ifndef FWD_TX
+#define FWD_TX 8       // work-items sharing one group of ROWS queries
 #endif
-#ifndef BWD_M
-#define BWD_M 16       // backward dK/dV: query rows per local-memory tile
+#ifndef PREFETCH
+#define PREFETCH 1     // 1: the next K and this V travel in registers during S (costs registers)
 #endif
-#ifndef BWD_Q
-#define BWD_Q 64       // backward dQ: query rows (= work-items) per work-group
-#endif
-#ifndef DQ_BLOCK_N
-#define DQ_BLOCK_N 16  // backward dQ: keys per local-memory tile
+#ifndef KV_CACHE
+#define KV_CACHE 0     // 1: attention_cached_forward (queries and the KV cache in two views)
 #endif
 
-#define HD4 ((HEAD_DIM + 3) / 4)   // float4s per head row (zero-padded past HEAD_DIM)
-#define HDP (HD4 * 4)
-#define NEG_BIG (-1.0e30f)
-#define LOG2E 1.4426950408889634f
+#define ROWS 4                                  // queries per work-item
+#define TY (BLOCK_M / ROWS)                     // query groups per work-group
+#define THREADS (TY * FWD_TX)
+#define KEYS (BLOCK_N / FWD_TX)                 // keys per work-item in S
+#define HD4 ((HEAD_DIM + 3) / 4)                // float4s per head row (zero past HEAD_DIM)
+#define ROW4 (HD4 + 1)                          // float4s per local row: the pad spreads banks
+#define DV4 ((HD4 + FWD_TX - 1) / FWD_TX)       // float4 columns of O per work-item
+#define P_STRIDE (BLOCK_M + 4)                  // P is [key][query]; the pad spreads banks
+#define TILE_VECTORS (BLOCK_N * HD4)
+#define VECTORS_PER_ITEM ((TILE_VECTORS + THREADS - 1) / THREADS)
 #define LN2 0.6931471805599453f
 
-/// Four products summed into acc (one fused multiply-add chain per float4).
-inline float dot4(const float4 a, const float4 b, float acc) {
-    return mad(a.w, b.w, mad(a.z, b.z, mad(a.y, b.y, mad(a.x, b.x, acc))));
-}
+#if BLOCK_M % ROWS != 0 || BLOCK_N % FWD_TX != 0
+#error "BLOCK_M must be a multiple of ROWS and BLOCK_N of FWD_TX"
+#endif
 
-/// Elements d4*4 ..< d4*4+4 of one head row, zero past HEAD_DIM (or for an invalid row).
-inline float4 load_head4(__global const float* row, const int d4, const bool valid) {
-    float4 value = (float4)(0.0f);
-    if (!valid) return value;
+/// Elements d4*4 ..< d4*4+4 of one head row, zero past HEAD_DIM: one 16-byte load when the row is
+/// 16-byte aligned and HEAD_DIM is a multiple of 4.
+inline float4 load_head4(__global const float* row, const int d4, const bool aligned) {
     const int d = d4 * 4;
-    value.x = row[d];
-    if (d + 1 < HEAD_DIM) value.y = row[d + 1];
-    if (d + 2 < HEAD_DIM) value.z = row[d + 2];
-    if (d + 3 < HEAD_DIM) value.w = row[d + 3];
-    return value;
+#if HEAD_DIM % 4 == 0
+    if (aligned) return *(__global const float4*)(row + d);
+#endif
+    float4 v = (float4)(row[d], 0.0f, 0.0f, 0.0f);
+    if (d + 1 < HEAD_DIM) v.y = row[d + 1];
+    if (d + 2 < HEAD_DIM) v.z = row[d + 2];
+    if (d + 3 < HEAD_DIM) v.w = row[d + 3];
+    return v;
 }
 
-/// Cooperative, coalesced load of `count` head rows (tokens first ..< first+count of one batch and
-/// head; `base` points at token 0's row of that head part) into tile[row*HDP + d]; zero for rows at or
-/// past T and for the padding past HEAD_DIM.
-inline void load_tile(__local float* tile, __global const float* base, const int row_stride,
-                      const int first, const int count, const int T, const int lid, const int threads) {
-    for (int e = lid; e < count * HDP; e += threads) {
-        const int n = e / HDP, d = e - n * HDP, t = first + n;
-        tile[e] = (t < T && d < HEAD_DIM) ? base[t * row_stride + d] : 0.0f;
+/// Float4 `e` of a tile of head rows starting at token `first` (row e / HD4, column e % HD4), zero
+/// for tokens at or past T; `base` points at token 0's row of one head part.
+inline float4 tile_vector(__global const float* base, const int row_stride, const int first, const int e,
+                          const int T, const bool aligned) {
+    const int t = first + e / HD4;
+    return t < T ? load_head4(base + t * row_stride, e % HD4, aligned) : (float4)(0.0f);
+}
+
+/// The float4s of a BLOCK_N-row tile this work-item moves, from global memory (scaled by `scale`).
+inline void fetch_tile(float4 held[VECTORS_PER_ITEM], __global const float* base, const int row_stride,
+                       const int first, const int T, const int lid, const float scale, const bool aligned) {
+#pragma unroll
+    for (int i = 0; i < VECTORS_PER_ITEM; ++i) {
+        const int e = lid + i * THREADS;
+        held[i] = e < TILE_VECTORS ? scale * tile_vector(base, row_stride, first, e, T, aligned) : (float4)(0.0f);
     }
 }
 
-/// out (B, Q, C) and logsumexp (B, NH, T) from qkv (B, T, 3C), for the Q = T - q_first query rows
-/// q_first ..< T of each sequence (q_first = 0 in training; the KV-cache op passes the cached length
-/// and has_lse = 0, since it keeps no logsumexp). Grid: (ceil(Q/BLOCK_M)*BLOCK_M, NH, B), local
-/// (BLOCK_M, 1, 1). scale_log2 = log2(e)/sqrt(hs).
-__kernel __attribute__((reqd_work_group_size(BLOCK_M, 1, 1)))
+inline void store_tile(__local float4* tile, const float4 held[VECTORS_PER_ITEM], const int lid) {
+#pragma unroll
+    for (int i = 0; i < VECTORS_PER_ITEM; ++i) {
+        const int e = lid + i * THREADS;
+        if (e < TILE_VECTORS) tile[e / HD4 * ROW4 + e % HD4] = held[i];
+    }
+}
+
+/// attention_forward: out (B, T - q_first, C) and logsumexp (B, NH, T) for the query rows
+/// q_first ..< T of each sequence of qkv (B, T, NH + 2·KVH, hs). Training passes q_first = 0; it
+/// stays a run-time argument on purpose: compiled as a constant 0, the kernel's register allocation
+/// at hs 42 spills (ptx-check). Grid: (ceil((T - q_first)/BLOCK_M)*THREADS, NH, B).
+/// attention_cached_forward (KV_CACHE = 1): out (Q, C) for the Q = T - q_first new rows of one
+/// sequence, from their queries q (Q, NH, hs) and the cache kv (T, 2, KVH, hs); no logsumexp.
+/// Grid: (ceil(Q/BLOCK_M)*THREADS, NH, 1).
+/// Local size (THREADS, 1, 1); scale_log2 = log2(e)/sqrt(hs). The work-group attribute stays right
+/// before each `void`, where ptx-check looks for it.
+#if KV_CACHE
+__kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
+void attention_cached_forward(__global float* out, const int out_off,
+                              __global const float* q, const int q_off,
+                              __global const float* kv, const int kv_off,
+                              const int T, const int NH, const int KVH, const float scale_log2,
+                              const int q_first) {
+#else
+__kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
 void attention_forward(__global float* out, const int out_off,
                        __global float* lse, const int lse_off,
                        __global const float* qkv, const int qkv_off,
-                       const int T, const int NH, const float scale_log2,
-                       const int q_first, const int has_lse) {
-    __local float4 k_tile[BLOCK_N * HD4];
-    __local float4 v_tile[BLOCK_N * HD4];
-    const int lid = get_local_id(0);
+                       const int T, const int NH, const int KVH, const float scale_log2,
+                       const int q_first) {
+#endif
+    __local float4 q_tile[BLOCK_M * ROW4];
+    __local float4 k_tile[BLOCK_N * ROW4];
+    __local float4 v_tile[BLOCK_N * ROW4];
+    __local float p_tile[BLOCK_N * P_STRIDE];
+    __local float partial[FWD_TX * BLOCK_M];    // [tx][query]: row maxima, at the end row sums
+    const int lid = get_local_id(0), tx = lid % FWD_TX, ty = lid / FWD_TX;
     const int q_block = get_num_groups(0) - 1 - get_group_id(0);  // heaviest first
     const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
-    const int q_start = q_first + q_block * BLOCK_M, t = q_start + lid;
-    const bool valid = t < T;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
+#if KV_CACHE
+    // Query rows from the first new one, C floats apart; cache rows 2·KVH·hs apart, values after
+    // the keys.
+    const int C = NH * HEAD_DIM, q_stride = C, kv_stride = 2 * KVH * HEAD_DIM;
+    const int q_start = q_first + q_block * BLOCK_M;
+    __global const float* queries = q + q_off + h * HEAD_DIM;
+    __global const float* keys = kv + kv_off + h / (NH / KVH) * HEAD_DIM;
+#define KEY_ROWS keys
+    const bool aligned = ((q_off | kv_off | HEAD_DIM) & 3) == 0;
+#else
+    // The KV head's key is in the query head's own row, to_key floats on. Addressing it from the
+    // query head's pointer keeps one base pointer in the loop: a second one costs registers that
+    // hs 42 with prefetch does not have (ptx-check: spills).
+    const int C = NH * HEAD_DIM, q_stride = C + 2 * KVH * HEAD_DIM, kv_stride = q_stride;
+    const int to_key = C + (h / (NH / KVH) - h) * HEAD_DIM;
+    const int q_start = q_first + q_block * BLOCK_M;
+    __global const float* queries = qkv + qkv_off + b * T * q_stride + h * HEAD_DIM;
+#define KEY_ROWS (queries + to_key)
+    const bool aligned = ((qkv_off | q_stride | HEAD_DIM) & 3) == 0;
+#endif
 
-    float4 q[HD4], o[HD4];
+    // Query rows count from q_first in the cache's view, from 0 in qkv.
+    const int q_row = KV_CACHE ? q_first : 0;
+    for (int e = lid; e < BLOCK_M * HD4; e += THREADS)
+        q_tile[e / HD4 * ROW4 + e % HD4] =
+            scale_log2 * tile_vector(queries, q_stride, q_start - q_row, e, T - q_row, aligned);
+    float4 k_held[VECTORS_PER_ITEM], v_held[VECTORS_PER_ITEM];
+    fetch_tile(k_held, KEY_ROWS, kv_stride, 0, T, lid, 1.0f, aligned);
+    store_tile(k_tile, k_held, lid);
+
+    float4 o[ROWS][DV4];
+    float m[ROWS], l[ROWS];
 #pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) {
-        q[d4] = load_head4(head + t * stride, d4, valid) * scale_log2;
-        o[d4] = (float4)(0.0f);
+    for (int r = 0; r < ROWS; ++r) {
+        m[r] = NEG_BIG;
+        l[r] = 0.0f;
+#pragma unroll
+        for (int j = 0; j < DV4; ++j) o[r][j] = (float4)(0.0f);
     }
-    float m = NEG_BIG, l = 0.0f;
+    barrier(CLK_LOCAL_MEM_FENCE);
 
     const int last_key = min(T, q_start + BLOCK_M) - 1;
     for (int k_start = 0; k_start <= last_key; k_start += BLOCK_N) {
-        barrier(CLK_LOCAL_MEM_FENCE);  // everyone is done with the previous tile
-        load_tile((__local float*)k_tile, head + C, stride, k_start, BLOCK_N, T, lid, BLOCK_M);
-        load_tile((__local float*)v_tile, head + 2 * C, stride, k_start, BLOCK_N, T, lid, BLOCK_M);
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        float s[BLOCK_N];
+        const bool more = k_start + BLOCK_N <= last_key;
+#if PREFETCH
+        fetch_tile(v_held, KEY_ROWS + KVH * HEAD_DIM, kv_stride, k_start, T, lid, 1.0f, aligned);
+        if (more) fetch_tile(k_held, KEY_ROWS, kv_stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
+#endif
+        float s[ROWS][KEYS];
 #pragma unroll
-        for (int n = 0; n < BLOCK_N; ++n) s[n] = 0.0f;
+        for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+            for (int c = 0; c < KEYS; ++c) s[r][c] = 0.0f;
 #pragma unroll
         for (int d4 = 0; d4 < HD4; ++d4) {
-            const float4 qv = q[d4];
+            float4 qv[ROWS], kv[KEYS];
 #pragma unroll
-            for (int n = 0; n < BLOCK_N; ++n) s[n] = dot4(qv, k_tile[n * HD4 + d4], s[n]);
+            for (int r = 0; r < ROWS; ++r) qv[r] = q_tile[(ty + r * TY) * ROW4 + d4];
+#pragma unroll
+            for (int c = 0; c < KEYS; ++c) kv[c] = k_tile[(tx + c * FWD_TX) * ROW4 + d4];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+                for (int c = 0; c < KEYS; ++c)
+                    s[r][c] = fma(qv[r].w, kv[c].w, fma(qv[r].z, kv[c].z, fma(qv[r].y, kv[c].y, fma(qv[r].x, kv[c].x, s[r][c]))));
         }
-        // Only tiles reaching past the block's first query need the mask (keys > t, which also
-        // covers zero-filled keys at or past T, since t < T for every row that is written).
-        if (k_start + BLOCK_N - 1 > q_start) {
+        // Keys after the query (this also covers zero-filled keys at or past T) only occur in
+        // tiles reaching past the block's first query.
+        const bool diagonal = k_start + BLOCK_N - 1 > q_start;
 #pragma unroll
-            for (int n = 0; n < BLOCK_N; ++n) if (k_start + n > t) s[n] = NEG_BIG;
+        for (int r = 0; r < ROWS; ++r) {
+            float tile_max = NEG_BIG;
+#pragma unroll
+            for (int c = 0; c < KEYS; ++c) {
+                if (diagonal && k_start + tx + c * FWD_TX > q_start + ty + r * TY) s[r][c] = NEG_BIG;
+                tile_max = fmax(tile_max, s[r][c]);
+            }
+            partial[tx * BLOCK_M + ty + r * TY] = tile_max;
         }
-        float m_new = m;
+        barrier(CLK_LOCAL_MEM_FENCE);
+
 #pragma unroll
-        for (int n = 0; n < BLOCK_N; ++n) m_new = fmax(m_new, s[n]);
-        const float alpha = exp2(m - m_new);
-        l *= alpha;
+        for (int r = 0; r < ROWS; ++r) {
+            float m_new = m[r];
 #pragma unroll
-        for (int d4 = 0; d4 < HD4; ++d4) o[d4] *= alpha;
+            for (int x = 0; x < FWD_TX; ++x) m_new = fmax(m_new, partial[x * BLOCK_M + ty + r * TY]);
+            const float alpha = native_exp2(m[r] - m_new);
+            m[r] = m_new;
+            float sum = 0.0f;
+#pragma unroll
+            for (int c = 0; c < KEYS; ++c) {
+                const float p = native_exp2(s[r][c] - m_new);
+                sum += p;
+                p_tile[(tx + c * FWD_TX) * P_STRIDE + ty + r * TY] = p;
+            }
+            l[r] = mad(l[r], alpha, sum);
+#pragma unroll
+            for (int j = 0; j < DV4; ++j) o[r][j] *= alpha;
+        }
+#if !PREFETCH
+        fetch_tile(v_held, KEY_ROWS + KVH * HEAD_DIM, kv_stride, k_start, T, lid, 1.0f, aligned);
+        if (more) fetch_tile(k_held, KEY_ROWS, kv_stride, k_start + BLOCK_N, T, lid, 1.0f, aligned);
+#endif
+        store_tile(v_tile, v_held, lid);
+        if (more) store_tile(k_tile, k_held, lid);
+        barrier(CLK_LOCAL_MEM_FENCE);
+
 #pragma unroll
         for (int n = 0; n < BLOCK_N; ++n) {
-            const float p = exp2(s[n] - m_new);
-            l += p;
+            float p[ROWS];
 #pragma unroll
-            for (int d4 = 0; d4 < HD4; ++d4) o[d4] = mad((float4)(p), v_tile[n * HD4 + d4], o[d4]);
-        }
-        m = m_new;
-    }
-
-    if (!valid) return;
-    const float inverse = 1.0f / l;
-    __global float* out_row = out + out_off + (b * (T - q_first) + t - q_first) * C + h * HEAD_DIM;
+            for (int r = 0; r < ROWS; ++r) p[r] = p_tile[n * P_STRIDE + ty + r * TY];
 #pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) {
-        const float4 value = o[d4] * inverse;
-        const int d = d4 * 4;
-        out_row[d] = value.x;
-        if (d + 1 < HEAD_DIM) out_row[d + 1] = value.y;
-        if (d + 2 < HEAD_DIM) out_row[d + 2] = value.z;
-        if (d + 3 < HEAD_DIM) out_row[d + 3] = value.w;
-    }
-    if (has_lse) lse[lse_off + (b * NH + h) * T + t] = (m + log2(l)) * LN2;
-}
-
-/// Writes 4 elements of a head row, skipping the padding past HEAD_DIM.
-inline void store_head4(__global float* row, const int d4, const float4 value) {
-    const int d = d4 * 4;
-    row[d] = value.x;
-    if (d + 1 < HEAD_DIM) row[d + 1] = value.y;
-    if (d + 2 < HEAD_DIM) row[d + 2] = value.z;
-    if (d + 3 < HEAD_DIM) row[d + 3] = value.w;
-}
-
-/// dk and dv parts of dqkv (OVERWRITTEN). Grid: (ceil(T/BWD_N)*BWD_N, NH, B), local (BWD_N, 1, 1).
-/// Each work-item owns key j: its k and v rows sit in local memory, transposed so that work-item j
-/// reads float4 d4 at [d4][j] (consecutive work-items, consecutive addresses); dk and dv accumulate in
-/// registers. Query tiles (q and dout rows, read by all work-items at once) stream through local memory.
-__kernel __attribute__((reqd_work_group_size(BWD_N, 1, 1)))
-void attention_backward_dkdv(__global float* dqkv, const int dqkv_off,
-                             __global const float* dout, const int dout_off,
-                             __global const float* qkv, const int qkv_off,
-                             __global const float* out, const int out_off,
-                             __global const float* lse, const int lse_off,
-                             const int T, const int NH, const float scale_log2, const float scale) {
-    __local float4 k_own[HD4 * BWD_N];
-    __local float4 v_own[HD4 * BWD_N];
-    __local float4 q_tile[BWD_M * HD4];
-    __local float4 g_tile[BWD_M * HD4];
-    __local float lse2_tile[BWD_M];
-    __local float delta_tile[BWD_M];
-    const int lid = get_local_id(0);
-    const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
-    const int k_start = get_group_id(0) * BWD_N, j = k_start + lid;
-    const bool valid = j < T;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
-    __global const float* dout_head = dout + dout_off + b * T * C + h * HEAD_DIM;
-    __global const float* out_head = out + out_off + b * T * C + h * HEAD_DIM;
-
-    float4 dk[HD4], dv[HD4];
+            for (int j = 0; j < DV4; ++j) {
+                if (HD4 % FWD_TX == 0 || tx + j * FWD_TX < HD4) {
+                    const float4 v = v_tile[n * ROW4 + tx + j * FWD_TX];
 #pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) {
-        k_own[d4 * BWD_N + lid] = load_head4(head + C + j * stride, d4, valid) * scale_log2;
-        v_own[d4 * BWD_N + lid] = load_head4(head + 2 * C + j * stride, d4, valid);
-        dk[d4] = (float4)(0.0f);
-        dv[d4] = (float4)(0.0f);
-    }
-
-    const int k_last = min(T, k_start + BWD_N) - 1;
-    for (int q_start = (k_start / BWD_M) * BWD_M; q_start < T; q_start += BWD_M) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile((__local float*)q_tile, head, stride, q_start, BWD_M, T, lid, BWD_N);
-        load_tile((__local float*)g_tile, dout_head, C, q_start, BWD_M, T, lid, BWD_N);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (int r = lid; r < BWD_M; r += BWD_N) {
-            const int t = q_start + r;
-            float delta = 0.0f, lse2 = 0.0f;
-            if (t < T) {
-                __global const float* out_row = out_head + t * C;
-                for (int d = 0; d < HEAD_DIM; ++d) delta = mad(((__local float*)g_tile)[r * HDP + d], out_row[d], delta);
-                lse2 = lse[lse_off + (b * NH + h) * T + t] * LOG2E;
-            }
-            delta_tile[r] = delta;
-            lse2_tile[r] = lse2;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        float p[BWD_M], ds[BWD_M];
-#pragma unroll
-        for (int r = 0; r < BWD_M; ++r) { p[r] = 0.0f; ds[r] = 0.0f; }
-#pragma unroll
-        for (int d4 = 0; d4 < HD4; ++d4) {
-            const float4 kv = k_own[d4 * BWD_N + lid], vv = v_own[d4 * BWD_N + lid];
-#pragma unroll
-            for (int r = 0; r < BWD_M; ++r) {
-                p[r] = dot4(kv, q_tile[r * HD4 + d4], p[r]);     // s_tj (log2 units)
-                ds[r] = dot4(vv, g_tile[r * HD4 + d4], ds[r]);   // dP_tj
-            }
-        }
-        // Mask pairs with t < j (only tiles starting before this block's last key have any) and
-        // query rows at or past T.
-        const bool masked_tile = q_start < k_last || q_start + BWD_M > T;
-#pragma unroll
-        for (int r = 0; r < BWD_M; ++r) {
-            const int t = q_start + r;
-            float prob = exp2(p[r] - lse2_tile[r]);
-            if (masked_tile && (t < j || t >= T)) prob = 0.0f;
-            p[r] = prob;
-            ds[r] = prob * (ds[r] - delta_tile[r]);
-        }
-#pragma unroll
-        for (int d4 = 0; d4 < HD4; ++d4) {
-#pragma unroll
-            for (int r = 0; r < BWD_M; ++r) {
-                dv[d4] = mad((float4)(p[r]), g_tile[r * HD4 + d4], dv[d4]);
-                dk[d4] = mad((float4)(ds[r]), q_tile[r * HD4 + d4], dk[d4]);
+                    for (int r = 0; r < ROWS; ++r) o[r][j] = fma((float4)(p[r]), v, o[r][j]);
+                }
             }
         }
     }
 
-    if (!valid) return;
-    __global float* dk_row = dqkv + dqkv_off + (b * T + j) * stride + C + h * HEAD_DIM;
+    // The row sums: each of the FWD_TX work-items of a query group holds a part.
+    barrier(CLK_LOCAL_MEM_FENCE);
 #pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) {
-        store_head4(dk_row, d4, dk[d4] * scale);
-        store_head4(dk_row + C, d4, dv[d4]);
+    for (int r = 0; r < ROWS; ++r) partial[tx * BLOCK_M + ty + r * TY] = l[r];
+    barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const int t = q_start + ty + r * TY;
+        float total = 0.0f;
+#pragma unroll
+        for (int x = 0; x < FWD_TX; ++x) total += partial[x * BLOCK_M + ty + r * TY];
+        const float inverse = 1.0f / total;
+        __global float* out_row = out + out_off + (b * (T - q_first) + t - q_first) * C + h * HEAD_DIM;
+#pragma unroll
+        for (int j = 0; j < DV4; ++j) {
+            const int d = (tx + j * FWD_TX) * 4;
+            const float4 value = o[r][j] * inverse;
+            if (t < T && d < HEAD_DIM) out_row[d] = value.x;
+            if (t < T && d + 1 < HEAD_DIM) out_row[d + 1] = value.y;
+            if (t < T && d + 2 < HEAD_DIM) out_row[d + 2] = value.z;
+            if (t < T && d + 3 < HEAD_DIM) out_row[d + 3] = value.w;
+        }
+#if !KV_CACHE
+        if (tx == 0 && t < T) lse[lse_off + (b * NH + h) * T + t] = (m[r] + log2(total)) * LN2;
+#endif
     }
 }
-
-/// dq part of dqkv (OVERWRITTEN). Grid: (ceil(T/BWD_Q)*BWD_Q, NH, B), local (BWD_Q, 1, 1). Each
-/// work-item owns query t: q (pre-scaled) and dq in registers, its dout row in local memory transposed
-/// ([d4][t], read by its own work-item only), and K/V tiles of DQ_BLOCK_N keys stream through local
-/// memory as broadcasts.
-__kernel __attribute__((reqd_work_group_size(BWD_Q, 1, 1)))
-void attention_backward_dq(__global float* dqkv, const int dqkv_off,
-                           __global const float* dout, const int dout_off,
-                           __global const float* qkv, const int qkv_off,
-                           __global const float* out, const int out_off,
-                           __global const float* lse, const int lse_off,
-                           const int T, const int NH, const float scale_log2, const float scale) {
-    __local float4 g_own[HD4 * BWD_Q];
-    __local float4 k_tile[DQ_BLOCK_N * HD4];
-    __local float4 v_tile[DQ_BLOCK_N * HD4];
-    const int lid = get_local_id(0);
-    const int q_block = get_num_groups(0) - 1 - get_group_id(0);  // heaviest first
-    const int h = get_group_id(1), b = get_group_id(2);
-    const int C = NH * HEAD_DIM, stride = 3 * C;
-    const int q_start = q_block * BWD_Q, t = q_start + lid;
-    const bool valid = t < T;
-    __global const float* head = qkv + qkv_off + b * T * stride + h * HEAD_DIM;
-    __global const float* dout_row = dout + dout_off + (b * T + t) * C + h * HEAD_DIM;
-    __global const float* out_row = out + out_off + (b * T + t) * C + h * HEAD_DIM;
-
-    float4 q[HD4], dq[HD4];
-    float delta = 0.0f;
-#pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) {
-        q[d4] = load_head4(head + t * stride, d4, valid) * scale_log2;
-        const float4 g = load_head4(dout_row, d4, valid);
-        delta = dot4(g, load_head4(out_row, d4, valid), delta);
-        g_own[d4 * BWD_Q + lid] = g;
-        dq[d4] = (float4)(0.0f);
-    }
-    const float lse2 = valid ? lse[lse_off + (b * NH + h) * T + t] * LOG2E : 0.0f;
-
-    const int last_key = min(T, q_start + BWD_Q) - 1;
-    for (int k_start = 0; k_start <= last_key; k_start += DQ_BLOCK_N) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile((__local float*)k_tile, head + C, stride, k_start, DQ_BLOCK_N, T, lid, BWD_Q);
-        load_tile((__local float*)v_tile, head + 2 * C, stride, k_start, DQ_BLOCK_N, T, lid, BWD_Q);
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        float s[DQ_BLOCK_N], ds[DQ_BLOCK_N];
-#pragma unroll
-        for (int n = 0; n < DQ_BLOCK_N; ++n) { s[n] = 0.0f; ds[n] = 0.0f; }
-#pragma unroll
-        for (int d4 = 0; d4 < HD4; ++d4) {
-            const float4 qv = q[d4], gv = g_own[d4 * BWD_Q + lid];
-#pragma unroll
-            for (int n = 0; n < DQ_BLOCK_N; ++n) {
-                s[n] = dot4(qv, k_tile[n * HD4 + d4], s[n]);
-                ds[n] = dot4(gv, v_tile[n * HD4 + d4], ds[n]);
-            }
-        }
-        const bool masked_tile = k_start + DQ_BLOCK_N - 1 > q_start;
-#pragma unroll
-        for (int n = 0; n < DQ_BLOCK_N; ++n) {
-            float prob = exp2(s[n] - lse2);
-            if (masked_tile && k_start + n > t) prob = 0.0f;
-            ds[n] = prob * (ds[n] - delta);
-        }
-#pragma unroll
-        for (int d4 = 0; d4 < HD4; ++d4) {
-#pragma unroll
-            for (int n = 0; n < DQ_BLOCK_N; ++n) dq[d4] = mad((float4)(ds[n]), k_tile[n * HD4 + d4], dq[d4]);
-        }
-    }
-
-    if (!valid) return;
-    __global float* dq_row = dqkv + dqkv_off + (b * T + t) * stride + h * HEAD_DIM;
-#pragma unroll
-    for (int d4 = 0; d4 < HD4; ++d4) store_head4(dq_row, d4, dq[d4] * scale);
-}
+#undef KEY_ROWS

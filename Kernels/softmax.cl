@@ -13,13 +13,13 @@
 // Non-finite inputs follow the reference (max-subtracted sums in Double): any NaN in a row makes the
 // sum NaN, hence every output of the row NaN; a +Inf makes exp(Inf - Inf) = NaN in the reference's sum,
 // so a row whose max is +Inf gets a NaN sum here too; -Inf entries contribute exp(-Inf) = 0.
-// NEG_BIG (finite) starts the running max rather than -INFINITY so that exp(max_a - max_b) of two
-// untouched partials is exp(0) * 0 rather than exp(NaN) (and stays well-defined under finite-math).
+// NEG_BIG (common.clh, finite) starts the running max rather than -INFINITY so that
+// exp(max_a - max_b) of two untouched partials is exp(0) * 0 rather than exp(NaN) (and stays
+// well-defined under finite-math).
 
 #ifndef LOCAL_SIZE
 #define LOCAL_SIZE 256  // work-items per row (a power of two); 8 warps keep enough loads in flight
 #endif
-#define NEG_BIG (-1.0e30f)
 
 /// Merges each work-item's (max, sum) into slot 0 of the local arrays. Ends with a barrier.
 inline void reduce_max_sum(__local float* maxima, __local float* sums, const int lid) {

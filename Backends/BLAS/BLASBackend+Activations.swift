@@ -87,7 +87,8 @@ extension BLASBackend {
     }
 
     /// The mask depends only on seed and index, so forward and backward are this one map.
-    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                                 firstIndex: Int) throws {
         let po = out.hostFloats, px = input.hostFloats
         if probability == 0 {
             if po != px { po.update(from: px, count: input.count) }
@@ -98,7 +99,7 @@ extension BLASBackend {
             streamHigh: CounterRNG.hash32(UInt32(truncatingIfNeeded: seed >> 32) &+ 0x9e37_79b9))
         let kernel = kernels.dropout
         parallelVectors(input.count, grain: BLASBackend.elementGrain) { range in
-            kernel(mask, px + range.lowerBound, po + range.lowerBound, range.lowerBound, range.count)
+            kernel(mask, px + range.lowerBound, po + range.lowerBound, firstIndex + range.lowerBound, range.count)
         }
     }
 

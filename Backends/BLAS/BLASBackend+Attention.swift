@@ -6,7 +6,8 @@
 //   O = O e^(m - m') + P V_blk                   (cblas_sgemm, beta 1)
 // then out = O / l and logsumexp = m + log l, which the backward uses to rebuild P exactly.
 // Work is split over (batch, head) pairs: every pair is the same amount of work and owns its own
-// rows of out and logsumexp, so workers never share an output.
+// rows of out and logsumexp, so workers never share an output. Grouped-query attention: qkv rows
+// are (NH + 2·KVH, hs), and query head h reads the keys and values of KV head h / (NH / KVH).
 
 import Compute
 import HostMemory
@@ -79,16 +80,24 @@ extension BLASBackend {
 
     /// Sizes shared by the attention forward and backward.
     struct AttentionShape {
-        let batch: Int, sequenceLength: Int, heads: Int, headDim: Int
+        let batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int
         var channels: Int { heads * headDim }
-        var rowStride: Int { 3 * heads * headDim }
+        /// A qkv row: NH query heads, KVH keys, KVH values.
+        var rowStride: Int { (heads + 2 * kvHeads) * headDim }
         var pairs: Int { batch * heads }
         var scale: Float { 1 / Float(headDim).squareRoot() }
+        /// Query heads per KV head.
+        var groupSize: Int { heads / kvHeads }
+        /// Offsets in a qkv row of query head h, and of KV head g's key and value.
+        func query(_ h: Int) -> Int { h * headDim }
+        func key(_ g: Int) -> Int { channels + g * headDim }
+        func value(_ g: Int) -> Int { channels + (kvHeads + g) * headDim }
     }
 
-    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView,
-                                          batch: Int, sequenceLength: Int, heads: Int, headDim: Int) throws {
-        let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, headDim: headDim)
+    public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
+                                          sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
+        let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
+                                   headDim: headDim)
         let po = out.hostFloats, plse = logsumexp.hostFloats
         let pqkv = qkv.hostFloats
         let tile = BLASBackend.attentionTile(sequenceLength: sequenceLength, headDim: headDim)
@@ -119,8 +128,8 @@ extension BLASBackend {
     ) {
         let b = pair / shape.heads, h = pair % shape.heads
         let T = shape.sequenceLength, hs = shape.headDim, stride = shape.rowStride
-        let base = qkv + b * T * stride + h * hs
-        let queries = base, keys = base + shape.channels, values = base + 2 * shape.channels
+        let base = qkv + b * T * stride, g = h / shape.groupSize
+        let queries = base + shape.query(h), keys = base + shape.key(g), values = base + shape.value(g)
         let ldS = tileStride(tile)
         var queryStart = 0
         while queryStart < T {

@@ -1,8 +1,8 @@
 // What the two CPU backends share: buffers in host memory and the memory requirements on them
 // (allocate, upload, download, copy, fill; synchronize is a no-op because every op has finished
-// when it returns), ownership, host access to int32 views for the contract's token checks, and
-// the parallel loops (Host+Parallel.swift). A CPU backend conforms to `HostBackend` and implements
-// only its ops.
+// when it returns), ownership, host access to int32 views for the contract's token checks and to
+// float32 views for host-side collectives, and the parallel loops (Host+Parallel.swift). A CPU
+// backend conforms to `HostBackend` and implements only its ops.
 
 import Compute
 
@@ -21,6 +21,12 @@ extension HostBackend {
 
     public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? {
         UnsafeBufferPointer(start: view.hostInt32s, count: view.count)
+    }
+
+    /// Only float32 views of this backend's own buffers (the caller has not been checked by a contract).
+    public func hostFloats(_ view: BufferView) -> UnsafeMutableBufferPointer<Float>? {
+        guard owns(view.buffer), view.dtype == .float32 else { return nil }
+        return UnsafeMutableBufferPointer(start: view.hostFloats, count: view.count)
     }
 
     public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {

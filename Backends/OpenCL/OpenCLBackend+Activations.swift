@@ -37,14 +37,17 @@ extension OpenCLBackend {
     }
 
     /// Forward and backward are the same map (see activations_dropout). The seed travels as its low
-    /// and high 32-bit halves, exactly as CounterRNG.bits splits it.
-    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    /// and high 32-bit halves, exactly as CounterRNG.bits splits it; firstIndex as a uint (mask
+    /// indices wrap mod 2^32).
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                                 firstIndex: Int) throws {
         let kernel = "activations_dropout", count = input.count
         try checkElementCount(kernel, count)
         try launch(kernel, program: .activations,
                    global: [roundUp(count, Self.pointwiseLocalSize)], local: [Self.pointwiseLocalSize], [
                        .view(out), .view(input), .int(count), .float(probability), .float(1 / (1 - probability)),
                        .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(truncatingIfNeeded: seed >> 32)),
+                       .uint(UInt32(truncatingIfNeeded: firstIndex)),
                    ])
     }
 

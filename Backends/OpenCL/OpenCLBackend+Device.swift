@@ -82,13 +82,16 @@ enum OpenCLDiscovery {
         return found
     }
 
-    /// The device `selector` names: nil prefers the first GPU, else the first device; digits are an
+    /// The device `selector` names: nil takes a GPU (the `ordinal`-th of them, modulo their number:
+    /// a data-parallel rank's node-local rank), else likewise among all devices; digits are an
     /// index into `devices()`; anything else is a case-insensitive substring of the device, vendor or
     /// platform name.
-    static func select(_ selector: String?, from devices: [OpenCLDeviceHandle]) throws -> OpenCLDeviceHandle {
+    static func select(_ selector: String?, ordinal: Int? = nil, from devices: [OpenCLDeviceHandle]) throws
+        -> OpenCLDeviceHandle {
         let listing = devices.enumerated().map { "\($0.offset): \($0.element.info.name)" }.joined(separator: ", ")
         guard let selector, !selector.isEmpty else {
-            return devices.first(where: { $0.info.isGPU }) ?? devices[0]
+            let gpus = devices.filter(\.info.isGPU), preferred = gpus.isEmpty ? devices : gpus
+            return preferred[max(ordinal ?? 0, 0) % preferred.count]
         }
         if let index = Int(selector) {
             guard devices.indices.contains(index) else {

@@ -5,7 +5,7 @@ import Compute
 
 extension OpenCLBackend {
     /// Work-items per work-group for one-element-per-item kernels.
-    var elementThreads: Int { min(256, deviceInfo.maxWorkGroupSize) }
+    var elementThreads: Int { deviceInfo.elementThreads }
 
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         try launchElementwise("elementwise_add", count: a.count, [.view(out), .view(a), .view(b), .int(a.count)])

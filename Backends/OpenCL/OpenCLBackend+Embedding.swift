@@ -14,7 +14,7 @@ extension OpenCLBackend {
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
         let chain = try scratch(2 * count, .int32)
-        let tile = min(256, deviceInfo.maxWorkGroupSize)
+        let tile = deviceInfo.embeddingChainTile
         try launch("embedding_chain", program: .embedding, defines: ["CHAIN_TILE": "\(tile)"],
                    global: [roundUp(count, tile)], local: [tile], [.view(chain), .view(tokens), .int(count)])
         let local = [min(64, elementThreads), 1]

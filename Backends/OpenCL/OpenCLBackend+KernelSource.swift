@@ -11,22 +11,38 @@ import Compute
 import FoundationEssentials
 
 extension OpenCLBackend {
-    /// OpenCL C of `program`: the headers, `#line 1`, then the program's file.
+    /// OpenCL C of `program` as this backend builds it (from `kernelDirectory` when set, checked
+    /// complete on first use).
     func source(_ program: KernelProgram) throws -> String {
-        guard let directory = kernelDirectory, !directory.isEmpty else {
-            return Self.assemble(header: KernelProgram.embeddedHeader, program: program.embeddedText)
-        }
-        if checkedKernelDirectory != directory {
-            let missing = Self.missingKernelFiles(in: directory)
-            guard missing.isEmpty else {
-                throw BackendError.kernelBuild(kernel: "\(program.rawValue).cl",
-                                               log: Self.describeMissing(missing, in: directory))
-            }
+        if let directory = kernelDirectory, !directory.isEmpty, checkedKernelDirectory != directory {
+            try Self.checkComplete(directory, for: program)
             checkedKernelDirectory = directory
         }
-        let header = try KernelProgram.headerFiles.map { try Self.read($0, in: directory) }.joined(separator: "\n")
-        return Self.assemble(header: header, program: try Self.read("\(program.rawValue).cl", in: directory))
+        return try Self.source(program, directory: kernelDirectory)
     }
+
+    /// Throws, naming every missing file, unless `directory` holds all of Kernels/.
+    static func checkComplete(_ directory: String, for program: KernelProgram) throws {
+        let missing = missingKernelFiles(in: directory)
+        guard missing.isEmpty else {
+            throw BackendError.kernelBuild(kernel: "\(program.rawValue).cl",
+                                           log: describeMissing(missing, in: directory))
+        }
+    }
+
+    /// OpenCL C of `program` read from `directory` (nil or empty: the embedded copies): the
+    /// headers, `#line 1`, then the program's file. The backend's builds and `OpenCLProgramPlan`
+    /// (so `gpt kernels --sources` and scripts/ptx-check) both take their text from here.
+    static func source(_ program: KernelProgram, directory: String?) throws -> String {
+        guard let directory, !directory.isEmpty else {
+            return assemble(header: KernelProgram.embeddedHeader, program: program.embeddedText)
+        }
+        let header = try KernelProgram.headerFiles.map { try read($0, in: directory) }.joined(separator: "\n")
+        return assemble(header: header, program: try read("\(program.rawValue).cl", in: directory))
+    }
+
+    /// $GPT_KERNELS_DIR: where kernels are read from instead of the embedded copies (see `kernelDirectory`).
+    public static var kernelDirectoryFromEnvironment: String? { environment("GPT_KERNELS_DIR") }
 
     /// The one place the header is put in front of a program.
     static func assemble(header: String, program: String) -> String { header + "\n#line 1\n" + program }

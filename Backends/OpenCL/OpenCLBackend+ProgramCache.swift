@@ -1,7 +1,8 @@
 // Programs and kernels: builds of each program's source (+KernelSource) with `-D KEY=VALUE` options,
 // an in-memory cache per backend, and an on-disk binary cache
-// ($XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl) keyed by an FNV-1a 64 hash of
-// the source, build options, device name and version, driver version and platform. A cache entry
+// ($GPT_OPENCL_CACHE_DIR, else $XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl)
+// keyed by an FNV-1a 64 hash of the source, build options, device name and version, driver version
+// and platform. A cache entry
 // the driver rejects (corrupt, or from another driver) is rebuilt from source and overwritten.
 // `GPT_OPENCL_CACHE=0` turns the disk cache off.
 
@@ -29,7 +30,7 @@ extension OpenCLBackend {
     }
 
     /// `-cl-std=CL1.2` and the defines in sorted order (stable, so the cache key is too).
-    static func buildOptions(_ defines: [String: String]) -> String {
+    public static func buildOptions(_ defines: [String: String]) -> String {
         (["-cl-std=CL1.2"] + defines.sorted { $0.key < $1.key }.map { "-D \($0.key)=\($0.value)" })
             .joined(separator: " ")
     }
@@ -39,7 +40,7 @@ extension OpenCLBackend {
         return String(cString: value)
     }
 
-    private func program(_ program: KernelProgram, options: String) throws -> cl_program {
+    func program(_ program: KernelProgram, options: String) throws -> cl_program {
         let name = program.rawValue
         let key = "\(name)|\(options)"
         if let built = programs[key] { return built }
@@ -88,10 +89,12 @@ extension OpenCLBackend {
 
     // MARK: - Disk cache
 
+    /// $GPT_OPENCL_CACHE_DIR (gpu-suite keeps the driver's binaries with its results this way), else
     /// $XDG_CACHE_HOME/swift-gpt/opencl, else ~/.cache/swift-gpt/opencl; nil when
-    /// GPT_OPENCL_CACHE=0 or neither variable is set.
+    /// GPT_OPENCL_CACHE=0 or none of these is set.
     static func defaultCacheDirectory() -> String? {
         if environment("GPT_OPENCL_CACHE") == "0" { return nil }
+        if let folder = environment("GPT_OPENCL_CACHE_DIR"), !folder.isEmpty { return folder }
         if let xdg = environment("XDG_CACHE_HOME"), !xdg.isEmpty { return "\(xdg)/swift-gpt/opencl" }
         if let home = environment("HOME"), !home.isEmpty { return "\(home)/.cache/swift-gpt/opencl" }
         return nil

@@ -7,11 +7,7 @@ extension OpenCLBackend {
     /// Work-items per row: 256 on GPUs (enough loads in flight for a 50,257-column row), 64 on CPUs
     /// (PoCL runs the work-group as a loop; fewer items means fewer partials to merge). Always a
     /// power of two no larger than the device allows; it is the kernels' LOCAL_SIZE.
-    var softmaxLocalSize: Int {
-        var size = deviceInfo.isGPU ? 256 : 64
-        while size > deviceInfo.maxWorkGroupSize { size /= 2 }
-        return size
-    }
+    var softmaxLocalSize: Int { deviceInfo.softmaxLocalSize }
 
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let local = softmaxLocalSize

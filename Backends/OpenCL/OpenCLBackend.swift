@@ -5,7 +5,8 @@
 // This file holds the buffer type, the backend class with its memory ops, and the plugin value.
 // Discovery is in +Device, the launch API in +Launch, kernel sources and the program cache in
 // +KernelSource and +ProgramCache, and each op family in its own `OpenCLBackend+Family.swift`
-// beside its `Kernels/family.cl`.
+// beside its `Kernels/family.cl`. OpenCLProgramPlan lists the builds those launches make for any
+// device description (OpenCLDeviceProfile: named ones such as the H100, and the launch sizes).
 //
 // Ops are asynchronous: they enqueue and return; `download` and `synchronize` wait. Because the
 // queue is in-order, every kernel sees the results of everything enqueued before it.
@@ -56,7 +57,7 @@ public final class OpenCLBackend: Backend {
     /// (default: $GPT_KERNELS_DIR). It must hold every file of Kernels/ (checked at start-up, or
     /// when a folder set later is first used). Set it before the first op: built programs are
     /// cached per backend.
-    public var kernelDirectory: String? = OpenCLBackend.environment("GPT_KERNELS_DIR")
+    public var kernelDirectory: String? = OpenCLBackend.kernelDirectoryFromEnvironment
     /// The kernel directory last found complete (see +KernelSource).
     var checkedKernelDirectory: String?
     /// The on-disk program cache folder (nil: no disk cache). Default: see `defaultCacheDirectory`.
@@ -64,10 +65,14 @@ public final class OpenCLBackend: Backend {
     /// Forces one matmul tile configuration (default: $GPT_MATMUL_TILES = large|medium|small, else
     /// chosen per device and size).
     var matmulTilesOverride: MatmulTiles? = MatmulTiles.named(OpenCLBackend.environment("GPT_MATMUL_TILES"))
+    /// Forces the attention tiles (tests run the H100's on PoCL); nil: chosen per device and head size.
+    var attentionTilesOverride: AttentionTiles?
 
-    /// Opens the device `options.device` names (index or name substring; nil: first GPU, else first).
+    /// Opens the device `options.device` names (index or name substring; nil: the first GPU, or the
+    /// `options.deviceOrdinal`-th, else likewise among all devices).
     public init(options: BackendOptions = BackendOptions()) throws {
-        let handle = try OpenCLDiscovery.select(options.device, from: try OpenCLDiscovery.devices())
+        let handle = try OpenCLDiscovery.select(options.device, ordinal: options.deviceOrdinal,
+                                                from: try OpenCLDiscovery.devices())
         platform = handle.platform
         var device: cl_device_id? = handle.device
         self.device = handle.device
@@ -131,11 +136,7 @@ public final class OpenCLBackend: Backend {
 
     /// Work-items per work-group for tree reductions: a power of two the device allows (256 on
     /// GPUs, 64 on CPUs, where PoCL runs a work-group as a loop).
-    var reductionThreads: Int {
-        var threads = deviceInfo.isGPU ? 256 : 64
-        while threads > deviceInfo.maxWorkGroupSize { threads /= 2 }
-        return threads
-    }
+    var reductionThreads: Int { deviceInfo.reductionThreads }
 
     /// How a column reduction over `rows` splits into row blocks: enough blocks × columns to fill the
     /// device, each block at least 16 rows. Fixed for a given device and shape (deterministic).

@@ -86,8 +86,10 @@ extension ReferenceBackend {
         }
     }
 
-    /// keep(i) = uniform(seed, i) >= p, kept elements scaled by 1 / (1 - p); p == 0 copies.
-    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    /// keep(j) = uniform(seed, j) >= p at mask index j = firstIndex + i, kept elements scaled by
+    /// 1 / (1 - p); p == 0 copies.
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                                 firstIndex: Int) throws {
         let count = input.count
         let x = input.hostFloats, y = out.hostFloats
         if probability == 0 {
@@ -97,7 +99,7 @@ extension ReferenceBackend {
         let keepScale = 1 / (1 - probability)
         parallelFor(count, grain: elementGrain) { range in
             for i in range {
-                let keep = CounterRNG.uniform(seed: seed, index: UInt32(truncatingIfNeeded: i)) >= probability
+                let keep = CounterRNG.uniform(seed: seed, index: UInt32(truncatingIfNeeded: firstIndex &+ i)) >= probability
                 y[i] = keep ? x[i] * keepScale : 0
             }
         }

@@ -1,8 +1,9 @@
 // The Backend protocol: everything a decoder-only GPT needs to train and run, forward and backward.
 //
 // Dimension letters used in every doc comment, kernel and model file:
-//   B = batch size, T = sequence length, C = channels (embedding dim), NH = heads, hs = head size
-//   (C = NH * hs), F = FFN hidden size, V = vocabulary size, N = rows (usually B * T).
+//   B = batch size, T = sequence length, C = channels (embedding dim), NH = (query) heads,
+//   hs = head size (C = NH * hs), KVH = key/value heads (grouped-query attention: NH % KVH == 0,
+//   KVH = NH without grouping), F = FFN hidden size, V = vocabulary size, N = rows (usually B * T).
 // All matrices are row-major. All views are contiguous element ranges (`BufferView`).
 //
 // Two layers, like `Range(uncheckedBounds:)` beside `Range(_:)`:

@@ -8,10 +8,15 @@ public struct BackendOptions: Sendable {
     public var device: String?
     /// CPU threads (nil: all cores).
     public var threads: Int?
+    /// With no `device` named, which of the devices the backend would prefer to take: the n-th
+    /// (modulo their number). A data-parallel rank passes its index among the ranks on its machine,
+    /// so that `mpirun -n 8` on an 8-GPU node puts one rank on each GPU. nil: the first.
+    public var deviceOrdinal: Int?
 
-    public init(device: String? = nil, threads: Int? = nil) {
+    public init(device: String? = nil, threads: Int? = nil, deviceOrdinal: Int? = nil) {
         self.device = device
         self.threads = threads
+        self.deviceOrdinal = deviceOrdinal
     }
 }
 

@@ -18,13 +18,13 @@ extension BPETokenizer {
         }
         json += specialTokens.isEmpty ? "],\n" : "\n  ],\n"
         json += "  \"normalizer\": null,\n"
-        json += "  \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": \(addPrefixSpace), "
-            + "\"trim_offsets\": true, \"use_regex\": true},\n"
+        json += "  \"pre_tokenizer\": " + splitPattern.preTokenizerJSON(addPrefixSpace: addPrefixSpace) + ",\n"
         json += "  \"post_processor\": null,\n"
         json += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
         json += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
             + "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
-            + "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"vocab\": {"
+            + "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n"
+            + (ignoreMerges ? "    \"ignore_merges\": true,\n" : "") + "    \"vocab\": {"
         let specialIDs = Set(specialTokens.map(\.id))
         for (id, bytes) in tokenBytes.enumerated() {
             let text = specialIDs.contains(Int32(id)) ? String(decoding: bytes, as: UTF8.self) : ByteLevel.encode(bytes)
@@ -86,8 +86,21 @@ extension BPETokenizer {
         }
     }
 
+    /// How text is split before merging, as a tokenizer.json's components say (read and checked by
+    /// HuggingFaceTokenizer, which knows more pre-tokenizers than this file's own check).
+    public struct PreTokenization: Equatable, Sendable {
+        /// The pattern that cuts text into pieces.
+        public var splitPattern: SplitPattern
+        /// A space before each text segment that does not start with one (ByteLevel's option).
+        public var addPrefixSpace: Bool
+        /// A piece that is a whole vocabulary entry is that token, merges or not (Llama 3).
+        public var ignoreMerges: Bool
+    }
+
     /// Parses a Hugging Face tokenizer.json holding a byte-level BPE; `path` only names it in errors.
-    public init(huggingFaceJSON data: Data, path: String) throws {
+    /// Without `preTokenization` the file must be GPT-2's layout (ByteLevel pre-tokenizer, no
+    /// normalizer); with it, its vocabulary and merges are read and its components taken as checked.
+    public init(huggingFaceJSON data: Data, path: String, preTokenization: PreTokenization? = nil) throws {
         func fail(_ reason: String) -> TokenizerError { .malformed(path: path, reason: reason) }
         let file: File
         do {
@@ -98,10 +111,11 @@ extension BPETokenizer {
         guard file.model.type == nil || file.model.type == "BPE" else {
             throw fail("model type '\(file.model.type!)' is not supported; only byte-level BPE is")
         }
-        guard file.normalizer == nil else {
+        guard preTokenization != nil || file.normalizer == nil else {
             throw fail("normalizer '\(file.normalizer?.type ?? "?")' is not supported; byte-level BPE files have none")
         }
-        guard let preTokenizer = file.preTokenizer, preTokenizer.type == "ByteLevel", preTokenizer.useRegex ?? true else {
+        let preTokenizer = file.preTokenizer
+        guard preTokenization != nil || (preTokenizer?.type == "ByteLevel" && preTokenizer?.useRegex ?? true) else {
             throw fail("pre_tokenizer must be ByteLevel with GPT-2's regex, got '\(file.preTokenizer?.type ?? "null")'")
         }
         guard (file.model.continuingSubwordPrefix ?? "").isEmpty, (file.model.endOfWordSuffix ?? "").isEmpty else {
@@ -146,7 +160,9 @@ extension BPETokenizer {
         }
         do {
             try self.init(tokenBytes: tokenBytes, merges: merges, specialTokens: specials,
-                          addPrefixSpace: preTokenizer.addPrefixSpace ?? false)
+                          addPrefixSpace: preTokenization?.addPrefixSpace ?? preTokenizer?.addPrefixSpace ?? false,
+                          splitPattern: preTokenization?.splitPattern ?? .gpt2,
+                          ignoreMerges: preTokenization?.ignoreMerges ?? false)
         } catch let TokenizerError.malformed(_, reason) {
             throw fail(reason)
         }

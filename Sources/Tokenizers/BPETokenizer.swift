@@ -1,6 +1,7 @@
-// Byte-level BPE in the GPT-2 style: text is split into pieces by GPT-2's pre-tokenizer, each piece's
-// UTF-8 bytes start as one token per byte, and ranked merges join adjacent tokens (lowest rank
-// first) until none applies. Special tokens such as <|endoftext|> are matched in the text before
+// Byte-level BPE in the GPT-2 style: text is split into pieces by GPT-2's pre-tokenizer (or Llama
+// 3's, `splitPattern`), each piece's UTF-8 bytes start as one token per byte, and ranked merges join
+// adjacent tokens (lowest rank first) until none applies; with `ignoreMerges` (Llama 3) a piece that
+// is itself a token is taken whole. Special tokens such as <|endoftext|> are matched in the text before
 // pre-tokenisation and map straight to their ids. Any byte sequence round-trips, valid UTF-8 or not.
 //
 // Encoding caches each distinct piece's tokens (natural text repeats its words), which is what
@@ -45,8 +46,13 @@ public struct BPETokenizer: Tokenizer, Sendable {
     public let merges: [Merge]
     /// Texts that map straight to their ids.
     public let specialTokens: [SpecialToken]
-    /// Hugging Face's ByteLevel `add_prefix_space`: a space is put before text not starting with one.
+    /// Hugging Face's ByteLevel `add_prefix_space`: a space is put before each text segment (the
+    /// text's start, and after each special token) not starting with one.
     public let addPrefixSpace: Bool
+    /// The pattern that splits text into pieces.
+    public let splitPattern: SplitPattern
+    /// Hugging Face's BPE `ignore_merges`: a piece that is in the vocabulary is one token.
+    public let ignoreMerges: Bool
 
     /// Byte b starts as token byteTokens[b].
     let byteTokens: [Int32]
@@ -58,6 +64,8 @@ public struct BPETokenizer: Tokenizer, Sendable {
     let specialStarts: [Bool]
     /// Special tokens as UTF-8, longest first (so the longest match wins).
     let specialBytes: [(bytes: [UInt8], id: Int32)]
+    /// With `ignoreMerges`: the vocabulary's byte strings, and the id of each entry.
+    let wholeTokens: (table: ByteStringTable, ids: [Int32])?
     let cache: EncodeCache
 
     public var vocabularySize: Int { tokenBytes.count }
@@ -66,7 +74,7 @@ public struct BPETokenizer: Tokenizer, Sendable {
     /// A tokenizer over `tokenBytes` (id i stands for tokenBytes[i]) with `merges` in rank order.
     /// Every single byte must be a token, and every merge's joined bytes must be one too.
     public init(tokenBytes: [[UInt8]], merges: [Merge], specialTokens: [SpecialToken] = [],
-                addPrefixSpace: Bool = false) throws {
+                addPrefixSpace: Bool = false, splitPattern: SplitPattern = .gpt2, ignoreMerges: Bool = false) throws {
         func fail(_ reason: String) -> TokenizerError { .malformed(path: "<bpe>", reason: reason) }
         let specialIDs = Set(specialTokens.map(\.id))
         for special in specialTokens {
@@ -110,6 +118,9 @@ public struct BPETokenizer: Tokenizer, Sendable {
         self.merges = merges
         self.specialTokens = specialTokens
         self.addPrefixSpace = addPrefixSpace
+        self.splitPattern = splitPattern
+        self.ignoreMerges = ignoreMerges
+        wholeTokens = ignoreMerges ? (table, idForEntry) : nil
         self.byteTokens = byteTokens
         mergeRanks = ranks
         mergeResults = results
@@ -130,8 +141,13 @@ public struct BPETokenizer: Tokenizer, Sendable {
     // MARK: - Encoding
 
     public func encode(_ text: String) throws -> [Int32] {
-        var copy = addPrefixSpace && !text.hasPrefix(" ") ? " " + text : text
-        return copy.withUTF8 { encode(bytes: $0) }
+        var copy = text
+        return copy.withUTF8 { bytes in
+            var tokens: [Int32] = []
+            tokens.reserveCapacity(bytes.count / 3)
+            _ = encodeChunk(bytes, isFinal: true, atTextStart: true, into: &tokens)
+            return tokens
+        }
     }
 
     /// Tokens for arbitrary bytes (not necessarily UTF-8).
@@ -148,26 +164,56 @@ public struct BPETokenizer: Tokenizer, Sendable {
     }
 
     public func encodeChunk(_ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, into tokens: inout [Int32]) -> Int {
+        encodeChunk(bytes, isFinal: isFinal, atTextStart: false, into: &tokens)
+    }
+
+    /// `atTextStart`: the chunk begins a text, so `addPrefixSpace` applies to its first segment.
+    func encodeChunk(_ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, atTextStart: Bool,
+                     into tokens: inout [Int32]) -> Int {
         // A special token cut off by the chunk's end must not be consumed as ordinary text.
         let margin = max(PreTokenizer.streamingMargin, (specialBytes.first?.bytes.count ?? 0) + 1)
         let safeEnd = isFinal ? bytes.count : bytes.count - margin
         return cache.state.withLock { state in
             if state.table.count > EncodeCache.maximumEntries { state = EncodeCache.State() }
             var start = 0
+            // Where the segment at `start` began to need a prefix space, and the token count then.
+            var segmentOpening: (start: Int, tokenCount: Int)? = atTextStart ? (0, tokens.count) : nil
             while start < bytes.count {
                 var (segmentEnd, special) = nextSpecialToken(in: bytes, from: start)
                 if segmentEnd > safeEnd { special = nil }  // decided once more bytes have arrived
                 // Text before a special token is complete; otherwise stop short of the safe end.
                 let limit = special != nil ? segmentEnd - start : max(0, safeEnd - start)
                 let segment = UnsafeBufferPointer(rebasing: bytes[start ..< segmentEnd])
-                let consumed = PreTokenizer.forEachPiece(in: segment, endingBy: limit) { range in
-                    appendTokens(forPiece: UnsafeBufferPointer(rebasing: segment[range]), state: &state, to: &tokens)
+                var consumed: Int
+                if addPrefixSpace, let opening = segmentOpening, let first = segment.first, first != UInt8(ascii: " ") {
+                    consumed = forEachPrefixedPiece(segment, endingBy: limit) { piece in
+                        appendTokens(forPiece: piece, state: &state, to: &tokens)
+                    }
+                    if consumed < 0 {  // not even the first piece is decided: rescan from the opening
+                        tokens.removeLast(tokens.count - opening.tokenCount)
+                        return opening.start
+                    }
+                } else {
+                    consumed = splitPattern.forEachPiece(in: segment, endingBy: limit) { range in
+                        appendTokens(forPiece: UnsafeBufferPointer(rebasing: segment[range]), state: &state, to: &tokens)
+                    }
                 }
                 guard let special else { return start + consumed }
+                segmentOpening = (segmentEnd, tokens.count)
                 tokens.append(special.id)
                 start = segmentEnd + special.length
             }
             return bytes.count
+        }
+    }
+
+    /// The pieces of " " + `segment`, for `addPrefixSpace`: returns how many bytes of `segment`
+    /// were consumed, or -1 when the first piece (which holds the added space) is undecided.
+    private func forEachPrefixedPiece(_ segment: UnsafeBufferPointer<UInt8>, endingBy limit: Int,
+                                      _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Int {
+        let prefixed = [UInt8(ascii: " ")] + segment
+        return prefixed.withUnsafeBufferPointer { buffer in
+            splitPattern.forEachPiece(in: buffer, endingBy: limit + 1) { body(UnsafeBufferPointer(rebasing: buffer[$0])) } - 1
         }
     }
 
@@ -195,11 +241,17 @@ public struct BPETokenizer: Tokenizer, Sendable {
                               to tokens: inout [Int32]) {
         let (entry, inserted) = state.table.insert(piece)
         if inserted {
-            let merged = mergedTokens(piece)
+            let merged = wholeToken(piece).map { [$0] } ?? mergedTokens(piece)
             state.tokens.append(contentsOf: merged)
             state.offsets.append(state.tokens.count)
         }
         tokens.append(contentsOf: state.tokens[state.offsets[entry] ..< state.offsets[entry + 1]])
+    }
+
+    /// With `ignoreMerges`, the token that is exactly `piece`, if any.
+    private func wholeToken(_ piece: UnsafeBufferPointer<UInt8>) -> Int32? {
+        guard let wholeTokens, piece.count > 1, let entry = wholeTokens.table.find(piece) else { return nil }
+        return wholeTokens.ids[entry]
     }
 
     /// Applies the merges to one piece: repeatedly join every occurrence of the lowest-ranked

@@ -1,6 +1,6 @@
 // The tokenizer protocol every tokenizer (char, word, byte-level BPE) conforms to, its errors, and
 // loading a saved tokenizer by kind: our own JSON files carry a "type" field ("char", "word");
-// a Hugging Face tokenizer.json (no "type", a "model" object) is a byte-level BPE.
+// a Hugging Face tokenizer.json (no "type", a "model" object) is read by HuggingFaceTokenizer.
 
 import FoundationEssentials
 
@@ -8,7 +8,8 @@ import FoundationEssentials
 public protocol Tokenizer {
     /// Number of distinct token ids; ids are 0..<vocabularySize.
     var vocabularySize: Int { get }
-    /// Token ids for `text`. Throws `TokenizerError.unknownCharacter` for text it cannot represent.
+    /// Token ids for `text`, with the beginning- and end-of-sequence tokens the tokenizer adds
+    /// (`sequenceBoundaries`). Throws `TokenizerError.unknownCharacter` for text it cannot represent.
     func encode(_ text: String) throws -> [Int32]
     /// Text for `tokens`; ids outside the vocabulary decode to U+FFFD.
     func decode(_ tokens: [Int32]) -> String
@@ -23,6 +24,8 @@ public protocol Tokenizer {
     func encodeChunk(_ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, into tokens: inout [Int32]) throws -> Int
     /// The bytes `tokens` stand for: lets a caller stream text whose characters span tokens.
     func decodeBytes(_ tokens: [Int32]) -> [UInt8]
+    /// The special tokens that begin and end sequences: what `encode` adds, where generation stops.
+    var sequenceBoundaries: SequenceBoundaries { get }
 }
 
 extension Tokenizer {
@@ -87,14 +90,27 @@ public enum TokenizerFile {
         try FileIO.writeDurably(try tokenizer.jsonData(), to: path)
     }
 
-    /// Reads a tokenizer saved by `save`: ours by their "type" field, a Hugging Face tokenizer.json
-    /// (GPT-2's included) by its "model" object.
-    public static func load(from path: String) throws -> any Tokenizer {
-        try load(jsonData: try FileIO.readData(path), path: path)
+    /// Writes `tokenizer` into `directory` as `fileName`, with the companion files a Hugging Face
+    /// tokenizer was read with (tokenizer_config.json, generation_config.json, ...: they say which
+    /// tokens begin and end a sequence), so `load(from:)` there gives back the same tokenizer.
+    public static func save(_ tokenizer: any Tokenizer, intoDirectory directory: String) throws {
+        try save(tokenizer, to: directory + "/" + fileName)
+        guard let hub = tokenizer as? HuggingFaceTokenizer else { return }
+        for (name, data) in hub.companionFiles.sorted(by: { $0.key < $1.key }) {
+            try FileIO.writeDurably(data, to: directory + "/" + name)
+        }
     }
 
-    /// Parses tokenizer JSON; `path` only names the file in errors.
-    public static func load(jsonData data: Data, path: String) throws -> any Tokenizer {
+    /// Reads a tokenizer saved by `save`: ours by their "type" field, a Hugging Face tokenizer.json
+    /// (GPT-2's included) by its "model" object, with the tokenizer_config.json,
+    /// special_tokens_map.json and generation_config.json beside it.
+    public static func load(from path: String) throws -> any Tokenizer {
+        try load(jsonData: try FileIO.readData(path), path: path, directory: HuggingFaceTokenizer.directory(containing: path))
+    }
+
+    /// Parses tokenizer JSON; `path` only names the file in errors. A Hugging Face tokenizer.json's
+    /// companion files are read from `directory`, when given.
+    public static func load(jsonData data: Data, path: String, directory: String? = nil) throws -> any Tokenizer {
         struct Header: Decodable {
             let type: String?
             let model: Model?
@@ -107,7 +123,7 @@ public enum TokenizerFile {
             throw TokenizerError.malformed(path: path, reason: FileIO.describe(error))
         }
         if header.type == nil && header.model != nil {
-            return try BPETokenizer(huggingFaceJSON: data, path: path)
+            return try HuggingFaceTokenizer.load(jsonData: data, path: path, directory: directory)
         }
         let known = [CharTokenizer.typeName, WordTokenizer.typeName]
         switch header.type {

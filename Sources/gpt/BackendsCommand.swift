@@ -1,7 +1,8 @@
-// `gpt backends`: every registered backend, whether it can run here (or why not), its devices, and
-// which one `--backend auto` would pick.
+// `gpt backends`: every registered backend, whether it can run here (or why not), its devices,
+// which one `--backend auto` would pick, and whether distributed training (MPI) is available.
 
 import Compute
+import MPICommunicator
 
 /// `gpt backends` takes no options.
 struct NoOptions: OptionGroup {
@@ -27,4 +28,5 @@ let backendsCommand = Command("backends", summary: "list the compute backends, w
     if let best = try? backendRegistry.resolve("auto") {
         print("auto -> \(best.name)")
     }
+    print("distributed training (MPI): " + MPILaunch.availability())
 }

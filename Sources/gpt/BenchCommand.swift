@@ -18,9 +18,11 @@ struct BenchOptions: OptionGroup {
     let op = Option("op", Choice.cases(of: KernelBenchSpec.Op.self),
                     help: "time one kernel instead of training (see KernelBench.swift); needs --shape")
     let shape = Option("shape", .text("M,N,K|B,NH,T,hs"), help: "the kernel's size, for --op")
+    let kvHeads = Option("kv-heads", .integer(atLeast: 1),
+                         help: "key/value heads for --op attention*: grouped-query attention (default NH)")
     let repeats = Option("repeat", .integer(atLeast: 1), default: 10, help: "timed calls, for --op")
 
-    var all: [any AnyOption] { workload.all + [compare, op, shape, repeats] }
+    var all: [any AnyOption] { workload.all + [compare, op, shape, kvHeads, repeats] }
 }
 
 let benchCommand = Command("bench",
@@ -32,6 +34,9 @@ let benchCommand = Command("bench",
     }
     guard !options.shape.wasGiven else {
         throw UsageError(command: "bench", message: "--shape needs --op")
+    }
+    guard !options.kvHeads.wasGiven else {
+        throw UsageError(command: "bench", message: "--kv-heads needs --op attention or attention-backward")
     }
     let workload = options.workload
     let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)

@@ -49,7 +49,8 @@ func loadModelConfig(_ value: String) throws -> ModelConfig {
 
 /// The config on one line, for the training log.
 func describe(_ config: ModelConfig) -> String {
-    "\(config.layers) layers, \(config.heads) heads, \(config.embeddingDim) dim, ffn \(config.ffnDim), "
+    let kvHeads = config.kvHeads == config.heads ? "" : " (\(config.kvHeads) KV heads)"
+    return "\(config.layers) layers, \(config.heads) heads\(kvHeads), \(config.embeddingDim) dim, ffn \(config.ffnDim), "
         + "context \(config.contextLength), vocabulary \(config.vocabSize), \(config.norm.rawValue) norm, "
         + "\(config.activation.rawValue), \(config.positions.rawValue) positions, "
         + "\(config.tiedEmbeddings ? "tied" : "untied") head, \(config.bias ? "with" : "no") bias, "

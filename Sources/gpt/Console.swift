@@ -23,12 +23,23 @@ enum Console {
         fflush(stdout)
     }
 
+    /// From now on stdout goes nowhere (a data-parallel rank other than 0: only rank 0 prints).
+    static func discardStandardOutput() {
+        fflush(stdout)
+        let null = open("/dev/null", O_WRONLY)
+        guard null >= 0 else { return }
+        dup2(null, STDOUT_FILENO)
+        close(null)
+    }
+
     /// One line to stderr.
     static func error(_ line: String) {
         fputs(line + "\n", stderr)
     }
 
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    /// Whether progress may be redrawn in place. Open MPI's mpirun hands its ranks a pseudo-terminal
+    /// even when its own output goes to a file, so a rank it started prints plain lines.
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 && getenv("OMPI_COMM_WORLD_SIZE") == nil }
 
     /// Redraws the current terminal line (carriage return, text, clear to end of line).
     static func redraw(_ line: String) {

@@ -63,8 +63,8 @@ private func continuePrompt(_ prompt: String, model: GPTModel, tokenizer: any To
         throw RuntimeError(error.description)
     }
     Console.write(prompt)
-    let (count, elapsed) = try streamCompletion(model: model, tokenizer: tokenizer, prompt: promptTokens,
-                                                settings: settings, useKVCache: useKVCache) { Console.write($0) }
+    let stats = try streamCompletion(model: model, tokenizer: tokenizer, prompt: promptTokens, settings: settings,
+                                     useKVCache: useKVCache) { Console.write($0) }
     Console.write("\n")
-    Console.error(rateLine(tokens: count, seconds: elapsed, backend: model.backend, useKVCache: useKVCache))
+    Console.error(rateLine(stats, backend: model.backend, useKVCache: useKVCache))
 }

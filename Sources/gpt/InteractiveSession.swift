@@ -54,10 +54,10 @@ struct InteractiveSession {
                                                       contextLength: model.config.contextLength)
                 if let note { Console.error(note) }
                 Console.write(unescape(line))
-                let (count, elapsed) = try streamCompletion(model: model, tokenizer: tokenizer, prompt: tokens,
-                                                            settings: settings, useKVCache: useKVCache) { Console.write($0) }
+                let stats = try streamCompletion(model: model, tokenizer: tokenizer, prompt: tokens, settings: settings,
+                                                 useKVCache: useKVCache) { Console.write($0) }
                 Console.write("\n")
-                Console.error(rateLine(tokens: count, seconds: elapsed, backend: model.backend, useKVCache: useKVCache))
+                Console.error(rateLine(stats, backend: model.backend, useKVCache: useKVCache))
             } catch let error as PromptError {
                 Console.error(error.description + (line.isEmpty ? " (or :help, :quit)" : ""))
             }

@@ -35,15 +35,16 @@ final class KernelBenchRig {
             buffers = [try backend.makeBuffer(hostA), try backend.makeBuffer(hostB),
                        try backend.allocate(d[0] * d[1], .float32)]
         case .attention, .attentionBackward:
-            // qkv (B, T, 3C), out (B, T, C), logsumexp (B, NH, T); backward: dout (B, T, C), dqkv (B, T, 3C).
+            // qkv (B, T, W), out (B, T, C), logsumexp (B, NH, T); backward: dout (B, T, C), dqkv
+            // (B, T, W), with W = (NH + 2·KVH)·hs.
             let (b, nh, t, hs) = (d[0], d[1], d[2], d[3])
-            let rows = b * t, c = nh * hs
-            hostA = Self.uniform(rows * 3 * c, &rng)
+            let rows = b * t, c = nh * hs, w = (nh + 2 * spec.kvHeads) * hs
+            hostA = Self.uniform(rows * w, &rng)
             hostB = spec.op == .attentionBackward ? Self.uniform(rows * c, &rng) : []
             var made = [try backend.makeBuffer(hostA), try backend.allocate(rows * c, .float32),
                         try backend.allocate(b * nh * t, .float32)]
             if spec.op == .attentionBackward {
-                made += [try backend.makeBuffer(hostB), try backend.allocate(rows * 3 * c, .float32)]
+                made += [try backend.makeBuffer(hostB), try backend.allocate(rows * w, .float32)]
             }
             buffers = made
         }
@@ -58,7 +59,8 @@ final class KernelBenchRig {
     private func forward() throws {
         let d = spec.dimensions
         try backend.attentionForward(out: buffers[1].all, logsumexp: buffers[2].all, qkv: buffers[0].all,
-                                     batch: d[0], sequenceLength: d[2], heads: d[1], headDim: d[3])
+                                     batch: d[0], sequenceLength: d[2], heads: d[1], kvHeads: spec.kvHeads,
+                                     headDim: d[3])
     }
 
     /// One call of the benched op (queued; the caller synchronizes).
@@ -72,12 +74,13 @@ final class KernelBenchRig {
         case .attentionBackward:
             try backend.attentionBackward(dqkv: buffers[4].all, dout: buffers[3].all, qkv: buffers[0].all,
                                           out: buffers[1].all, logsumexp: buffers[2].all, batch: d[0],
-                                          sequenceLength: d[2], heads: d[1], headDim: d[3])
+                                          sequenceLength: d[2], heads: d[1], kvHeads: spec.kvHeads, headDim: d[3])
         }
     }
 
     /// ‖out − ref‖ / ‖ref‖ over up to 64 sampled outputs, the reference in Double on the host:
-    /// matmul: entries of C; attention: output rows (b, t, h); backward: dV rows (b, j, h).
+    /// matmul: entries of C; attention: output rows (b, t, h); backward: dV rows (b, j, g) of KV head
+    /// g, which sum over its group's query heads.
     func check() throws -> (error: Double, count: Int) {
         let d = spec.dimensions
         var errorSquares = 0.0, referenceSquares = 0.0, count = 0
@@ -107,29 +110,39 @@ final class KernelBenchRig {
             }
         case .attentionBackward:
             let dqkv = try backend.download(buffers[4].all)
-            let (nh, t, hs) = (d[1], d[2], d[3]), c = nh * hs
-            // Per sampled (b, h): the logsumexp of every row, then dV_j = Σ_{t ≥ j} P_tj dout_t for a few j.
-            for _ in 0..<min(4, d[0] * nh) {
-                let b = Int.random(in: 0..<d[0], using: &generator), h = Int.random(in: 0..<nh, using: &generator)
-                let logsumexp = (0..<t).map { attentionLogsumexp(b: b, h: h, t: $0) }
+            let (nh, kvh, t, hs) = (d[1], spec.kvHeads, d[2], d[3]), c = nh * hs, group = nh / kvh
+            // Per sampled (b, g): each group head's logsumexp of every row, then
+            // dV_j = Σ_h Σ_{t ≥ j} P_tj dout_t for a few j.
+            for _ in 0..<min(4, d[0] * kvh) {
+                let b = Int.random(in: 0..<d[0], using: &generator), g = Int.random(in: 0..<kvh, using: &generator)
+                let heads = Array((g * group)..<((g + 1) * group))
+                let logsumexp = heads.map { h in (0..<t).map { attentionLogsumexp(b: b, h: h, t: $0) } }
                 for _ in 0..<min(checkSamples / 4, t) {
                     let j = Int.random(in: 0..<t, using: &generator)
                     var dv = [Double](repeating: 0, count: hs)
-                    for row in j..<t {
-                        let p = exp(score(b: b, h: h, query: row, key: j) - logsumexp[row])
-                        for i in 0..<hs { dv[i] += p * Double(hostB[(b * t + row) * c + h * hs + i]) }
+                    for (index, h) in heads.enumerated() {
+                        for row in j..<t {
+                            let p = exp(score(b: b, h: h, query: row, key: j) - logsumexp[index][row])
+                            for i in 0..<hs { dv[i] += p * Double(hostB[(b * t + row) * c + h * hs + i]) }
+                        }
                     }
-                    for i in 0..<hs { add(dqkv[(b * t + j) * 3 * c + 2 * c + h * hs + i], dv[i]) }
+                    for i in 0..<hs { add(dqkv[(b * t + j) * rowWidth + c + (kvh + g) * hs + i], dv[i]) }
                 }
             }
         }
         return (referenceSquares > 0 ? (errorSquares / referenceSquares).squareRoot() : errorSquares.squareRoot(), count)
     }
 
-    /// q_t·k_j / sqrt(hs) for head h of sequence b, in Double. qkv is (B, T, 3, NH, hs).
+    /// (NH + 2·KVH)·hs: a qkv row.
+    private var rowWidth: Int { (spec.dimensions[1] + 2 * spec.kvHeads) * spec.dimensions[3] }
+
+    /// The KV head that query head h reads.
+    private func kvHead(of h: Int) -> Int { h / (spec.dimensions[1] / spec.kvHeads) }
+
+    /// q_t·k_j / sqrt(hs) for head h of sequence b, in Double. qkv is (B, T, NH + 2·KVH, hs).
     private func score(b: Int, h: Int, query: Int, key: Int) -> Double {
         let (nh, t, hs) = (spec.dimensions[1], spec.dimensions[2], spec.dimensions[3]), c = nh * hs
-        let q = (b * t + query) * 3 * c + h * hs, k = (b * t + key) * 3 * c + c + h * hs
+        let q = (b * t + query) * rowWidth + h * hs, k = (b * t + key) * rowWidth + c + kvHead(of: h) * hs
         var sum = 0.0
         for i in 0..<hs { sum += Double(hostA[q + i]) * Double(hostA[k + i]) }
         return sum / Double(hs).squareRoot()
@@ -149,7 +162,7 @@ final class KernelBenchRig {
         var row = [Double](repeating: 0, count: hs)
         for j in 0...t {
             let p = exp(score(b: b, h: h, query: t, key: j) - logsumexp)
-            let v = (b * length + j) * 3 * c + 2 * c + h * hs
+            let v = (b * length + j) * rowWidth + c + (spec.kvHeads + kvHead(of: h)) * hs
             for i in 0..<hs { row[i] += p * Double(hostA[v + i]) }
         }
         return row

@@ -1,5 +1,6 @@
-// `gpt bench --op matmul|attention|attention-backward --shape ...`: the speed of ONE kernel on one
-// backend, for the GPU suite's targets (SGEMM 4096³, fused causal attention at 8,12,1024,64).
+// `gpt bench --op matmul|attention|attention-backward --shape ... [--kv-heads N]`: the speed of ONE
+// kernel on one backend, for the GPU suite's targets (SGEMM 4096³, fused causal attention at
+// 8,12,1024,64; `--kv-heads` makes it grouped-query attention with N key/value heads).
 // One warm-up call (kernel build, first-touch allocation), then N timed calls, each followed by
 // synchronize() before the clock is read: best and median wall time per call, turned into FLOP/s.
 // Then the same N calls with a Profiler attached: on OpenCL its events give device-side kernel time,
@@ -25,9 +26,12 @@ struct KernelBenchSpec: Equatable {
 
     let op: Op
     let dimensions: [Int]
+    /// KVH of the attention ops: NH unless `--kv-heads` asks for grouped-query attention.
+    let kvHeads: Int
 
-    /// `op` at `--shape` ("4096,4096,4096" or "8,12,1024,64"); mistakes are usage errors.
-    init(op: Op, shape: String?) throws {
+    /// `op` at `--shape` ("4096,4096,4096" or "8,12,1024,64") with `--kv-heads`; mistakes are
+    /// usage errors.
+    init(op: Op, shape: String?, kvHeads: Int? = nil) throws {
         func fail(_ message: String) -> UsageError { UsageError(command: "bench", message: message) }
         let names = op.dimensionNames.joined(separator: ",")
         guard let shape else { throw fail("--op \(op.rawValue) needs --shape \(names)") }
@@ -37,24 +41,37 @@ struct KernelBenchSpec: Equatable {
             throw fail("--shape for --op \(op.rawValue) expects \(names) (integers), got '\(shape)'")
         }
         guard values.allSatisfy({ $0 >= 1 }) else { throw fail("--shape values must be at least 1, got '\(shape)'") }
+        if let kvHeads {
+            guard op != .matmul else { throw fail("--kv-heads applies to --op attention and attention-backward") }
+            guard values[1] % kvHeads == 0 else {
+                throw fail("--kv-heads \(kvHeads) must divide NH (\(values[1])): each KV head serves a whole group")
+            }
+        }
         self.op = op
         dimensions = values
+        self.kvHeads = op == .matmul ? 0 : kvHeads ?? values[1]
     }
 
-    /// "M=4096 N=4096 K=4096".
+    /// "M=4096 N=4096 K=4096", "B=8 NH=12 T=1024 hs=64", "B=8 NH=12 KVH=4 T=1024 hs=64".
     var shapeDescription: String {
-        zip(op.dimensionNames, dimensions).map { "\($0)=\($1)" }.joined(separator: " ")
+        var fields = zip(op.dimensionNames, dimensions).map { "\($0)=\($1)" }
+        if op != .matmul && kvHeads != dimensions[1] { fields.insert("KVH=\(kvHeads)", at: 2) }
+        return fields.joined(separator: " ")
     }
 
     /// Floating-point operations of one call:
     ///   matmul: 2·M·N·K;  attention forward: 4·B·NH·T²·hs / 2 (QKᵀ and PV, causal half);
-    ///   attention backward: 2.5 × the forward (dV, dP, dS→dQ, dK: five T×T×hs products, halved).
+    ///   attention backward: what the OpenCL kernels execute: 3.5 × the forward (S and dP recomputed
+    ///   in both the dK/dV and the dQ kernel, then dV, dK and dQ: seven T×T×hs products, halved)
+    ///   plus D = rowsum(dout ∘ out), 2·B·NH·T·hs.
+    ///   KVH does not enter: every query head still computes its own products (a dK/dV work-group
+    ///   runs them for each query head of its KV head's group), so grouping saves memory, not FLOPs.
     var flopsPerCall: Double {
         let d = dimensions.map(Double.init)
         switch op {
         case .matmul: return 2 * d[0] * d[1] * d[2]
         case .attention: return 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
-        case .attentionBackward: return 2.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2
+        case .attentionBackward: return 3.5 * 4 * d[0] * d[1] * d[2] * d[2] * d[3] / 2 + 2 * d[0] * d[1] * d[2] * d[3]
         }
     }
 
@@ -62,7 +79,7 @@ struct KernelBenchSpec: Equatable {
         switch op {
         case .matmul: return "2*M*N*K"
         case .attention: return "4*B*NH*T^2*hs/2 (causal)"
-        case .attentionBackward: return "2.5 * 4*B*NH*T^2*hs/2 (causal)"
+        case .attentionBackward: return "3.5 * 4*B*NH*T^2*hs/2 + 2*B*NH*T*hs (causal)"
         }
     }
 }
@@ -150,8 +167,9 @@ func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool
     print("check: \(result.checkedValues) sampled outputs vs Double on the host: relative error "
           + "\(Format.scientific(result.checkError)) (limit \(Format.scientific(kernelBenchErrorLimit))) "
           + (passed ? "ok" : "FAILED"))
-    var fields = ["op=\(spec.op.rawValue)", "shape=\(spec.dimensions.map(String.init).joined(separator: ","))",
-                  "backend=\(backend.name)",
+    var fields = ["op=\(spec.op.rawValue)", "shape=\(spec.dimensions.map(String.init).joined(separator: ","))"]
+    if spec.op != .matmul { fields.append("kv_heads=\(spec.kvHeads)") }
+    fields += ["backend=\(backend.name)",
                   "best_gflops=\(Format.fixed(flops / wall.best / 1e9, 1))",
                   "median_gflops=\(Format.fixed(flops / wall.median / 1e9, 1))",
                   "best_ms=\(Format.fixed(wall.best * 1e3, 4))", "median_ms=\(Format.fixed(wall.median * 1e3, 4))"]
@@ -163,7 +181,7 @@ func printKernelBench(_ result: KernelBenchResult, backend: any Backend) -> Bool
 
 /// `gpt bench --op`: checks the kernel flags, runs, prints; a failed output check exits 1.
 func benchKernel(op: KernelBenchSpec.Op, options: BenchOptions) throws {
-    let spec = try KernelBenchSpec(op: op, shape: options.shape.given)
+    let spec = try KernelBenchSpec(op: op, shape: options.shape.given, kvHeads: options.kvHeads.given)
     guard !options.compare.wasGiven else {
         throw UsageError(command: "bench", message: "--compare does not apply to --op (run one backend at a time)")
     }

@@ -3,7 +3,9 @@
 // prints one row per op (calls, total ms, % of step, mean µs, achieved GFLOP/s and GB/s) sorted by
 // total time, one row per kernel where the backend launches kernels (OpenCL: device time), and a
 // "matmul vs the rest" line. `--csv` writes the rows, `--trace` a Chrome
-// trace JSON (one event per op, one per step) that opens in Perfetto.
+// trace JSON (one event per op, one per step) that opens in Perfetto. Started by mpirun, it profiles
+// a data-parallel step (rank 0's ops) and adds how long the gradient collectives were in flight,
+// how long the step waited for them, and so how much of the communication was hidden.
 
 import Compute
 import FoundationEssentials
@@ -17,8 +19,9 @@ struct ProfileOptions: OptionGroup {
                           help: "one row per op, or per op and shape")
     let csv = Option("csv", .text("FILE"), help: "also write the rows to FILE as CSV")
     let trace = Option("trace", .text("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
+    let distributed = DistributedOptions()
 
-    var all: [any AnyOption] { workload.all + [grouping, csv, trace] }
+    var all: [any AnyOption] { workload.all + [grouping, csv, trace] + distributed.all }
 }
 
 let profileCommand = Command("profile",
@@ -27,13 +30,20 @@ let profileCommand = Command("profile",
     let workload = options.workload
     let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)
     let config = try workload.modelConfig()
-    let backend = try workload.backend.make()
+    let parallelism = try options.distributed.parallelism()
+    var backendOptions = workload.backend.backendOptions
+    if parallelism.size > 1 { backendOptions.deviceOrdinal = parallelism.communicator.localRank }
+    let backend = try backendRegistry.make(workload.backend.backend.value, options: backendOptions)
 
     print("config: \(describe(config))")
     print("backend: \(backend.name) (\(backend.deviceDescription))")
     print("batch: \(batch) x \(config.contextLength) tokens (random); \(warmup) warm-up + \(steps) profiled steps")
-    let synthetic = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: workload.seed.value)
+    if parallelism.size > 1 { print("distributed: \(parallelism.communicator.summary); rank 0's ops below") }
+    let synthetic = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: workload.seed.value,
+                                          parallelism: parallelism)
     for _ in 0..<warmup { _ = try synthetic.step() }
+    if parallelism.size > 1 { try parallelism.communicator.barrier(label: "barrier before the profiled steps") }
+    synthetic.trainer.resetCommunicationStats()
     let (report, markers) = try profileSteps(synthetic, steps: steps, grouping: options.grouping.value)
 
     print("")
@@ -47,6 +57,9 @@ let profileCommand = Command("profile",
     let tokens = Double(steps * batch * config.contextLength)
     print("step: \(Format.fixed(report.wallSeconds / Double(steps) * 1e3, 1)) ms mean, "
           + "\(Format.rate(tokens, report.wallSeconds)) tok/s (with the profiler attached)")
+    if let communication = synthetic.trainer.communication {
+        print(communicationLine(communication, parallelism: parallelism))
+    }
 
     if let path = options.csv.given {
         try FileIO.writeDurably(Data(report.csv.utf8), to: path)
@@ -57,6 +70,17 @@ let profileCommand = Command("profile",
         try FileIO.writeDurably(Data(trace.utf8), to: path)
         print("wrote \(path) (\(report.events.count) events; open in ui.perfetto.dev)")
     }
+    try DistributedProcess.finish()
+}
+
+/// "communication: ... in flight X ms/step, waited Y ms/step: Z% hidden".
+func communicationLine(_ stats: CommunicationStats, parallelism: DataParallelism) -> String {
+    let steps = Double(max(stats.steps, 1))
+    func perStep(_ seconds: Double) -> String { Format.fixed(seconds / steps * 1e3, 1) + " ms/step" }
+    return "communication (rank \(parallelism.rank) of \(parallelism.size)): "
+        + "\(MemoryEstimate.format(Int(stats.bytes / steps))) in \(Int((Double(stats.collectives) / steps).rounded())) "
+        + "collectives per step; in flight \(perStep(stats.inFlightSeconds)), waited \(perStep(stats.waitedSeconds)): "
+        + "\(Format.fixed(stats.hiddenFraction * 100, 0))% hidden behind computation"
 }
 
 /// `steps` training steps with a Profiler attached: the report, and one marker event per step.

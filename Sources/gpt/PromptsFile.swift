@@ -36,14 +36,13 @@ struct PromptsFileRun {
                 continue
             }
             var completion = ""
-            let (count, elapsed) = try streamCompletion(model: model, tokenizer: tokenizer, prompt: tokens,
-                                                        settings: settings, useKVCache: useKVCache) { completion += $0 }
+            let stats = try streamCompletion(model: model, tokenizer: tokenizer, prompt: tokens, settings: settings,
+                                             useKVCache: useKVCache) { completion += $0 }
             output += "=== prompt \(number) ===\n\(prompt)\(completion)\n"
             completed += 1
-            totalTokens += count
-            totalSeconds += elapsed
-            Console.error("prompt \(number): " + rateLine(tokens: count, seconds: elapsed, backend: model.backend,
-                                                            useKVCache: useKVCache))
+            totalTokens += stats.tokens
+            totalSeconds += stats.seconds
+            Console.error("prompt \(number): " + rateLine(stats, backend: model.backend, useKVCache: useKVCache))
         }
         guard completed > 0 else {
             throw RuntimeError("\(promptsPath): none of its \(lines.count) lines is a usable prompt")

@@ -65,15 +65,26 @@ func encodePrompt(_ text: String, tokenizer: any Tokenizer, contextLength: Int) 
             "prompt is \(tokens.count) tokens, longer than the context of \(contextLength): keeping its last \(contextLength)")
 }
 
+/// What one completion produced, for the rate line.
+struct CompletionStats {
+    /// Tokens generated, the end-of-sequence token included when generation stopped at one.
+    var tokens: Int
+    var seconds: Double
+    /// Generation ended at one of the tokenizer's end-of-sequence tokens, before max-tokens.
+    var reachedEndOfSequence: Bool
+}
+
 /// Generates a completion of `prompt`, calling `onText` with each piece of text as it becomes
-/// printable (BPE tokens may end inside a UTF-8 character: such bytes wait for the rest).
-/// Returns the number of tokens generated and the seconds it took.
+/// printable (BPE tokens may end inside a UTF-8 character: such bytes wait for the rest). Stops at
+/// the tokenizer's end-of-sequence tokens (a Hub tokenizer's EOS, Llama 3's end of turn), which
+/// are not shown: they end the text rather than being part of it.
 func streamCompletion(model: GPTModel, tokenizer: any Tokenizer, prompt: [Int32], settings: SamplingSettings,
-                      useKVCache: Bool, onText: (String) -> Void) throws -> (tokens: Int, seconds: Double) {
+                      useKVCache: Bool, onText: (String) -> Void) throws -> CompletionStats {
     var sampler = try settings.makeSampler()
     let start = ContinuousClock.now
     var pending: [UInt8] = []
-    let generated = try Generator(model: model, useKVCache: useKVCache)
+    let stopTokens = Set(tokenizer.sequenceBoundaries.endOfSequence)
+    let generated = try Generator(model: model, useKVCache: useKVCache, stopTokens: stopTokens)
         .generate(prompt: prompt, maxTokens: settings.maxTokens, sampler: &sampler) { token in
             pending += tokenizer.decodeBytes([token])
             let complete = completeUTF8Prefix(pending)
@@ -82,12 +93,15 @@ func streamCompletion(model: GPTModel, tokenizer: any Tokenizer, prompt: [Int32]
             pending.removeFirst(complete)
         }
     if !pending.isEmpty { onText(String(decoding: pending, as: UTF8.self)) }
-    return (generated.count, seconds(since: start))
+    return CompletionStats(tokens: generated.count, seconds: seconds(since: start),
+                           reachedEndOfSequence: generated.last.map(stopTokens.contains) ?? false)
 }
 
-/// "[30 tokens in 0.2s, 150.0 tok/s on blas, KV cache]" for stderr.
-func rateLine(tokens: Int, seconds: Double, backend: any Backend, useKVCache: Bool) -> String {
-    "[\(tokens) tokens in \(Format.duration(seconds)), \(Format.fixed(Double(tokens) / max(seconds, 1e-9), 1)) tok/s "
+/// "[30 tokens in 0.2s, 150.0 tok/s on blas, KV cache]" for stderr; "30 tokens (end of sequence)"
+/// when generation stopped at an end-of-sequence token.
+func rateLine(_ stats: CompletionStats, backend: any Backend, useKVCache: Bool) -> String {
+    "[\(stats.tokens) tokens\(stats.reachedEndOfSequence ? " (end of sequence)" : "") in \(Format.duration(stats.seconds)), "
+        + "\(Format.fixed(Double(stats.tokens) / max(stats.seconds, 1e-9), 1)) tok/s "
         + "on \(backend.name), \(useKVCache ? "KV cache" : "no KV cache")]"
 }
 

@@ -26,9 +26,11 @@ struct TrainOptions: OptionGroup {
     let logEvery = Option("log-every", .integer(atLeast: 1), default: 50,
                           help: "steps between progress lines when stdout is not a terminal")
     let threads = CommonOptions.threads()
+    let distributed = DistributedOptions()
 
     var all: [any AnyOption] {
         [data, config, resume] + settings.options() + [out, log, stopAfter, memoryLimit, logEvery, threads]
+            + distributed.all
     }
 }
 
@@ -39,7 +41,7 @@ private func trainingSettingOptions() -> [SettingOption<TrainingSettings>] {
         SettingOption(Option("steps", .integer(atLeast: 1), documentedDefault: "\(d.maxSteps)", help: "optimizer steps"),
                       \.maxSteps),
         SettingOption(Option("batch-size", .integer(atLeast: 1, placeholder: "B"), documentedDefault: "\(d.batchSize)",
-                             help: "sequences per micro-batch"), \.batchSize),
+                             help: "sequences per micro-batch (over all ranks under mpirun)"), \.batchSize),
         SettingOption(Option("grad-accum", .integer(atLeast: 1, placeholder: "K"),
                              documentedDefault: "\(d.gradientAccumulation)",
                              help: "micro-batches per optimizer step (gradient accumulation)"), \.gradientAccumulation),
@@ -90,7 +92,7 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
         dataPath: options.data.value, resumeDirectory: options.resume.given,
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
-        threads: options.threads.given)
+        threads: options.threads.given, parallelism: try options.distributed.parallelism())
     try TrainingRun.start(run, invocation: invocation)
 }
 

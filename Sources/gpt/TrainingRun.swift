@@ -1,7 +1,8 @@
 // The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus,
 // build or resume the run, print what it is, refuse it when the memory estimate exceeds the device,
 // then train with hooks that print progress, evaluations, samples and checkpoints, and turn the
-// first Ctrl-C into a resumable checkpoint (Interrupt.swift).
+// first Ctrl-C into a resumable checkpoint (Interrupt.swift). Under mpirun every rank runs this
+// with its own communicator (DistributedRun.swift) and takes the device of its node-local rank.
 
 import Compute
 import GPT
@@ -20,6 +21,8 @@ struct TrainInvocation {
     var memoryLimit: Int?
     var logEvery: Int
     var threads: Int?
+    /// The ranks this process trains with (one process unless started by mpirun).
+    var parallelism: DataParallelism
 }
 
 enum TrainingRun {
@@ -32,8 +35,10 @@ enum TrainingRun {
     }
 
     private static func run(_ requested: RunConfig, invocation: TrainInvocation) throws {
+        let parallelism = invocation.parallelism
         let backend = try backendRegistry.make(requested.training.backend, options: BackendOptions(
-            device: requested.training.device, threads: invocation.threads))
+            device: requested.training.device, threads: invocation.threads,
+            deviceOrdinal: parallelism.size > 1 ? parallelism.communicator.localRank : nil))
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
         let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
@@ -43,6 +48,7 @@ enum TrainingRun {
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
+        try loop.distribute(parallelism)
         printRun(loop, backend: backend, invocation: invocation)
         try checkMemory(loop.memoryEstimate, backend: backend, limit: invocation.memoryLimit)
         let settings = loop.run.training
@@ -60,6 +66,7 @@ enum TrainingRun {
                                                             stopAfter: invocation.stopAfter),
                                      hooks: hooks(progress: progress))
         printSummary(summary, maxSteps: settings.maxSteps, dataPath: invocation.dataPath)
+        try DistributedProcess.finish()
     }
 
     /// The run as the log shows it before the first step.
@@ -69,6 +76,13 @@ enum TrainingRun {
         print("training: \(describe(loop.run.training))")
         print("parameters: \(Format.grouped(loop.model.trainableParameterCount)) trainable")
         print("backend: \(backend.name) (\(backend.deviceDescription))")
+        let parallelism = loop.parallelism
+        if parallelism.size > 1 {
+            let batch = loop.run.training.batchSize
+            print("distributed: \(parallelism.communicator.summary); each rank runs \(batch / parallelism.size) of the "
+                  + "\(batch) sequences of every micro-batch"
+                  + (parallelism.shardsOptimizerState ? "; AdamW moments sharded over the ranks (ZeRO-1)" : ""))
+        }
         print("data: \(invocation.dataPath): \(Format.grouped(data.trainTokenCount + data.validationTokenCount)) tokens "
               + "(\(Format.grouped(data.trainTokenCount)) train, \(Format.grouped(data.validationTokenCount)) validation), "
               + "\(tokenizer.kind) tokenizer, vocabulary \(tokenizer.vocabularySize)")
@@ -143,6 +157,8 @@ enum TrainingRun {
             return "--out \(path): exists and is not a checkpoint directory; choose another --out"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty (--sample-prompt)"
+        case let .batchNotDivisible(batch, ranks):
+            return "--batch-size \(batch) is the global batch and must be a multiple of the \(ranks) ranks"
         default:
             return error.description
         }

@@ -39,28 +39,35 @@ func syntheticConfig(_ value: String, vocab: Int?) throws -> ModelConfig {
 }
 
 /// A model, its trainer and a few batches of random tokens (uniform over the vocabulary), cycled.
-/// Speed does not depend on the token values, so no corpus is needed.
+/// Speed does not depend on the token values, so no corpus is needed. Data-parallel, `batch` is
+/// the global batch and this rank trains on its rows of it.
 final class SyntheticWorkload {
     let model: GPTModel
     let trainer: Trainer
     let batch: Int, length: Int
+    /// This rank's sequences of each batch.
+    let rows: Range<Int>
     private let batches: [(tokens: [Int32], targets: [Int32])]
     private var next = 0
 
-    init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64) throws {
+    init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64,
+         parallelism: DataParallelism = .singleProcess) throws {
+        try parallelism.check(batch: batch)
         self.batch = batch
         length = config.contextLength
+        rows = parallelism.rows(ofBatch: batch)
         model = try GPTModel(config: config, backend: backend, seed: seed)
         var settings = TrainingSettings()
         settings.batchSize = batch
         settings.seed = seed
         settings.warmupSteps = 0
-        trainer = try Trainer(model: model, settings: settings)
+        trainer = try Trainer(model: model, settings: settings, parallelism: parallelism)
         var generator = SplitMix64(seed: CounterRNG.seed(seed, 0xBE7C))
         let count = batch * length, v = Int32(config.vocabSize)
+        let span = (rows.lowerBound * length)..<(rows.upperBound * length)
         batches = (0..<4).map { _ in
             let stream = (0...count).map { _ in Int32.random(in: 0..<v, using: &generator) }
-            return (Array(stream[0..<count]), Array(stream[1...count]))
+            return (Array(stream[span]), Array(stream[(span.lowerBound + 1)..<(span.upperBound + 1)]))
         }
     }
 
@@ -68,7 +75,8 @@ final class SyntheticWorkload {
     func step() throws -> StepStats {
         let item = batches[next % batches.count]
         next += 1
-        let stats = try trainer.trainStep(tokens: item.tokens, targets: item.targets, batch: batch, length: length)
+        let stats = try trainer.trainStep(tokens: item.tokens, targets: item.targets, batch: rows.count, length: length,
+                                          firstSequence: rows.lowerBound)
         guard stats.loss.isFinite else { throw RuntimeError("training diverged (loss \(stats.loss))") }
         return stats
     }

@@ -1,5 +1,6 @@
 // The `gpt` command line: dispatches to one subcommand per file. Usage errors exit 64 with one line;
-// runtime errors exit 1 with one clear line (never a stack trace).
+// runtime errors exit 1 with one clear line (never a stack trace). As one rank of a data-parallel
+// run, the line names the rank, and the error ends every rank (DistributedRun.swift).
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ struct RuntimeError: Error, CustomStringConvertible {
 
 let commands = [
     backendsCommand, prepareCommand, trainCommand, generateCommand, plotCommand, conformanceCommand, benchCommand,
-    profileCommand,
+    profileCommand, kernelsCommand,
 ]
 
 func topLevelHelp() -> String {
@@ -50,11 +51,13 @@ func runMain() -> Int32 {
         return 0
     } catch let error as UsageError {
         Console.error(error.line)
+        DistributedProcess.abortIfJoined(status: 64)
         return 64
     } catch {
         if Console.stdoutIsTerminal { Console.clearLine() }
         let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-        Console.error("gpt \(command.name): \(message)")
+        Console.error("gpt \(command.name): \(DistributedProcess.messagePrefix)\(message)")
+        DistributedProcess.abortIfJoined(status: 1)
         return 1
     }
 }

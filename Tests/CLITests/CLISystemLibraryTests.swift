@@ -1,7 +1,8 @@
-// The system libraries are loaded at run time: without OpenBLAS and the OpenCL loader, `gpt` still
-// starts, lists reference as available and the other two as unavailable with the package to
-// install, and trains on the reference backend. The libraries are "missing" by pointing the
-// backends' override variables at a file that does not exist.
+// The system libraries are loaded at run time: without OpenBLAS, the OpenCL loader and MPI, `gpt`
+// still starts, lists reference as available and the other two as unavailable with the package to
+// install (and distributed training as unavailable, with Open MPI's packages), and trains on the
+// reference backend. The libraries are "missing" by pointing the override variables at a file
+// that does not exist.
 
 import Foundation
 import Testing
@@ -9,7 +10,8 @@ import Testing
 @Suite("CLI without OpenBLAS and OpenCL")
 struct CLISystemLibraryTests {
     let withoutLibraries = ["GPT_OPENBLAS_LIBRARY": "/nonexistent/libopenblas.so.0",
-                            "GPT_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1"]
+                            "GPT_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1",
+                            "GPT_MPI_LIBRARY": "/nonexistent/libmpi.so.40"]
 
     @Test func backendsSaysWhatToInstall() throws {
         let run = try CLI.run(["backends"], environment: withoutLibraries)
@@ -21,6 +23,8 @@ struct CLISystemLibraryTests {
         #expect(run.stdout.contains("apt-get install libopenblas0"))
         #expect(run.stdout.contains("apt-get install ocl-icd-libopencl1"))
         #expect(run.stdout.contains("auto -> reference"))
+        #expect(lines.contains { $0.hasPrefix("distributed training (MPI): unavailable") }, "\(run.stdout)")
+        #expect(run.stdout.contains("apt-get install openmpi-bin libopenmpi3"))
     }
 
     @Test func trainsOnTheReferenceBackend() throws {

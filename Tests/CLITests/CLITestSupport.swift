@@ -19,10 +19,11 @@ enum CLI {
         return runner.deletingLastPathComponent().appendingPathComponent("gpt")
     }()
 
-    /// Runs `gpt arguments...` in `directory`, capturing both streams through files (no pipe
-    /// buffers to fill up). `environment` entries are added to (or replace) the test's own.
+    /// Runs `gpt arguments...` (or another `executable`, such as mpirun) in `directory`, capturing
+    /// both streams through files (no pipe buffers to fill up). `environment` entries are added to
+    /// (or replace) the test's own.
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
-                    environment: [String: String] = [:]) throws -> Run {
+                    environment: [String: String] = [:], executable: URL = CLI.executable) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -19,10 +19,10 @@ import Testing
     }
 
     @Test(arguments: [
-        // op, shape, FLOPs per call (2·M·N·K; 4·B·NH·T²·hs/2; 2.5× that), as printed, the shape line.
+        // op, shape, FLOPs per call (2·M·N·K; 4·B·NH·T²·hs/2; 3.5× that + 2·B·NH·T·hs), as printed, the shape line.
         ("matmul", "5,7,3", 210, "210", "M=5 N=7 K=3"),
         ("attention", "1,2,8,4", 1024, "1,024", "B=1 NH=2 T=8 hs=4"),
-        ("attention-backward", "2,2,8,4", 5120, "5,120", "B=2 NH=2 T=8 hs=4"),
+        ("attention-backward", "2,2,8,4", 7424, "7,424", "B=2 NH=2 T=8 hs=4"),
     ])
     func benchTimesOneKernelAndChecksItsOutput(op: String, shape: String, flops: Int, printed: String,
                                                shapeLine: String) throws {
@@ -52,6 +52,26 @@ import Testing
         #expect(fields["event_best_ms"].flatMap(Double.init) != nil, "\(fields)")
     }
 
+    @Test(arguments: [("attention", "1,4,8,4", "2"), ("attention-backward", "2,4,8,4", "1")])
+    func groupedQueryBenchKeepsTheFLOPsAndChecksTheSharedHeads(op: String, shape: String, kvHeads: String) throws {
+        func bench(_ extra: [String]) throws -> Run {
+            try CLI.run(["bench", "--op", op, "--shape", shape, "--backend", "reference", "--repeat", "2"] + extra)
+        }
+        let grouped = try bench(["--kv-heads", kvHeads]), ungrouped = try bench([])
+        #expect(grouped.status == 0 && ungrouped.status == 0, "\(grouped.stderr) \(ungrouped.stderr)")
+        let d = shape.split(separator: ",")
+        #expect(grouped.stdout.contains("shape: B=\(d[0]) NH=\(d[1]) KVH=\(kvHeads) T=\(d[2]) hs=\(d[3])\n"),
+                "\(grouped.stdout)")
+        // Every query head still computes its own products: the FLOP count does not depend on KVH.
+        func flopsLine(_ text: String) -> Substring? {
+            text.split(separator: "\n").first { $0.hasPrefix("FLOPs per call") }
+        }
+        #expect(flopsLine(grouped.stdout) != nil && flopsLine(grouped.stdout) == flopsLine(ungrouped.stdout))
+        let fields = resultFields(grouped.stdout)
+        #expect(fields["kv_heads"] == kvHeads && fields["check"] == "ok", "\(fields)")
+        #expect(resultFields(ungrouped.stdout)["kv_heads"] == String(d[1]))
+    }
+
     @Test func benchRunsEveryCallItIsAskedFor() throws {
         // --repeat 1: the median is the one call, so best and median agree exactly.
         let run = try CLI.run(["bench", "--op", "matmul", "--shape", "3,4,5", "--backend", "reference", "--repeat", "1"])
@@ -71,6 +91,12 @@ import Testing
         (["--op", "matmul", "--shape", "4,4,4", "--repeat", "0"], "--repeat must be at least 1, got 0"),
         (["--op", "matmul", "--shape", "4,4,4", "--compare", "reference"],
          "--compare does not apply to --op (run one backend at a time)"),
+        (["--op", "attention", "--shape", "1,4,8,4", "--kv-heads", "3"],
+         "--kv-heads 3 must divide NH (4): each KV head serves a whole group"),
+        (["--op", "attention", "--shape", "1,4,8,4", "--kv-heads", "0"], "--kv-heads must be at least 1, got 0"),
+        (["--op", "matmul", "--shape", "4,4,4", "--kv-heads", "1"],
+         "--kv-heads applies to --op attention and attention-backward"),
+        (["--kv-heads", "2"], "--kv-heads needs --op attention or attention-backward"),
     ])
     func badKernelFlagsAreOneLineUsageErrors(arguments: [String], message: String) throws {
         let run = try CLI.run(["bench", "--backend", "reference"] + arguments)

@@ -56,12 +56,33 @@ struct CatalogueTests {
         }
     }
 
+    @Test("attention and KV-cache attention cover KVH = NH, groups of 2 and 3, and multi-query")
+    func groupedQueryShapes() {
+        let attention = cases.compactMap { $0 as? AttentionCase }
+        let cached = cases.compactMap { $0 as? AttentionCachedCase }
+        for backward in [false, true] {
+            let heads = attention.filter { $0.backward == backward }.map { (nh: $0.heads, kvh: $0.kvHeads) }
+            #expect(heads.contains { $0.kvh == $0.nh && $0.nh > 1 }, "backward \(backward): no ungrouped case")
+            for group in [2, 3] {
+                #expect(heads.contains { $0.kvh > 1 && $0.nh == group * $0.kvh },
+                        "backward \(backward): no group of \(group)")
+            }
+            #expect(heads.contains { $0.kvh == 1 && $0.nh > 1 }, "backward \(backward): no multi-query case")
+        }
+        let cachedHeads = cached.map { (nh: $0.heads, kvh: $0.kvHeads) }
+        #expect(cachedHeads.contains { $0.kvh == $0.nh && $0.nh > 1 })
+        #expect(cachedHeads.contains { $0.kvh > 1 && $0.nh == 2 * $0.kvh })
+        #expect(cachedHeads.contains { $0.kvh > 1 && $0.nh == 3 * $0.kvh })
+        #expect(cachedHeads.contains { $0.kvh == 1 && $0.nh > 1 })
+    }
+
     @Test("whole-model cases cover every architecture option")
     func modelVariants() {
         // Read from the parameter strings: this target does not import GPT (where ModelConfig lives).
         let models = cases.filter { $0.op == "model" }.map { "," + $0.parameters + "," }
         let options = ["norm=layer", "norm=rms", "act=relu", "act=gelu", "act=swiglu", "pos=learned",
-                       "pos=sinusoidal", "pos=rope", "tied=0", "tied=1", "bias=0", "bias=1", "dropout=0.1"]
+                       "pos=sinusoidal", "pos=rope", "tied=0", "tied=1", "bias=0", "bias=1", "dropout=0.1",
+                       "NH=4,KVH=2", "NH=3,KVH=1"]
         for option in options {
             #expect(models.contains { $0.contains("," + option + ",") }, "no model case with \(option)")
         }

@@ -23,17 +23,39 @@ extension ContractRule {
         },
         .fails("attentionForward with zero heads", .invalidArgument, "attentionForward") { v in
             try v.backend.attentionForward(out: v.floats(8), logsumexp: v.floats(2), qkv: v.floats(24), batch: 1,
-                                           sequenceLength: 2, heads: 0, headDim: 4)
+                                           sequenceLength: 2, heads: 0, kvHeads: 1, headDim: 4)
+        },
+        .fails("attentionForward with zero KV heads", .invalidArgument, "attentionForward") { v in
+            try v.backend.attentionForward(out: v.floats(8), logsumexp: v.floats(2), qkv: v.floats(8), batch: 1,
+                                           sequenceLength: 2, heads: 1, kvHeads: 0, headDim: 4)
+        },
+        .fails("attentionForward with heads not a multiple of kvHeads", .invalidArgument, "attentionForward") { v in
+            // 3 query heads cannot split into 2 groups; the sizes are consistent, so only the grouping fails.
+            try v.backend.attentionForward(out: v.floats(24), logsumexp: v.floats(6), qkv: v.floats(56), batch: 1,
+                                           sequenceLength: 2, heads: 3, kvHeads: 2, headDim: 4)
+        },
+        .fails("attentionBackward with more KV heads than heads", .invalidArgument, "attentionBackward") { v in
+            try v.backend.attentionBackward(dqkv: v.floats(40), dout: v.floats(8), qkv: v.floats(40), out: v.floats(8),
+                                            logsumexp: v.floats(2), batch: 1, sequenceLength: 2, heads: 1, kvHeads: 2,
+                                            headDim: 4)
         },
         .fails("attentionCachedForward with a negative start", .invalidArgument, "attentionCachedForward") { v in
-            try v.backend.attentionCachedForward(out: v.floats(4), qkv: v.floats(12), start: -1, queries: 1,
-                                                 heads: 1, headDim: 4)
+            try v.backend.attentionCachedForward(out: v.floats(4), query: v.floats(4), keysValues: v.floats(8),
+                                                 start: -1, queries: 1, heads: 1, kvHeads: 1, headDim: 4)
+        },
+        .fails("attentionCachedForward with heads not a multiple of kvHeads", .invalidArgument,
+               "attentionCachedForward") { v in
+            try v.backend.attentionCachedForward(out: v.floats(12), query: v.floats(12), keysValues: v.floats(16),
+                                                 start: 1, queries: 1, heads: 3, kvHeads: 2, headDim: 4)
         },
         .fails("dropoutForward with p = 1", .invalidArgument, "dropoutForward") { v in
             try v.backend.dropoutForward(out: v.floats(6), input: v.floats(6), probability: 1, seed: 0)
         },
         .fails("dropoutBackward with a negative p", .invalidArgument, "dropoutBackward") { v in
             try v.backend.dropoutBackward(dinput: v.floats(6), dout: v.floats(6), probability: -0.1, seed: 0)
+        },
+        .fails("dropoutForward with a negative firstIndex", .invalidArgument, "dropoutForward") { v in
+            try v.backend.dropoutForward(out: v.floats(6), input: v.floats(6), probability: 0.1, seed: 0, firstIndex: -1)
         },
         .fails("adamW at step 0", .invalidArgument, "adamW") { v in
             try v.backend.adamW(parameters: v.floats(6), gradients: v.floats(6), firstMoment: v.floats(6),

@@ -153,7 +153,20 @@ extension ContractRule {
         },
         .fails("attentionForward with a qkv of (B, T, C)", .shapeMismatch, "attentionForward") { v in
             try v.backend.attentionForward(out: v.floats(8), logsumexp: v.floats(2), qkv: v.floats(8), batch: 1,
-                                           sequenceLength: 2, heads: 1, headDim: 4)
+                                           sequenceLength: 2, heads: 1, kvHeads: 1, headDim: 4)
+        },
+        .fails("attentionForward with a qkv of 3·NH heads where KVH < NH", .shapeMismatch, "attentionForward") { v in
+            try v.backend.attentionForward(out: v.floats(16), logsumexp: v.floats(4), qkv: v.floats(48), batch: 1,
+                                           sequenceLength: 2, heads: 2, kvHeads: 1, headDim: 4)
+        },
+        .fails("attentionBackward with a dqkv of (B, T, 3C) where KVH < NH", .shapeMismatch, "attentionBackward") { v in
+            try v.backend.attentionBackward(dqkv: v.floats(48), dout: v.floats(16), qkv: v.floats(32), out: v.floats(16),
+                                            logsumexp: v.floats(4), batch: 1, sequenceLength: 2, heads: 2, kvHeads: 1,
+                                            headDim: 4)
+        },
+        .fails("attentionCachedForward with a cache of whole qkv rows", .shapeMismatch, "attentionCachedForward") { v in
+            try v.backend.attentionCachedForward(out: v.floats(8), query: v.floats(8), keysValues: v.floats(24),
+                                                 start: 1, queries: 1, heads: 2, kvHeads: 1, headDim: 4)
         },
         .fails("crossEntropyForward with a short dlogits", .shapeMismatch, "crossEntropyForward") { v in
             try v.backend.crossEntropyForward(losses: v.floats(2), dlogits: v.floats(9), logits: v.floats(10),

@@ -13,7 +13,8 @@ final class FaultyBackend: ForwardingBackend {
         case writesPastEnd
         /// add writes its result one element before the start of `out`.
         case writesBeforeStart
-        /// matmul's result is off by 1e-3 relative in one element.
+        /// matmul's first element is off by 1e-3 of the result's largest magnitude (relative to the
+        /// element itself the error could be arbitrarily small, and so pass by the luck of a seed).
         case perturbsOneElement
         /// geluForward accumulates into `out` instead of overwriting it.
         case accumulatesInsteadOfOverwriting
@@ -49,8 +50,9 @@ final class FaultyBackend: ForwardingBackend {
                                       transposeB: transposeB, alpha: alpha, beta: beta, batch: batch,
                                       strideA: strideA, strideB: strideB, strideC: strideC)
         if fault == .perturbsOneElement {
-            let first = c.view(offset: 0, count: 1)
-            try forwardee.upload([try forwardee.download(first)[0] * 1.001], to: first)
+            let values = try forwardee.download(c)
+            let largest = values.map(abs).max() ?? 0
+            try forwardee.upload([values[0] + 1e-3 * largest], to: c.view(offset: 0, count: 1))
         }
     }
 
@@ -79,9 +81,10 @@ final class FaultyBackend: ForwardingBackend {
         if fault == .modifiesInput, !out.overlaps(input) { try forwardee.fill(input, with: 0) }
     }
 
-    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
+    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                          firstIndex: Int) throws {
         try forwardee.uncheckedDropout(out: out, input: input, probability: probability,
-                                       seed: fault == .wrongDropoutMask ? seed &+ 1 : seed)
+                                       seed: fault == .wrongDropoutMask ? seed &+ 1 : seed, firstIndex: firstIndex)
     }
 
     func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {

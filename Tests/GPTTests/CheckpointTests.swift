@@ -20,6 +20,9 @@ import Tokenizers
         ("llama-untied-bias", ModelConfig(vocabSize: 11, contextLength: 8, layers: 1, heads: 2, embeddingDim: 8,
                                           ffnDim: 12, norm: .rms, activation: .swiglu, positions: .rope,
                                           tiedEmbeddings: false, bias: true)),
+        ("llama-gqa-bias", ModelConfig(vocabSize: 11, contextLength: 8, layers: 2, heads: 4, kvHeads: 2,
+                                       embeddingDim: 16, ffnDim: 12, norm: .rms, activation: .swiglu,
+                                       positions: .rope, bias: true)),
     ]
     static let tokenizer = try! CharTokenizer(corpus: "abcdefghij\n")
 
@@ -99,6 +102,24 @@ import Tokenizers
         #expect(hf["num_attention_heads"] as? Int == 2 && hf["num_key_value_heads"] as? Int == 2)
         #expect(hf["hidden_act"] as? String == "silu" && hf["rope_theta"] as? Double == 10000)
         #expect(hf["attention_bias"] as? Bool == false && hf["tie_word_embeddings"] as? Bool == true)
+        #expect((hf["gpt"] as? [String: Any])?["kvHeads"] == nil)
+    }
+
+    @Test func groupedQueryCheckpointWritesKeyValueHeads() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = Self.variants[4].1  // 4 query heads over 2 KV heads of 4
+        try Checkpoint.save(try Self.model(config), tokenizer: Self.tokenizer, to: directory)
+        let byName = Dictionary(uniqueKeysWithValues: try SafeTensors.read(directory + "/model.safetensors")
+            .map { ($0.name, $0.shape) })
+        #expect(byName["model.layers.1.self_attn.q_proj.weight"] == [16, 16])
+        #expect(byName["model.layers.1.self_attn.k_proj.weight"] == [8, 16])
+        #expect(byName["model.layers.1.self_attn.v_proj.bias"] == [8])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json"))) as? [String: Any]
+        let hf = try #require(json)
+        #expect(hf["num_attention_heads"] as? Int == 4 && hf["num_key_value_heads"] as? Int == 2)
+        #expect(hf["head_dim"] as? Int == 4)
+        #expect((hf["gpt"] as? [String: Any])?["kvHeads"] as? Int == 2)
     }
 
     @Test func replacingKeepsOnlyTheNewCheckpointAndRefusesOtherDirectories() throws {

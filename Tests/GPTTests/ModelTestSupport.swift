@@ -11,9 +11,9 @@ struct Variant: CustomStringConvertible, Sendable {
     var description: String { name }
 
     static func tiny(norm: ModelConfig.Norm, activation: ModelConfig.Activation, positions: ModelConfig.Positions,
-                     tied: Bool, bias: Bool, dropout: Float = 0) -> ModelConfig {
-        ModelConfig(vocabSize: 11, contextLength: 6, layers: 2, heads: 2, embeddingDim: 8, ffnDim: 12,
-                    norm: norm, activation: activation, positions: positions, tiedEmbeddings: tied,
+                     tied: Bool, bias: Bool, dropout: Float = 0, heads: Int = 2, kvHeads: Int? = nil) -> ModelConfig {
+        ModelConfig(vocabSize: 11, contextLength: 6, layers: 2, heads: heads, kvHeads: kvHeads, embeddingDim: 8,
+                    ffnDim: 12, norm: norm, activation: activation, positions: positions, tiedEmbeddings: tied,
                     bias: bias, dropout: dropout)
     }
 
@@ -30,6 +30,12 @@ struct Variant: CustomStringConvertible, Sendable {
                 config: tiny(norm: .rms, activation: .gelu, positions: .rope, tied: false, bias: true)),
         Variant(name: "mixed (layer, swiglu, learned, untied, no bias)",
                 config: tiny(norm: .layer, activation: .swiglu, positions: .learned, tied: false, bias: false)),
+        Variant(name: "llama GQA (rms, swiglu, rope, untied, bias, 4 heads over 2 KV heads)",
+                config: tiny(norm: .rms, activation: .swiglu, positions: .rope, tied: false, bias: true,
+                             heads: 4, kvHeads: 2)),
+        Variant(name: "llama MQA (rms, swiglu, rope, tied, no bias, dropout, 4 heads over 1 KV head)",
+                config: tiny(norm: .rms, activation: .swiglu, positions: .rope, tied: true, bias: false,
+                             dropout: 0.1, heads: 4, kvHeads: 1)),
     ]
 }
 

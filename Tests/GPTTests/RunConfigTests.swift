@@ -29,12 +29,27 @@ struct RunConfigTests {
         #expect(try parse("{}") == RunConfig(model: try ModelConfig.preset("char-baby")))
     }
 
+    @Test func kvHeadsIsAModelKeyAndFollowsHeadsWhenNotGiven() throws {
+        // An ungrouped preset with more heads stays ungrouped; a given kvHeads groups them.
+        let wider = try parse(#"{"model": {"preset": "char-baby", "heads": 8}}"#).model
+        #expect(wider.heads == 8 && wider.kvHeads == 8)
+        let grouped = try parse(#"{"model": {"preset": "llama-350m", "kvHeads": 4}}"#).model
+        #expect(grouped.heads == 12 && grouped.kvHeads == 4)
+        #expect(try parse(#"{"model": {"preset": "llama-char"}}"#).model.kvHeads == 2)
+        #expect(message(#"{"model": {"preset": "llama-350m", "kvHeads": 5}}"#)
+            .contains("kvHeads (5) must divide heads (12)"))
+        #expect(message(#"{"model": {"preset": "char-baby", "kvHeads": 2}}"#).contains("needs rope positions"))
+        #expect(message(#"{"model": {"kvHeads": "two"}}"#) == "model.kvHeads must be an integer")
+    }
+
     @Test func encodedConfigsParseBackToTheSameValue() throws {
         var training = TrainingSettings()
         training.minLearningRate = 2e-5
         training.device = "1"
         let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training)
         #expect(try RunConfig.parse(try config.encoded()) == config)
+        let grouped = RunConfig(model: try ModelConfig.preset("llama-char"), training: training)
+        #expect(try RunConfig.parse(try grouped.encoded()) == grouped)
         #expect(try RunConfig.parse(try RunConfig(model: try ModelConfig.preset("char-baby")).encoded())
                 == RunConfig(model: try ModelConfig.preset("char-baby")))
     }

@@ -74,6 +74,12 @@ struct OpenCLRuntimeTests {
         let byName = try OpenCLDiscovery.select(String(devices[0].info.name.prefix(4)).uppercased(), from: devices)
         #expect(byName.info.name.lowercased().hasPrefix(devices[0].info.name.prefix(4).lowercased()))
         #expect(devices[0].info.computeUnits > 0 && devices[0].info.globalMemoryBytes > 0)
+        // With no device named, a rank's ordinal walks the preferred devices (GPUs, else all) round robin.
+        let gpus = devices.filter(\.info.isGPU), preferred = gpus.isEmpty ? devices : gpus
+        for ordinal in 0..<(2 * preferred.count + 1) {
+            let taken = try OpenCLDiscovery.select(nil, ordinal: ordinal, from: devices)
+            #expect(taken.info.name == preferred[ordinal % preferred.count].info.name, "ordinal \(ordinal)")
+        }
         guard case .available(let listed) = OpenCLBackend.plugin.probe() else {
             Issue.record("probe says unavailable although devices exist")
             return

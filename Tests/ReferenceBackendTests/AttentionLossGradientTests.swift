@@ -5,13 +5,27 @@ import Compute
 import ReferenceBackend
 import Testing
 
+/// An attention call's sizes; qkv rows are (NH + 2·KVH, hs): query heads, then keys, then values.
 struct AttentionShape: CustomStringConvertible, Sendable {
-    let batch: Int, sequenceLength: Int, heads: Int, headDim: Int
+    let batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int
+    init(batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int? = nil, headDim: Int) {
+        (self.batch, self.sequenceLength, self.heads, self.kvHeads, self.headDim) =
+            (batch, sequenceLength, heads, kvHeads ?? heads, headDim)
+    }
     var channels: Int { heads * headDim }
-    var description: String { "B=\(batch) T=\(sequenceLength) NH=\(heads) hs=\(headDim)" }
+    var rowWidth: Int { (heads + 2 * kvHeads) * headDim }
+    /// Offsets in a qkv row: query head h; key and value of the KV head that query head h reads.
+    func query(_ h: Int) -> Int { h * headDim }
+    func key(_ h: Int) -> Int { channels + h / (heads / kvHeads) * headDim }
+    func value(_ h: Int) -> Int { channels + (kvHeads + h / (heads / kvHeads)) * headDim }
+    var description: String { "B=\(batch) T=\(sequenceLength) NH=\(heads) KVH=\(kvHeads) hs=\(headDim)" }
+    /// Ungrouped, then grouped-query (groups of 2 and 3) and multi-query shapes.
     static let small = [AttentionShape(batch: 1, sequenceLength: 1, heads: 1, headDim: 3),
                         AttentionShape(batch: 2, sequenceLength: 5, heads: 2, headDim: 4),
-                        AttentionShape(batch: 1, sequenceLength: 17, heads: 3, headDim: 2)]
+                        AttentionShape(batch: 1, sequenceLength: 17, heads: 3, headDim: 2),
+                        AttentionShape(batch: 2, sequenceLength: 5, heads: 4, kvHeads: 2, headDim: 4),
+                        AttentionShape(batch: 1, sequenceLength: 7, heads: 6, kvHeads: 2, headDim: 2),
+                        AttentionShape(batch: 2, sequenceLength: 6, heads: 3, kvHeads: 1, headDim: 3)]
 }
 
 @Suite("Reference gradients: attention, positions, losses, matmul")
@@ -20,24 +34,27 @@ struct AttentionLossGradientTests {
     func attention(_ shape: AttentionShape) throws {
         var f = Fixture(seed: 31)
         let backend = f.backend
-        let (B, T, NH, hs, C) = (shape.batch, shape.sequenceLength, shape.heads, shape.headDim, shape.channels)
-        let qkv = f.normal(B * T * 3 * C), r = f.normal(B * T * C)
+        let (B, T, NH, KVH, hs) = (shape.batch, shape.sequenceLength, shape.heads, shape.kvHeads, shape.headDim)
+        let (C, W) = (shape.channels, shape.rowWidth)
+        let qkv = f.normal(B * T * W), r = f.normal(B * T * C)
         let context = "attentionBackward \(shape) seed \(f.seed)"
         let out = try backend.allocate(B * T * C, .float32), lse = try backend.allocate(B * NH * T, .float32)
         func forward(_ qkv: [Float]) throws -> [Float] {
             try backend.attentionForward(out: out.all, logsumexp: lse.all, qkv: backend.makeBuffer(qkv).all,
-                                         batch: B, sequenceLength: T, heads: NH, headDim: hs)
+                                         batch: B, sequenceLength: T, heads: NH, kvHeads: KVH, headDim: hs)
             return try backend.download(out.all)
         }
         _ = try forward(qkv)
         let dqkv = try backend.makeBuffer([Float](repeating: 7, count: qkv.count))  // overwritten
         try backend.attentionBackward(dqkv: dqkv.all, dout: backend.makeBuffer(r).all, qkv: backend.makeBuffer(qkv).all,
                                       out: out.all, logsumexp: lse.all, batch: B, sequenceLength: T,
-                                      heads: NH, headDim: hs)
+                                      heads: NH, kvHeads: KVH, headDim: hs)
         let analytic = try f.read(dqkv)
-        // Sample q, k and v separately so each part is always covered.
+        // Sample q, k and v separately so each part is always covered (with grouping, a k or v
+        // element's gradient sums over every query head of its group).
+        let parts = [0..<C, C..<(C + KVH * hs), (C + KVH * hs)..<W]
         for (part, name) in ["q", "k", "v"].enumerated() {
-            let indices = qkv.indices.filter { ($0 % (3 * C)) / C == part }
+            let indices = qkv.indices.filter { parts[part].contains($0 % W) }
             let chosen = f.sample(indices.count, limit: 20).map { indices[$0] }
             try expectGradient(context, input: name, values: qkv, analytic: analytic, indices: chosen) {
                 try weightedSum(forward($0), r)

@@ -26,15 +26,16 @@ struct ForwardPropertyTests {
         #expect(y.allSatisfy { $0 >= 0 }, "softmaxForward \(shape) seed \(f.seed): negative probability")
     }
 
-    /// scores = Q K^T / sqrt(hs), mask j > t, softmax, times V: the unfused code in the doc comment.
+    /// scores = Q_h K_gᵀ / sqrt(hs), mask j > t, softmax, times V_g (g the KV head of query head h):
+    /// the unfused code in the doc comment.
     func unfusedAttention(_ qkv: [Float], _ s: AttentionShape) -> (out: [Double], lse: [Double]) {
-        let (B, T, NH, hs, C) = (s.batch, s.sequenceLength, s.heads, s.headDim, s.channels)
+        let (B, T, NH, hs, C, W) = (s.batch, s.sequenceLength, s.heads, s.headDim, s.channels, s.rowWidth)
         var out = [Double](repeating: 0, count: B * T * C), lse = [Double](repeating: 0, count: B * NH * T)
         for b in 0..<B {
             for h in 0..<NH {
-                @inline(__always) func q(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * 3 * C + h * hs + d]) }
-                @inline(__always) func k(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * 3 * C + C + h * hs + d]) }
-                @inline(__always) func v(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * 3 * C + 2 * C + h * hs + d]) }
+                @inline(__always) func q(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * W + s.query(h) + d]) }
+                @inline(__always) func k(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * W + s.key(h) + d]) }
+                @inline(__always) func v(_ t: Int, _ d: Int) -> Double { Double(qkv[(b * T + t) * W + s.value(h) + d]) }
                 for t in 0..<T {
                     var scores = [Double](repeating: 0, count: t + 1)
                     for j in 0...t {
@@ -58,30 +59,54 @@ struct ForwardPropertyTests {
         let lse = try backend.allocate(s.batch * s.heads * s.sequenceLength, .float32)
         try backend.attentionForward(out: out.all, logsumexp: lse.all, qkv: backend.makeBuffer(qkv).all,
                                      batch: s.batch, sequenceLength: s.sequenceLength, heads: s.heads,
-                                     headDim: s.headDim)
+                                     kvHeads: s.kvHeads, headDim: s.headDim)
         return (try backend.download(out.all), try backend.download(lse.all))
     }
 
     @Test("attention matches the unfused composition", arguments: AttentionShape.small)
     func attentionMatchesUnfused(_ shape: AttentionShape) throws {
         var f = Fixture(seed: 42)
-        let qkv = f.normal(shape.batch * shape.sequenceLength * 3 * shape.channels, scale: 2)
+        let qkv = f.normal(shape.batch * shape.sequenceLength * shape.rowWidth, scale: 2)
         let (out, lse) = try runAttention(f.backend, qkv, shape)
         let expected = unfusedAttention(qkv, shape)
         #expect(maxRelativeError(out, expected.out) < 1e-6, "attentionForward \(shape) seed \(f.seed): out differs")
         #expect(maxRelativeError(lse, expected.lse) < 1e-6, "attentionForward \(shape) seed \(f.seed): logsumexp differs")
     }
 
-    @Test("attention is causal: later keys and values do not change earlier outputs")
-    func attentionIsCausal() throws {
+    @Test("KV-cache attention over queries and a K/V-only cache equals the forward's rows",
+          arguments: [AttentionShape(batch: 1, sequenceLength: 9, heads: 2, headDim: 3),
+                      AttentionShape(batch: 1, sequenceLength: 9, heads: 6, kvHeads: 2, headDim: 4),
+                      AttentionShape(batch: 1, sequenceLength: 9, heads: 3, kvHeads: 1, headDim: 2)])
+    func cachedEqualsForwardRows(_ shape: AttentionShape) throws {
+        var f = Fixture(seed: 45)
+        let (T, C, W, KVH, hs) = (shape.sequenceLength, shape.channels, shape.rowWidth, shape.kvHeads, shape.headDim)
+        let qkv = f.normal(T * W, scale: 2)
+        let full = try runAttention(f.backend, qkv, shape).out
+        // The cache is the tail of every qkv row (keys, then values); the queries of rows start..<T.
+        let keysValues = (0..<T).flatMap { qkv[($0 * W + C)..<(($0 + 1) * W)] }
+        for start in [0, 4, T - 1] {
+            let queries = (start..<T).flatMap { qkv[($0 * W)..<($0 * W + C)] }
+            let out = try f.backend.allocate((T - start) * C, .float32)
+            try f.backend.attentionCachedForward(out: out.all, query: f.backend.makeBuffer(queries).all,
+                                                 keysValues: f.backend.makeBuffer(keysValues).all, start: start,
+                                                 queries: T - start, heads: shape.heads, kvHeads: KVH, headDim: hs)
+            let got = try f.read(out), want = Array(full[(start * C)...])
+            #expect(maxRelativeError(got, want.map(Double.init)) < 1e-6,
+                    "attentionCachedForward \(shape) start=\(start) seed \(f.seed): rows differ from the forward's")
+        }
+    }
+
+    @Test("attention is causal: later keys and values do not change earlier outputs",
+          arguments: [AttentionShape(batch: 2, sequenceLength: 7, heads: 2, headDim: 3),
+                      AttentionShape(batch: 2, sequenceLength: 7, heads: 4, kvHeads: 1, headDim: 3)])
+    func attentionIsCausal(_ shape: AttentionShape) throws {
         var f = Fixture(seed: 43)
-        let shape = AttentionShape(batch: 2, sequenceLength: 7, heads: 2, headDim: 3)
-        let (T, C, t) = (shape.sequenceLength, shape.channels, 3)
-        let qkv = f.normal(shape.batch * T * 3 * C)
+        let (T, C, W, t) = (shape.sequenceLength, shape.channels, shape.rowWidth, 3)
+        let qkv = f.normal(shape.batch * T * W)
         var changed = qkv
         for b in 0..<shape.batch {
             for later in (t + 1)..<T {
-                for i in C..<(3 * C) { changed[(b * T + later) * 3 * C + i] += 5 }  // k and v only
+                for i in C..<W { changed[(b * T + later) * W + i] += 5 }  // k and v only
             }
         }
         let before = try runAttention(f.backend, qkv, shape).out, after = try runAttention(f.backend, changed, shape).out
@@ -97,16 +122,19 @@ struct ForwardPropertyTests {
         }
     }
 
-    @Test("attention with T = 1 returns v", arguments: [1, 3])
-    func attentionSingleTokenReturnsV(heads: Int) throws {
+    @Test("attention with T = 1 returns the v of each head's KV head", arguments: [(1, 1), (3, 3), (4, 2), (3, 1)])
+    func attentionSingleTokenReturnsV(heads: Int, kvHeads: Int) throws {
         var f = Fixture(seed: 44)
-        let shape = AttentionShape(batch: 3, sequenceLength: 1, heads: heads, headDim: 5)
-        let C = shape.channels
-        let qkv = f.normal(shape.batch * 3 * C)
+        let shape = AttentionShape(batch: 3, sequenceLength: 1, heads: heads, kvHeads: kvHeads, headDim: 5)
+        let (C, W, hs) = (shape.channels, shape.rowWidth, shape.headDim)
+        let qkv = f.normal(shape.batch * W)
         let out = try runAttention(f.backend, qkv, shape).out
         for b in 0..<shape.batch {
-            let v = Array(qkv[(b * 3 * C + 2 * C)..<(b * 3 * C + 3 * C)])
-            #expect(Array(out[(b * C)..<((b + 1) * C)]) == v, "attentionForward \(shape) seed \(f.seed): batch \(b) is not v")
+            for h in 0..<heads {
+                let v = Array(qkv[(b * W + shape.value(h))..<(b * W + shape.value(h) + hs)])
+                #expect(Array(out[(b * C + h * hs)..<(b * C + (h + 1) * hs)]) == v,
+                        "attentionForward \(shape) seed \(f.seed): batch \(b) head \(h) is not its v")
+            }
         }
     }
 
@@ -137,6 +165,17 @@ struct ForwardPropertyTests {
             let keep = CounterRNG.uniform(seed: 7, index: UInt32(i)) >= probability
             #expect((first[i] != 0) == keep, "\(context) seed 7: element \(i) disagrees with CounterRNG")
         }
+    }
+
+    @Test("dropout of a tensor's tail with firstIndex draws the whole tensor's mask there")
+    func dropoutFirstIndexContinuesTheMask() throws {
+        let f = Fixture(seed: 48)
+        let ones = [Float](repeating: 1, count: 1_000), split = 384
+        let whole = try dropout(f.backend, ones, probability: 0.5, seed: 11)
+        let tail = try f.backend.makeBuffer(Array(ones[split...]))
+        try f.backend.dropoutForward(out: tail.all, input: tail.all, probability: 0.5, seed: 11, firstIndex: split)
+        #expect(try f.backend.download(tail.all) == Array(whole[split...]),
+                "dropoutForward n=\(ones.count - split) p=0.5 firstIndex=\(split): not the whole tensor's mask")
     }
 
     @Test("dropout with p = 0 copies")

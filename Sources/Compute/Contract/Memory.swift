@@ -26,11 +26,18 @@ public protocol BackendMemory: AnyObject {
     /// a device round trip (host memory), else nil. The contract reads token ids and targets
     /// through it to reject out-of-range ones before an op runs.
     func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>?
+    /// The elements of a float32 view this backend owns, when they live in host memory that the
+    /// caller may read and write in place between ops (a CPU backend: every op has finished when
+    /// it returns), else nil. Data-parallel training reduces gradients across processes through it
+    /// without a copy; a device backend's gradients are downloaded instead.
+    func hostFloats(_ view: BufferView) -> UnsafeMutableBufferPointer<Float>?
 }
 
 extension BackendMemory {
     /// Device memory: token ids cannot be read without a round trip.
     public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? { nil }
+    /// Device memory: floats are reached only by upload and download.
+    public func hostFloats(_ view: BufferView) -> UnsafeMutableBufferPointer<Float>? { nil }
 }
 
 extension Backend {
@@ -143,4 +150,5 @@ extension ForwardingBackend {
     public func synchronize() throws { try forwardee.synchronize() }
     public func owns(_ buffer: Buffer) -> Bool { forwardee.owns(buffer) }
     public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? { forwardee.hostInt32s(view) }
+    public func hostFloats(_ view: BufferView) -> UnsafeMutableBufferPointer<Float>? { forwardee.hostFloats(view) }
 }

@@ -16,12 +16,14 @@ public struct ActivationCase: OpCase {
     public let rows: Int, cols: Int
     public let probability: Float
     public let dropoutSeed: UInt64
+    /// Dropout's mask index of the first element (a part of a larger tensor).
+    public let firstIndex: Int
     /// The output aliases the input (forward) or dout (backward), as the contract allows.
     public let inPlace: Bool
     public let nonFinite: Bool
 
     public init(_ kind: Op, rows: Int, cols: Int, probability: Float = 0, dropoutSeed: UInt64 = 0,
-                inPlace: Bool = false, nonFinite: Bool = false) {
+                firstIndex: Int = 0, inPlace: Bool = false, nonFinite: Bool = false) {
         precondition([.geluForward, .geluBackward, .reluForward, .reluBackward, .swigluForward, .swigluBackward,
                       .dropoutForward, .dropoutBackward].contains(kind), "not an activation: \(kind)")
         precondition(!(inPlace && (kind == .swigluForward || kind == .swigluBackward)), "swiglu has no in-place form")
@@ -30,6 +32,7 @@ public struct ActivationCase: OpCase {
         self.cols = cols
         self.probability = probability
         self.dropoutSeed = dropoutSeed
+        self.firstIndex = firstIndex
         self.inPlace = inPlace
         self.nonFinite = nonFinite
     }
@@ -38,6 +41,7 @@ public struct ActivationCase: OpCase {
     public var parameters: String {
         var text = kind == .swigluForward || kind == .swigluBackward ? "N=\(rows),F=\(cols)" : "rows=\(rows),cols=\(cols)"
         if kind == .dropoutForward || kind == .dropoutBackward { text += ",p=\(probability),dropseed=\(dropoutSeed)" }
+        if firstIndex != 0 { text += ",first=\(firstIndex)" }
         if inPlace { text += ",inplace" }
         if nonFinite { text += ",nonfinite" }
         return text
@@ -84,9 +88,11 @@ public struct ActivationCase: OpCase {
             let backward = kind == .dropoutBackward
             let (out, input) = try inputAndOutput(harness, backward ? "dout" : "input", x, output: backward ? "dinput" : "out")
             if kind == .dropoutForward {
-                try backend.dropoutForward(out: out, input: input, probability: probability, seed: dropoutSeed)
+                try backend.dropoutForward(out: out, input: input, probability: probability, seed: dropoutSeed,
+                                           firstIndex: firstIndex)
             } else {
-                try backend.dropoutBackward(dinput: out, dout: input, probability: probability, seed: dropoutSeed)
+                try backend.dropoutBackward(dinput: out, dout: input, probability: probability, seed: dropoutSeed,
+                                            firstIndex: firstIndex)
             }
             harness.compareZeroPattern(of: inPlace ? (backward ? "dout" : "input") : (backward ? "dinput" : "out"))
         default:
@@ -126,6 +132,10 @@ public struct ActivationCase: OpCase {
             }
             cases.append(ActivationCase(kind, rows: 1, cols: 1, probability: 0.5, dropoutSeed: 7))
             cases.append(ActivationCase(kind, rows: 17, cols: 257, probability: 0.2, dropoutSeed: 99, inPlace: true))
+            // A later part of a larger tensor (a data-parallel rank's rows), and indices that wrap past 2^32.
+            cases.append(ActivationCase(kind, rows: 9, cols: 257, probability: 0.3, dropoutSeed: 5, firstIndex: 8 * 257))
+            cases.append(ActivationCase(kind, rows: 3, cols: 33, probability: 0.5, dropoutSeed: 5,
+                                        firstIndex: (1 << 32) - 40))
         }
         return cases
     }

@@ -6,7 +6,8 @@ import Compute
 import GPT
 
 /// One model variant at tiny size (2 layers, C = 24, 3 heads of 8, F = 40, V = 37, B = 2, T = 9 of a
-/// context of 12, so positions are sliced).
+/// context of 12, so positions are sliced; grouped-query variants have 4 query heads of 6 over 2 KV
+/// heads, or 3 over 1).
 ///
 /// Tolerance (looser than single ops, because errors compound through 2 blocks and the head):
 /// - logits and loss: relative 1e-4, NMSE 1e-9.
@@ -34,7 +35,8 @@ public struct ModelCase: ConformanceCase {
         let c = config
         return "variant=\(variant),norm=\(c.norm.rawValue),act=\(c.activation.rawValue),pos=\(c.positions.rawValue)"
             + ",tied=\(c.tiedEmbeddings ? 1 : 0),bias=\(c.bias ? 1 : 0),dropout=\(c.dropout),L=\(c.layers)"
-            + ",C=\(c.embeddingDim),NH=\(c.heads),F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length),steps=\(steps)"
+            + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads),F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length)"
+            + ",steps=\(steps)"
     }
     public var seed: UInt64 { Self.seed(for: description) }
     public var tolerance: Tolerance { Tolerance(nmse: 1e-9, relative: 1e-4) }
@@ -121,20 +123,22 @@ public struct ModelCase: ConformanceCase {
         return outputs
     }
 
-    /// A preset's architecture flags at tiny size.
+    /// A preset's architecture flags at tiny size (a grouped-query preset keeps its grouping: 4
+    /// query heads over 2 KV heads).
     static func tiny(_ preset: ModelConfig) -> ModelConfig {
         var config = preset
         config.vocabSize = 37
         config.contextLength = 12
         config.layers = 2
-        config.heads = 3
+        (config.heads, config.kvHeads) = preset.kvHeads < preset.heads ? (4, 2) : (3, 3)
         config.embeddingDim = 24
         config.ffnDim = 40
         return config
     }
 
     /// Every preset's flag combination, then one variant per option flipped from the char-baby base,
-    /// so each norm, activation, position scheme, tying, bias and dropout setting runs at least once.
+    /// so each norm, activation, position scheme, tying, bias and dropout setting runs at least once,
+    /// and grouped-query and multi-query attention (on RoPE, the Llama layout they need).
     static func catalogue(extended: Bool) -> [any ConformanceCase] {
         var variants: [(String, ModelConfig)] = []
         for name in ModelConfig.presetNames {
@@ -156,6 +160,8 @@ public struct ModelCase: ConformanceCase {
             flipped("untied") { $0.tiedEmbeddings = false },
             flipped("nobias") { $0.bias = false },
             flipped("dropout") { $0.dropout = 0.1 },
+            flipped("gqa") { ($0.positions, $0.heads, $0.kvHeads) = (.rope, 4, 2) },
+            flipped("mqa") { ($0.positions, $0.kvHeads, $0.bias) = (.rope, 1, false) },
         ]
         // Presets that share flags with an earlier entry add nothing (gpt2-124m == char-baby here).
         var unique: [(String, ModelConfig)] = []

@@ -4,8 +4,9 @@
 //
 // `from_pretrained` reproduces our logits for the variants transformers has: GPT-2 (LayerNorm,
 // gelu_new or relu, learned or sinusoidal positions stored as `transformer.wpe.weight`) and Llama
-// (RMSNorm, SwiGLU, RoPE). Other combinations still save and load here; transformers would not
-// reproduce them. Our own ModelConfig rides along under the key "gpt", which transformers ignores.
+// (RMSNorm, SwiGLU, RoPE; grouped-query attention as num_key_value_heads, with k_proj and v_proj
+// of num_key_value_heads·head_dim rows). Other combinations still save and load here; transformers
+// would not reproduce them. Our own ModelConfig rides along under the key "gpt", which transformers ignores.
 
 /// config.json: HF fields (nil ones are omitted) plus our ModelConfig under "gpt".
 struct CheckpointConfigFile: Codable {
@@ -55,7 +56,7 @@ struct CheckpointConfigFile: Codable {
             intermediateSize = config.ffnDim
             numHiddenLayers = config.layers
             numAttentionHeads = config.heads
-            numKeyValueHeads = config.heads
+            numKeyValueHeads = config.kvHeads
             headDim = config.headDim
             maxPositionEmbeddings = config.contextLength
             rmsNormEps = config.normEpsilon

@@ -59,12 +59,18 @@ extension Checkpoint {
     /// AdamW's moments, in a training checkpoint.
     public static let optimizerFileName = "optimizer.safetensors"
 
-    /// The files a training checkpoint adds to the model files (for `save(extraFiles:)`).
+    /// The files a training checkpoint adds to the model files (for `save(extraFiles:)`). With a
+    /// ZeRO-1 trainer this gathers the moments from every rank: every rank must call it together.
     public static func trainingFiles(trainer: Trainer, run: RunConfig, state: TrainingState) throws
         -> [(name: String, data: Data)]
     {
-        let (backend, optimizer) = (trainer.model.backend, trainer.optimizer)
-        let m = try backend.download(optimizer.firstMoment.all), v = try backend.download(optimizer.secondMoment.all)
+        try trainingFiles(moments: trainer.optimizerMoments(), run: run, state: state)
+    }
+
+    /// The training files for AdamW `moments` laid out like the parameters (`Trainer.optimizerMoments`).
+    public static func trainingFiles(moments: (first: [Float], second: [Float]), run: RunConfig,
+                                     state: TrainingState) throws -> [(name: String, data: Data)] {
+        let (m, v) = moments
         let moments = try SafeTensors.encode([NamedTensor(name: "exp_avg", shape: [m.count], values: m),
                                               NamedTensor(name: "exp_avg_sq", shape: [v.count], values: v)],
                                              metadata: ["format": "pt", "step": "\(state.step)"])

@@ -1,5 +1,7 @@
 // Checkpoints: a directory holding config.json, model.safetensors and tokenizer.json, in Hugging
-// Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too.
+// Face layout (see Checkpoint+HuggingFace.swift), so `transformers` can load it too. A Hub
+// tokenizer's companion files (tokenizer_config.json, generation_config.json, ...) go beside it:
+// they hold its BOS/EOS, which generation stops at.
 //
 // Saving writes a temporary sibling directory, fsyncs it and renames it over the target: an
 // interrupted save never leaves a broken checkpoint, and an existing one stays until the rename.
@@ -84,7 +86,7 @@ public enum Checkpoint {
         try FileIO.writeDurably(config, to: directory + "/" + configFileName)
         let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
-        try TokenizerFile.save(tokenizer, to: directory + "/" + TokenizerFile.fileName)
+        try TokenizerFile.save(tokenizer, intoDirectory: directory)
     }
 
     /// Renames `temporary` to `target`. Linux cannot rename over a non-empty directory, so an

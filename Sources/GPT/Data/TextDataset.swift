@@ -17,6 +17,12 @@ public struct TokenBatch: Equatable {
     public let batch: Int
     /// T: tokens per window.
     public let length: Int
+
+    /// Windows `rows` of this batch.
+    public func rows(_ rows: Range<Int>) -> TokenBatch {
+        let span = (rows.lowerBound * length)..<(rows.upperBound * length)
+        return TokenBatch(tokens: Array(tokens[span]), targets: Array(targets[span]), batch: rows.count, length: length)
+    }
 }
 
 /// A corpus that cannot be trained on, in one line.
@@ -164,12 +170,16 @@ public struct RandomBatches: IteratorProtocol, Sequence {
         generator = SplitMix64(seed: seed)
     }
 
-    public mutating func next() -> TokenBatch? {
+    public mutating func next() -> TokenBatch? { next(rows: 0..<batchSize) }
+
+    /// The next batch's windows `rows` only (a data-parallel rank's part): the stream advances past
+    /// the whole batch, and only these windows are read.
+    public mutating func next(rows: Range<Int>) -> TokenBatch {
         // Window starts are uniform over 0...(count - T - 1), by Lemire's multiply-high reduction
         // (portable and stable across Swift versions, unlike `Int.random(in:using:)`'s algorithm).
         let startCount = UInt64(tokens.count - length)
         let starts = (0..<batchSize).map { _ in Int(generator.next().multipliedFullWidth(by: startCount).high) }
-        return TextDataset.batch(from: tokens, starts: starts, length: length)
+        return TextDataset.batch(from: tokens, starts: Array(starts[rows]), length: length)
     }
 
     /// Advances past `count` batches without building them (a resumed run continues the same

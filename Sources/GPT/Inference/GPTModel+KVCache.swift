@@ -1,8 +1,12 @@
 // Incremental inference with a KV cache: each new token runs the blocks on its own row only, and
-// attends to the q/k/v rows the cache kept from earlier tokens. One sequence (B = 1) per cache.
+// attends to the keys and values the cache kept from earlier tokens. One sequence (B = 1) per cache.
 //
-// The cache keeps each layer's qkv rows (L, T, 3C) for positions 0..<length; positions and RoPE
-// use the absolute position in the cache, so logits equal a full forward over the same prefix.
+// The cache keeps each layer's key and value heads only, (L, T, 2, KVH, hs) for positions
+// 0..<length: with grouped-query attention that is KVH/NH of the multi-head size, and queries are
+// never cached (each is used once, by its own row). A block projects the new rows' queries into
+// scratch and their keys and values straight into the cache, from the two parts of the fused qkv
+// weight. Positions and RoPE use the absolute position in the cache, so logits equal a full forward
+// over the same prefix.
 
 import Compute
 
@@ -12,7 +16,8 @@ public final class KVCache {
     public private(set) var length = 0
     /// Maximum tokens: the model's context length.
     public let capacity: Int
-    let qkv: Buffer         // (L, T, 3C)
+    let keysValues: Buffer  // (L, T, 2, KVH, hs): each row's keys, then its values
+    let query: Buffer       // (T, C): the new rows' query heads
     let tokens: Buffer      // (T) int32: the new tokens of one call
     let x: Buffer           // (T, C) residual stream of the new rows
     let normed: Buffer      // (T, C)
@@ -29,7 +34,8 @@ public final class KVCache {
         let up = config.activation == .swiglu ? 2 * f : f
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         capacity = t
-        qkv = try floats(config.layers * t * 3 * c)
+        keysValues = try floats(config.layers * t * Self.keyValueWidth(config))
+        query = try floats(t * c)
         tokens = try backend.allocate(t, .int32)
         x = try floats(t * c)
         normed = try floats(t * c)
@@ -45,6 +51,20 @@ public final class KVCache {
     /// Forgets every cached token (the buffers are kept).
     public func reset() { length = 0 }
 
+    /// Floats of one cached row of one layer: 2·KVH·hs.
+    static func keyValueWidth(_ config: ModelConfig) -> Int { 2 * config.kvHeads * config.headDim }
+
+    /// Bytes a cache for `config` allocates: the cached keys and values (L·T·2·KVH·hs floats) and
+    /// the scratch of one call of up to T new rows.
+    public static func byteCount(config: ModelConfig) -> Int {
+        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim
+        let up = config.activation == .swiglu ? 2 * f : f
+        let cached = config.layers * t * keyValueWidth(config)
+        // Per row: query, x, normed, attention, projection (C each), ffnPre, ffnAct, token, mean, rstd.
+        let scratch = t * (5 * c + up + f + 3) + config.vocabSize
+        return 4 * (cached + scratch)
+    }
+
     fileprivate func advance(by count: Int) { length += count }
 }
 
@@ -57,7 +77,7 @@ extension GPTModel {
     public func forwardCached(tokens newTokens: [Int32], cache: KVCache) throws -> [Float] {
         let p = cache.length, n = newTokens.count
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize, t = cache.capacity
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, kv = KVCache.keyValueWidth(config)
         guard n >= 1 else { throw ModelError.shape("forwardCached needs at least one token") }
         guard p + n <= t else {
             throw ModelError.shape("KV cache holds \(p) tokens; \(n) more exceed the context length \(t)")
@@ -65,7 +85,7 @@ extension GPTModel {
         if let bad = newTokens.first(where: { $0 < 0 || Int($0) >= v }) {
             throw ModelError.tokenOutOfRange(token: bad, vocabSize: v)
         }
-        let x = cache.x.prefix(n * c), normed = cache.normed.prefix(n * c)
+        let x = cache.x.prefix(n * c), normed = cache.normed.prefix(n * c), query = cache.query.prefix(n * c)
         let att = cache.attention.prefix(n * c), projection = cache.projection.prefix(n * c)
         let mean = cache.mean.prefix(n), rstd = cache.rstd.prefix(n)
         let ffnPre = cache.ffnPre.prefix(n * up), ffnAct = cache.ffnAct.prefix(n * f)
@@ -78,19 +98,23 @@ extension GPTModel {
         }
         for l in 0..<config.layers {
             let block = layout.blocks[l]
-            let layerCache = cache.qkv.view(offset: l * t * 3 * c, count: (p + n) * 3 * c)
-            let newRows = layerCache.view(offset: p * 3 * c, count: n * 3 * c)
+            let layerCache = cache.keysValues.view(offset: l * t * kv, count: (p + n) * kv)
+            let newRows = layerCache.view(offset: p * kv, count: n * kv)
             try norm(out: normed, mean: mean, rstd: rstd, input: x, weight: block.norm1Weight,
                      bias: block.norm1Bias, rows: n)
-            try linear(out: newRows, input: normed, weight: block.qkvWeight, bias: block.qkvBias,
-                       rows: n, inDim: c, outDim: 3 * c)
+            // The fused qkv weight's first C rows make the queries, the rest the keys and values.
+            try linear(out: query, input: normed, weight: block.qkvWeight, bias: block.qkvBias,
+                       rows: n, inDim: c, outDim: c)
+            try linear(out: newRows, input: normed, weight: block.qkvWeight + c * c,
+                       bias: block.qkvBias.map { $0 + c }, rows: n, inDim: c, outDim: kv)
             if config.positions == .rope {
-                try backend.ropeForward(newRows, rows: n, sequenceLength: n, rowStride: 3 * c,
-                                        heads: 2 * config.heads, headDim: config.headDim,
-                                        theta: config.ropeTheta, positionOffset: p)
+                try backend.ropeForward(query, rows: n, sequenceLength: n, rowStride: c, heads: config.heads,
+                                        headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
+                try backend.ropeForward(newRows, rows: n, sequenceLength: n, rowStride: kv, heads: config.kvHeads,
+                                        headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
             }
-            try backend.attentionCachedForward(out: att, qkv: layerCache, start: p, queries: n,
-                                               heads: config.heads, headDim: config.headDim)
+            try backend.attentionCachedForward(out: att, query: query, keysValues: layerCache, start: p, queries: n,
+                                               heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
             try linear(out: projection, input: att, weight: block.attentionProjWeight,
                        bias: block.attentionProjBias, rows: n, inDim: c, outDim: c)
             try backend.add(out: x, a: x, b: projection)

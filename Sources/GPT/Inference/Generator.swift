@@ -4,6 +4,7 @@
 // incremental step over one row. When the context is full the window slides: the cache is refilled
 // with the last half of the context, so the refill cost is spread over T/2 tokens.
 // Without the cache every token recomputes the whole window of the last min(n, T) tokens.
+// Generation ends early at a stop token (the tokenizer's end-of-sequence ids, `stopTokens`).
 
 import Compute
 
@@ -29,15 +30,21 @@ public struct Generator {
     public let model: GPTModel
     /// Use the KV cache; falls back to recomputing the window on backends without the kernel.
     public var useKVCache: Bool
+    /// Sampling one of these ends generation (e.g. `tokenizer.sequenceBoundaries.endOfSequence`).
+    public var stopTokens: Set<Int32>
 
-    /// A generator over `model`; `useKVCache: false` recomputes the whole window for every token.
-    public init(model: GPTModel, useKVCache: Bool = true) {
+    /// A generator over `model`; `useKVCache: false` recomputes the whole window for every token;
+    /// sampling a token in `stopTokens` ends generation.
+    public init(model: GPTModel, useKVCache: Bool = true, stopTokens: Set<Int32> = []) {
         self.model = model
         self.useKVCache = useKVCache
+        self.stopTokens = stopTokens
     }
 
-    /// Generates `maxTokens` tokens after `prompt`, calling `onToken` with each as soon as it is
-    /// sampled (for streaming), and returns the generated tokens (without the prompt).
+    /// Generates up to `maxTokens` tokens after `prompt`, calling `onToken` with each as soon as it
+    /// is sampled (for streaming), and returns the generated tokens (without the prompt). A stop
+    /// token ends the returned tokens, as in transformers' output, but is not passed to `onToken`:
+    /// it is not text to show.
     @discardableResult
     public func generate(prompt: [Int32], maxTokens: Int, sampler: inout Sampler,
                          onToken: (Int32) throws -> Void = { _ in }) throws -> [Int32] {
@@ -58,6 +65,7 @@ public struct Generator {
             try model.forward(tokens: window, targets: nil, batch: 1, length: window.count)
             let next = try sampler.sample(try model.logits(row: window.count - 1), recent: window)
             generated.append(next)
+            if stopTokens.contains(next) { break }
             try onToken(next)
             if window.count == context { window.removeFirst() }
             window.append(next)
@@ -76,6 +84,7 @@ public struct Generator {
         for index in 0..<maxTokens {
             let next = try sampler.sample(logits, recent: window)
             generated.append(next)
+            if stopTokens.contains(next) { break }
             try onToken(next)
             if index == maxTokens - 1 { break }
             window.append(next)

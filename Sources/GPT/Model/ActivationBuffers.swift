@@ -18,7 +18,7 @@ struct ActivationBuffers {
     let norm1: Buffer           // (L, N, C)
     let norm1Mean: Buffer       // (L, N)
     let norm1Rstd: Buffer       // (L, N)
-    let qkv: Buffer             // (L, N, 3C): q and k already rotated when RoPE is on
+    let qkv: Buffer             // (L, N, W), W = (NH + 2·KVH)·hs: q and k already rotated when RoPE is on
     let attention: Buffer       // (L, N, C)
     let logsumexp: Buffer       // (L, N*NH)
     let norm2: Buffer           // (L, N, C)
@@ -35,14 +35,14 @@ struct ActivationBuffers {
     let dResidual: Buffer       // (N, C)
     let dScratch: Buffer        // (N, C)
     let dNorm: Buffer           // (N, C)
-    let dQKV: Buffer            // (N, 3C)
+    let dQKV: Buffer            // (N, W)
     let dFFNPre: Buffer         // (N, F or 2F)
     let dFFNAct: Buffer         // (N, F)
     let scalar: Buffer          // (1): squared norm result
 
     init(config: ModelConfig, capacity n: Int, backend: any Backend) throws {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         capacity = n
         layers = l
@@ -53,7 +53,7 @@ struct ActivationBuffers {
         norm1 = try floats(l * n * c)
         norm1Mean = try floats(l * n)
         norm1Rstd = try floats(l * n)
-        qkv = try floats(l * n * 3 * c)
+        qkv = try floats(l * n * w)
         attention = try floats(l * n * c)
         logsumexp = try floats(l * n * config.heads)
         norm2 = try floats(l * n * c)
@@ -69,19 +69,24 @@ struct ActivationBuffers {
         dResidual = try floats(n * c)
         dScratch = try floats(n * c)
         dNorm = try floats(n * c)
-        dQKV = try floats(n * 3 * c)
+        dQKV = try floats(n * w)
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)
         scalar = try floats(1)
     }
 
-    /// Floats needed for a token capacity, for memory estimates.
+    /// Floats needed for a token capacity, for memory estimates: the buffers `init` allocates.
     static func floatCount(config: ModelConfig, capacity n: Int) -> Int {
-        let c = config.embeddingDim, l = config.layers, f = config.ffnDim
+        let c = config.embeddingDim, l = config.layers, f = config.ffnDim, w = config.qkvWidth
         let up = config.activation == .swiglu ? 2 * f : f
-        let perLayer = n * (c * 6 + 4 + config.heads + up + f)
-        let rest = n * (c * 2 + 4 + config.vocabSize) + n * (c * 6 + up + f) + 1
-        return l * perLayer + rest
+        // residual, residualMid, norm1, attention, norm2 (C each), qkv (W), two means, two rstds,
+        // logsumexp (NH), ffnPre, ffnAct.
+        let perLayer = n * (c * 5 + w + 4 + config.heads + up + f)
+        // The last residual, final norm, its mean and rstd, tokens, targets, logits, losses.
+        let rest = n * (c * 2 + 5 + config.vocabSize)
+        // Backward scratch: dResidual, dScratch, dNorm, dQKV, dFFNPre, dFFNAct; and the scalar.
+        let scratch = n * (c * 3 + w + up + f) + 1
+        return l * perLayer + rest + scratch
     }
 }
 

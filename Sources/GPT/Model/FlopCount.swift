@@ -6,15 +6,17 @@
 //
 //   FLOPs per token = 6·P + 6·L·T·C
 //
-//   P = parameters that multiply activations in a matmul: every block's qkv (3C×C), attention
-//       projection (C×C), FFN up (F×C, or 2F×C for SwiGLU) and down (C×F), plus the output head
-//       (V×C, counted once even when tied to the token embedding). Embedding lookups, position
-//       tables, norms and biases do O(1) work per parameter and are left out.
+//   P = parameters that multiply activations in a matmul: every block's qkv (W×C with
+//       W = (NH + 2·KVH)·hs, 3C×C without grouped-query attention), attention projection (C×C),
+//       FFN up (F×C, or 2F×C for SwiGLU) and down (C×F), plus the output head (V×C, counted once
+//       even when tied to the token embedding). Embedding lookups, position tables, norms and
+//       biases do O(1) work per parameter and are left out.
 //       6 = 2 (multiply-add) × 3 (forward, plus the two backward products dinput and dW).
 //   6·L·T·C = causal attention. Per token and layer the forward runs q·kᵀ and p·v over on average
 //       T/2 keys: 2 products × 2 FLOPs × (T/2)·C = 2·T·C; backward costs twice the forward; so
 //       12·L·T·C / 2. (Flash-style recomputation in the backward is not counted: model FLOPs, not
-//       hardware FLOPs.)
+//       hardware FLOPs.) Every query head attends over its own scores, so grouped-query attention
+//       (fewer K/V heads) leaves this term unchanged: it shrinks only the k and v projections.
 
 /// The model FLOPs of training a config, and the matmul shapes of one training step.
 public struct FlopCount: Equatable, Sendable {
@@ -45,7 +47,7 @@ public struct FlopCount: Equatable, Sendable {
         self.config = config
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
         let up = config.activation == .swiglu ? 2 * f : f
-        matmulParameters = config.layers * (3 * c * c + c * c + up * c + c * f) + v * c
+        matmulParameters = config.layers * (config.qkvWidth * c + c * c + up * c + c * f) + v * c
     }
 
     /// 6·P: the linear layers' FLOPs per trained token.
@@ -77,7 +79,8 @@ public struct FlopCount: Equatable, Sendable {
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize, l = config.layers
         let up = config.activation == .swiglu ? 2 * f : f
         let linears: [(name: String, outDim: Int, inDim: Int, calls: Int)] = [
-            ("qkv", 3 * c, c, l), ("attn proj", c, c, l), ("ffn up", up, c, l), ("ffn down", c, f, l), ("head", v, c, 1),
+            ("qkv", config.qkvWidth, c, l), ("attn proj", c, c, l), ("ffn up", up, c, l), ("ffn down", c, f, l),
+            ("head", v, c, 1),
         ]
         var shapes: [MatmulShape] = []
         for linear in linears {

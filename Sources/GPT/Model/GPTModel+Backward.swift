@@ -1,14 +1,44 @@
 // The backward pass: the forward's op list reversed, fed by what the forward saved.
 // Weight gradients ACCUMULATE into `gradients` (call zeroGradients() once per optimizer step, so
 // several micro-batches can accumulate); activation gradients live in reused scratch buffers.
+// After each stage (the output head and final norm, each block, the embeddings) the caller may be
+// told that the stage's gradients are final: data-parallel training starts reducing them then,
+// while the rest of the backward pass runs.
 
 import Compute
 
+/// A point of the backward pass after which some parameters' gradients are final, in the order
+/// backward reaches them: `head`, `block(L-1)` ... `block(0)`, `embeddings`.
+public enum BackwardStage: Hashable, Sendable {
+    /// The final norm and an untied output head.
+    case head
+    /// One transformer block's tensors.
+    case block(Int)
+    /// The token embedding (with a tied output head, its gradient is final only here) and the
+    /// position table.
+    case embeddings
+}
+
 extension GPTModel {
+    /// Every stage, in the order backward finishes them.
+    public var backwardStages: [BackwardStage] {
+        [.head] + (0..<config.layers).reversed().map { .block($0) } + [.embeddings]
+    }
+
+    /// The stage after which `entry`'s gradient is final.
+    public func backwardStage(of entry: ParameterEntry) -> BackwardStage {
+        if let block = entry.block { return .block(block) }
+        var head = [layout.finalNormWeight] + (layout.finalNormBias.map { [$0] } ?? [])
+        if !config.tiedEmbeddings { head.append(layout.outputHead) }
+        return head.contains(entry.offset) ? .head : .embeddings
+    }
+
     /// Gradients of `lossScale` × the last forward's mean loss with respect to every trainable
     /// parameter, added to `gradients`. The logits buffer becomes dlogits. Gradient accumulation
     /// over k micro-batches passes lossScale = 1/k, so the sum is the gradient of the mean.
-    public func backward(lossScale: Float = 1) throws {
+    /// `stageFinished` is called after each stage (see `BackwardStage`), once its gradients are
+    /// final (queued: a device backend may still be computing them).
+    public func backward(lossScale: Float = 1, stageFinished: ((BackwardStage) throws -> Void)? = nil) throws {
         guard var state = last, state.hasTargets, state.logitsValid else {
             throw ModelError.state("must forward with targets before backward")
         }
@@ -33,9 +63,11 @@ extension GPTModel {
         try normBackward(dinput: dResidual, dout: dNorm, input: xL, mean: acts.finalMean.prefix(n),
                          rstd: acts.finalRstd.prefix(n), weight: layout.finalNormWeight,
                          bias: layout.finalNormBias, rows: n)
+        try stageFinished?(.head)
 
         for l in (0..<config.layers).reversed() {
             try blockBackward(l, acts: acts, state: state)
+            try stageFinished?(.block(l))
         }
 
         // Embeddings: dropout, positions (a broadcast add over the batch), tokens.
@@ -46,19 +78,20 @@ extension GPTModel {
         }
         try backend.embeddingBackward(dtable: slice(gradients, layout.tokenEmbedding, v * c), dout: dResidual,
                                       tokens: acts.tokens.prefix(n), count: n, dim: c)
+        try stageFinished?(.embeddings)
     }
 
     /// On entry dResidual holds dL/d x_{l+1}; on exit dL/d x_l.
     private func blockBackward(_ l: Int, acts: ActivationBuffers, state: ForwardState) throws {
         let n = state.batch * state.length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         let p = layout.blocks[l]
         let dResidual = acts.dResidual.prefix(n * c), dScratch = acts.dScratch.prefix(n * c)
         let dNorm = acts.dNorm.prefix(n * c)
-        let dQKV = acts.dQKV.prefix(n * 3 * c), dPre = acts.dFFNPre.prefix(n * up), dAct = acts.dFFNAct.prefix(n * f)
+        let dQKV = acts.dQKV.prefix(n * w), dPre = acts.dFFNPre.prefix(n * up), dAct = acts.dFFNAct.prefix(n * f)
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
-        let qkv = acts.qkv.layer(l, stride: cap * 3 * c, count: n * 3 * c)
+        let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
         let att = acts.attention.layer(l, stride: cap * c, count: n * c)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
         let ffnAct = acts.ffnAct.layer(l, stride: cap * f, count: n * f)
@@ -89,14 +122,14 @@ extension GPTModel {
                                       logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                       count: n * config.heads),
                                       batch: state.batch, sequenceLength: state.length,
-                                      heads: config.heads, headDim: config.headDim)
+                                      heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
         if config.positions == .rope {
-            try backend.ropeBackward(dQKV, rows: n, sequenceLength: state.length, rowStride: 3 * c,
-                                     heads: 2 * config.heads, headDim: config.headDim,
+            try backend.ropeBackward(dQKV, rows: n, sequenceLength: state.length, rowStride: w,
+                                     heads: config.heads + config.kvHeads, headDim: config.headDim,
                                      theta: config.ropeTheta, positionOffset: 0)
         }
         try linearBackward(dinput: dNorm, dout: dQKV, input: acts.norm1.layer(l, stride: cap * c, count: n * c),
-                           weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: 3 * c)
+                           weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: w)
         try normBackward(dinput: dResidual, dout: dNorm, input: x,
                          mean: acts.norm1Mean.layer(l, stride: cap, count: n),
                          rstd: acts.norm1Rstd.layer(l, stride: cap, count: n),

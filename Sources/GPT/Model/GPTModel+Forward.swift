@@ -7,13 +7,17 @@ extension GPTModel {
     /// Forward over a (B, T) batch of token ids, 1 <= T <= contextLength. With targets (B*T of them,
     /// -1 = ignored) returns the mean cross-entropy loss over the counted targets, else nil.
     /// `training` turns dropout on, drawn from `dropoutSeed` (identical masks on every backend).
+    /// `firstSequence` is the index of this batch's first sequence in a larger batch it is part of (a
+    /// data-parallel rank's rows of the global batch): the dropout masks are then exactly the ones
+    /// the whole batch would draw for these rows.
     @discardableResult
     public func forward(tokens: [Int32], targets: [Int32]?, batch: Int, length: Int,
-                        training: Bool = false, dropoutSeed: UInt64 = 0) throws -> Float? {
+                        training: Bool = false, dropoutSeed: UInt64 = 0, firstSequence: Int = 0) throws -> Float? {
         try validateInputs(tokens: tokens, targets: targets, batch: batch, length: length)
         let n = batch * length, c = config.embeddingDim, v = config.vocabSize
         let acts = try activations(for: n)
-        let dropSeed: UInt64? = training && config.dropout > 0 ? dropoutSeed : nil
+        let dropSeed = training && config.dropout > 0
+            ? DropoutStream(seed: dropoutSeed, firstIndex: firstSequence * length * c) : nil
         try backend.upload(tokens, to: acts.tokens.prefix(n))
 
         // Embeddings: x0 = wte[tokens] (+ wpe[t]), then dropout.
@@ -55,15 +59,15 @@ extension GPTModel {
         return loss
     }
 
-    private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: UInt64?) throws {
+    private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: DropoutStream?) throws {
         let n = batch * length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
         let p = layout.blocks[l]
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
         let xNext = acts.residual.layer(l + 1, stride: cap * c, count: n * c)
         let norm1 = acts.norm1.layer(l, stride: cap * c, count: n * c)
-        let qkv = acts.qkv.layer(l, stride: cap * 3 * c, count: n * 3 * c)
+        let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
         let att = acts.attention.layer(l, stride: cap * c, count: n * c)
         let norm2 = acts.norm2.layer(l, stride: cap * c, count: n * c)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
@@ -74,16 +78,17 @@ extension GPTModel {
         try norm(out: norm1, mean: acts.norm1Mean.layer(l, stride: cap, count: n),
                  rstd: acts.norm1Rstd.layer(l, stride: cap, count: n), input: x,
                  weight: p.norm1Weight, bias: p.norm1Bias, rows: n)
-        try linear(out: qkv, input: norm1, weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: 3 * c)
+        try linear(out: qkv, input: norm1, weight: p.qkvWeight, bias: p.qkvBias, rows: n, inDim: c, outDim: w)
         if config.positions == .rope {
-            try backend.ropeForward(qkv, rows: n, sequenceLength: length, rowStride: 3 * c,
-                                    heads: 2 * config.heads, headDim: config.headDim,
+            // The query heads and the KV heads' keys lead each row: rotate them, not the values.
+            try backend.ropeForward(qkv, rows: n, sequenceLength: length, rowStride: w,
+                                    heads: config.heads + config.kvHeads, headDim: config.headDim,
                                     theta: config.ropeTheta, positionOffset: 0)
         }
         try backend.attentionForward(out: att, logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                                count: n * config.heads),
                                      qkv: qkv, batch: batch, sequenceLength: length,
-                                     heads: config.heads, headDim: config.headDim)
+                                     heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
         try linear(out: scratch, input: att, weight: p.attentionProjWeight, bias: p.attentionProjBias,
                    rows: n, inDim: c, outDim: c)
         try dropout(scratch, seed: dropSeed, site: 1 + 2 * l)
@@ -144,16 +149,17 @@ extension GPTModel {
     }
 
     /// In-place dropout at dropout site `site` (0: embeddings, 1+2l: attention out, 2+2l: FFN out).
-    func dropout(_ x: BufferView, seed: UInt64?, site: Int) throws {
-        guard let seed else { return }
+    /// Every site is an (N, C) tensor, so one first index serves them all.
+    func dropout(_ x: BufferView, seed stream: DropoutStream?, site: Int) throws {
+        guard let stream else { return }
         try backend.dropoutForward(out: x, input: x, probability: config.dropout,
-                                   seed: CounterRNG.seed(seed, UInt64(site)))
+                                   seed: CounterRNG.seed(stream.seed, UInt64(site)), firstIndex: stream.firstIndex)
     }
 
-    func dropoutBackward(_ dx: BufferView, seed: UInt64?, site: Int) throws {
-        guard let seed else { return }
+    func dropoutBackward(_ dx: BufferView, seed stream: DropoutStream?, site: Int) throws {
+        guard let stream else { return }
         try backend.dropoutBackward(dinput: dx, dout: dx, probability: config.dropout,
-                                    seed: CounterRNG.seed(seed, UInt64(site)))
+                                    seed: CounterRNG.seed(stream.seed, UInt64(site)), firstIndex: stream.firstIndex)
     }
 
     private func validateInputs(tokens: [Int32], targets: [Int32]?, batch: Int, length: Int) throws {

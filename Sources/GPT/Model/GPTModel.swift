@@ -27,14 +27,21 @@ public final class GPTModel {
     /// What the last forward ran on, for backward and for reading logits.
     var last: ForwardState?
 
+    /// Where a forward's dropout masks come from: the stream's seed, and the mask index of the
+    /// batch's first element (nonzero for a part of a larger batch).
+    struct DropoutStream {
+        let seed: UInt64
+        let firstIndex: Int
+    }
+
     struct ForwardState {
         let batch: Int
         let length: Int
         let hasTargets: Bool
         /// Targets that count towards the mean loss (not -1).
         let targetCount: Int
-        /// Dropout stream seed of the forward (nil: dropout off).
-        let dropoutSeed: UInt64?
+        /// Dropout stream of the forward (nil: dropout off).
+        let dropoutSeed: DropoutStream?
         /// Backward turns the logits into dlogits in place.
         var logitsValid: Bool
     }

@@ -1,5 +1,7 @@
 // ModelConfig: every architecture variant the one model graph supports, plus the named presets.
-// Codable so it round-trips through JSON config files and checkpoints (camelCase keys).
+// Codable so it round-trips through JSON config files and checkpoints (camelCase keys). `kvHeads`
+// is written only when it differs from `heads` and reads as `heads` when absent, so configs and
+// checkpoints from before grouped-query attention load unchanged and ungrouped ones look the same.
 
 /// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
 /// position scheme it uses.
@@ -38,8 +40,21 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var contextLength: Int
     /// L: transformer blocks.
     public var layers: Int
-    /// NH: attention heads.
-    public var heads: Int
+    /// NH: attention (query) heads. A config without grouped-query attention keeps kvHeads equal to
+    /// it when it changes.
+    public var heads: Int {
+        didSet { if groupedKVHeads == heads { groupedKVHeads = nil } }
+    }
+    /// KVH: key/value heads. Grouped-query attention when fewer than `heads` (which must be a
+    /// multiple of it): query head h uses KV head h / (heads / kvHeads); 1 is multi-query attention.
+    /// Follows `heads` until set to another value.
+    public var kvHeads: Int {
+        get { groupedKVHeads ?? heads }
+        set { groupedKVHeads = newValue == heads ? nil : newValue }
+    }
+    /// kvHeads where it differs from heads, else nil: never equal to `heads`, so `==` compares what
+    /// two configs mean.
+    private var groupedKVHeads: Int?
     /// C: embedding dimension (multiple of heads).
     public var embeddingDim: Int
     /// F: FFN hidden size (for SwiGLU: the gate/up width).
@@ -61,15 +76,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// RoPE base frequency.
     public var ropeTheta: Float
 
-    /// A config; the defaults are GPT-2's choices (LayerNorm, GELU, learned positions, tied, biases).
-    public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, embeddingDim: Int,
-                ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
+    /// A config; the defaults are GPT-2's choices (LayerNorm, GELU, learned positions, tied, biases,
+    /// one KV head per query head: `kvHeads` nil means `heads`).
+    public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, kvHeads: Int? = nil,
+                embeddingDim: Int, ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
                 positions: Positions = .learned, tiedEmbeddings: Bool = true, bias: Bool = true,
                 dropout: Float = 0, normEpsilon: Float = 1e-5, ropeTheta: Float = 10_000) {
         self.vocabSize = vocabSize
         self.contextLength = contextLength
         self.layers = layers
         self.heads = heads
+        groupedKVHeads = kvHeads == heads ? nil : kvHeads
         self.embeddingDim = embeddingDim
         self.ffnDim = ffnDim
         self.norm = norm
@@ -85,6 +102,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// hs: per-head size.
     public var headDim: Int { embeddingDim / heads }
 
+    /// Query heads per KV head (1 without grouped-query attention).
+    public var queriesPerKVHead: Int { heads / kvHeads }
+
+    /// Width of the qkv projection's output, (NH + 2·KVH)·hs: every query head, then the KV heads'
+    /// keys, then their values (3C without grouped-query attention).
+    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
+
     /// Throws a one-line error naming the first inconsistent field.
     public func validate() throws {
         func fail(_ reason: String) -> ModelError { .invalidConfig(reason) }
@@ -94,6 +118,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if heads < 1 { throw fail("heads must be at least 1, got \(heads)") }
         if embeddingDim < 1 || embeddingDim % heads != 0 {
             throw fail("embeddingDim (\(embeddingDim)) must be a positive multiple of heads (\(heads))")
+        }
+        if kvHeads < 1 || heads % kvHeads != 0 {
+            throw fail("kvHeads (\(kvHeads)) must divide heads (\(heads)): each KV head serves a whole group "
+                       + "of query heads")
+        }
+        if kvHeads != heads && positions != .rope {
+            throw fail("kvHeads (\(kvHeads)) below heads (\(heads)) needs rope positions: grouped-query attention "
+                       + "uses the Llama layout (separate k_proj/v_proj); GPT-2's fused c_attn has no grouped form")
         }
         if ffnDim < 1 { throw fail("ffnDim must be at least 1, got \(ffnDim)") }
         if positions == .rope && headDim % 2 != 0 {
@@ -108,11 +140,42 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 }
 
+// MARK: - Codable
+
+extension ModelConfig {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case vocabSize, contextLength, layers, heads, groupedKVHeads = "kvHeads", embeddingDim, ffnDim, norm
+        case activation, positions, tiedEmbeddings, bias, dropout, normEpsilon, ropeTheta
+    }
+
+    /// Every key is required except kvHeads, which defaults to heads.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocabSize: try c.decode(Int.self, forKey: .vocabSize),
+                  contextLength: try c.decode(Int.self, forKey: .contextLength),
+                  layers: try c.decode(Int.self, forKey: .layers), heads: try c.decode(Int.self, forKey: .heads),
+                  kvHeads: try c.decodeIfPresent(Int.self, forKey: .groupedKVHeads),
+                  embeddingDim: try c.decode(Int.self, forKey: .embeddingDim),
+                  ffnDim: try c.decode(Int.self, forKey: .ffnDim), norm: try c.decode(Norm.self, forKey: .norm),
+                  activation: try c.decode(Activation.self, forKey: .activation),
+                  positions: try c.decode(Positions.self, forKey: .positions),
+                  tiedEmbeddings: try c.decode(Bool.self, forKey: .tiedEmbeddings),
+                  bias: try c.decode(Bool.self, forKey: .bias), dropout: try c.decode(Float.self, forKey: .dropout),
+                  normEpsilon: try c.decode(Float.self, forKey: .normEpsilon),
+                  ropeTheta: try c.decode(Float.self, forKey: .ropeTheta))
+    }
+
+    /// Every key a JSON ModelConfig may hold (kvHeads included, which `encode` omits when it
+    /// equals heads).
+    static var jsonKeys: Set<String> { Set(CodingKeys.allCases.map(\.stringValue)) }
+}
+
 // MARK: - Presets
 
 extension ModelConfig {
     /// Preset names, in the order `--help` lists them.
-    public static let presetNames = ["char-baby", "shakespeare-char", "lyrics-char", "gpt2-124m", "llama-350m"]
+    public static let presetNames = ["char-baby", "shakespeare-char", "lyrics-char", "gpt2-124m", "llama-350m",
+                                     "llama-char"]
 
     /// A named preset. Char presets carry a placeholder vocabulary that training replaces with the
     /// tokenizer's size.
@@ -134,6 +197,12 @@ extension ModelConfig {
         case "llama-350m":
             return ModelConfig(vocabSize: 32000, contextLength: 2048, layers: 16, heads: 12,
                                embeddingDim: 768, ffnDim: 3072, norm: .rms, activation: .swiglu,
+                               positions: .rope, tiedEmbeddings: true, bias: false, dropout: 0.1)
+        case "llama-char":
+            // shakespeare-char's size in the Llama family, with grouped-query attention as most Hub
+            // Llama models have it: 6 query heads share 2 KV heads (a third of the KV cache).
+            return ModelConfig(vocabSize: 96, contextLength: 256, layers: 6, heads: 6, kvHeads: 2,
+                               embeddingDim: 384, ffnDim: 1024, norm: .rms, activation: .swiglu,
                                positions: .rope, tiedEmbeddings: true, bias: false, dropout: 0.1)
         default:
             throw ModelError.unknownPreset(name, known: presetNames)

@@ -8,9 +8,10 @@
 // Naming follows the model family:
 // - learned or sinusoidal positions: GPT2LMHeadModel (`transformer.h.{i}.attn.c_attn.weight`, ...);
 // - rope: LlamaForCausalLM (`model.layers.{i}.self_attn.q_proj.weight`, ...).
-// Fused ops need adjacency, which the layout guarantees: q, k, v projections form one (3C, C)
-// matrix (Llama's q_proj, k_proj, v_proj are placed back to back), and SwiGLU's gate and up
-// projections one (2F, C) matrix, gate first.
+// Fused ops need adjacency, which the layout guarantees: q, k, v projections form one
+// ((NH + 2·KVH)·hs, C) matrix (Llama's q_proj (C, C), k_proj and v_proj (KVH·hs, C) each are placed
+// back to back; GPT-2's c_attn is (3C, C), since GPT-2 has no grouped-query attention), and
+// SwiGLU's gate and up projections one (2F, C) matrix, gate first.
 //
 // `entries` keep the Hugging Face order; offsets do not follow it. All trainable 2-D weights come
 // first, then the 1-D tensors (norm gains, biases), then fixed tables, so AdamW updates the flat
@@ -30,6 +31,8 @@ public struct ParameterEntry: Equatable, Sendable {
     public let trainable: Bool
     /// Stored transposed in the Hugging Face file (GPT-2 Conv1D weights).
     public let huggingFaceTransposed: Bool
+    /// The transformer block it belongs to (nil: embeddings, final norm, output head).
+    public let block: Int?
 
     /// Elements: the product of `shape`.
     public var count: Int { shape.reduce(1, *) }
@@ -41,7 +44,7 @@ public struct ParameterEntry: Equatable, Sendable {
 public struct BlockOffsets: Sendable {
     /// The attention sub-block's norm: gain (C) and bias (C).
     public var norm1Weight = 0, norm1Bias: Int? = nil
-    /// q, k and v projections as one matrix: (3C, C), (3C).
+    /// q, k and v projections as one matrix: ((NH + 2·KVH)·hs, C), ((NH + 2·KVH)·hs).
     public var qkvWeight = 0, qkvBias: Int? = nil
     /// The attention output projection: (C, C), (C).
     public var attentionProjWeight = 0, attentionProjBias: Int? = nil
@@ -86,6 +89,7 @@ public struct ParameterLayout: Sendable {
         nextOffset = regionStarts
         usesLlamaNames = config.positions == .rope
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
+        let kv = config.kvHeads * config.headDim
         let up = config.activation == .swiglu ? 2 * f : f
         let llama = usesLlamaNames
 
@@ -95,6 +99,8 @@ public struct ParameterLayout: Sendable {
                                     trainable: config.positions == .learned)
         }
         for i in 0..<config.layers {
+            currentBlock = i
+            defer { currentBlock = nil }
             var b = BlockOffsets()
             let p = llama ? "model.layers.\(i)." : "transformer.h.\(i)."
             let norm1 = llama ? "input_layernorm" : "ln_1", norm2 = llama ? "post_attention_layernorm" : "ln_2"
@@ -103,12 +109,12 @@ public struct ParameterLayout: Sendable {
             if normBias { b.norm1Bias = add(p + norm1 + ".bias", [c]) }
             if llama {
                 b.qkvWeight = add(p + "self_attn.q_proj.weight", [c, c])
-                add(p + "self_attn.k_proj.weight", [c, c])
-                add(p + "self_attn.v_proj.weight", [c, c])
+                add(p + "self_attn.k_proj.weight", [kv, c])
+                add(p + "self_attn.v_proj.weight", [kv, c])
                 if config.bias {
                     b.qkvBias = add(p + "self_attn.q_proj.bias", [c])
-                    add(p + "self_attn.k_proj.bias", [c])
-                    add(p + "self_attn.v_proj.bias", [c])
+                    add(p + "self_attn.k_proj.bias", [kv])
+                    add(p + "self_attn.v_proj.bias", [kv])
                 }
                 b.attentionProjWeight = add(p + "self_attn.o_proj.weight", [c, c])
                 if config.bias { b.attentionProjBias = add(p + "self_attn.o_proj.bias", [c]) }
@@ -154,6 +160,8 @@ public struct ParameterLayout: Sendable {
 
     /// Offsets of each region's next tensor, filled in by `init` before any `add`.
     private var nextOffset: [Region: Int] = [:]
+    /// The block whose tensors `add` is adding, if any.
+    private var currentBlock: Int?
 
     private enum Region: CaseIterable { case matrices, vectors, fixed }
 
@@ -166,7 +174,7 @@ public struct ParameterLayout: Sendable {
                               transposed: Bool = false) -> Int {
         let region = Self.region(shape: shape, trainable: trainable)
         let entry = ParameterEntry(name: name, shape: shape, offset: nextOffset[region]!, weightDecay: shape.count == 2,
-                                   trainable: trainable, huggingFaceTransposed: transposed)
+                                   trainable: trainable, huggingFaceTransposed: transposed, block: currentBlock)
         entries.append(entry)
         nextOffset[region]! += entry.count
         return entry.offset

@@ -1,5 +1,6 @@
 // AdamW over the flat parameter buffer: moments in two more flat buffers; decoupled weight decay
 // on 2-D weights only (the layout marks which); fixed tensors (sinusoidal tables) never move.
+// Sharded (ZeRO-1), it keeps moments for some ranges of the buffer only and updates only those.
 
 import Compute
 
@@ -23,47 +24,82 @@ public struct AdamWHyperparameters: Codable, Equatable, Sendable {
     }
 }
 
-/// AdamW with decoupled weight decay over a model's flat parameter buffer.
+/// AdamW with decoupled weight decay over a model's flat parameter buffer, or over a shard of it
+/// (ZeRO stage 1: a data-parallel rank keeps moments only for the ranges it updates).
 public final class AdamW {
     /// The optimizer's constants.
     public let hyperparameters: AdamWHyperparameters
-    /// m, laid out like the parameters.
+    /// m: laid out like the parameters, or the owned ranges packed one after another.
     public let firstMoment: Buffer
-    /// v, laid out like the parameters.
+    /// v, laid out like `firstMoment`.
     public let secondMoment: Buffer
+    /// The ranges of the flat parameter buffer this optimizer updates and keeps moments for, in
+    /// order (the whole buffer unless sharded).
+    public let owned: [Range<Int>]
     /// Steps taken (bias correction uses step + 1 on the next update).
     public private(set) var step = 0
     private let backend: any Backend
-    /// Contiguous parameter ranges updated with one launch each: (offset, count, decays).
-    private let groups: [(offset: Int, count: Int, decay: Bool)]
+    private let parameterCount: Int
+    /// Contiguous parameter ranges updated with one launch each: (offset, count, decays, and where
+    /// their moments start).
+    private let groups: [(offset: Int, count: Int, decay: Bool, momentOffset: Int)]
 
-    /// An optimizer for parameters laid out as `layout`, its moments zero on `backend`.
-    public init(layout: ParameterLayout, backend: any Backend, hyperparameters: AdamWHyperparameters) throws {
+    /// An optimizer for parameters laid out as `layout`, its moments zero on `backend`. `owned`
+    /// (sorted, disjoint ranges) shards it: moments for those elements only, updates of those only.
+    public init(layout: ParameterLayout, backend: any Backend, hyperparameters: AdamWHyperparameters,
+                owned: [Range<Int>]? = nil) throws {
         self.hyperparameters = hyperparameters
         self.backend = backend
-        firstMoment = try backend.allocate(layout.count, .float32)
-        secondMoment = try backend.allocate(layout.count, .float32)
+        parameterCount = layout.count
+        let owned = owned ?? [0..<layout.count]
+        guard zip(owned, owned.dropFirst()).allSatisfy({ $0.upperBound <= $1.lowerBound }),
+              owned.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= layout.count }) else {
+            throw ModelError.shape("optimizer shard \(owned) is not sorted, disjoint ranges of 0..<\(layout.count)")
+        }
+        self.owned = owned
+        let momentCount = owned.reduce(0) { $0 + $1.count }
+        firstMoment = try backend.allocate(momentCount, .float32)
+        secondMoment = try backend.allocate(momentCount, .float32)
         try backend.fill(firstMoment.all, with: 0)
         try backend.fill(secondMoment.all, with: 0)
-        // Merge neighbouring trainable entries with the same decay flag: fewer launches, same math.
-        var groups: [(offset: Int, count: Int, decay: Bool)] = []
+        groups = Self.groups(layout: layout, owned: owned)
+    }
+
+    /// Neighbouring trainable entries with the same decay flag merged (fewer launches, same math),
+    /// cut to the owned ranges.
+    private static func groups(layout: ParameterLayout, owned: [Range<Int>])
+        -> [(offset: Int, count: Int, decay: Bool, momentOffset: Int)] {
+        var merged: [(range: Range<Int>, decay: Bool)] = []
         for entry in layout.entries.sorted(by: { $0.offset < $1.offset }) where entry.trainable {
-            if let lastGroup = groups.last, lastGroup.decay == entry.weightDecay,
-               lastGroup.offset + lastGroup.count == entry.offset {
-                groups[groups.count - 1].count += entry.count
+            let range = entry.offset..<(entry.offset + entry.count)
+            if let last = merged.last, last.decay == entry.weightDecay, last.range.upperBound == range.lowerBound {
+                merged[merged.count - 1].range = last.range.lowerBound..<range.upperBound
             } else {
-                groups.append((entry.offset, entry.count, entry.weightDecay))
+                merged.append((range, entry.weightDecay))
             }
         }
-        self.groups = groups
+        var groups: [(offset: Int, count: Int, decay: Bool, momentOffset: Int)] = []
+        var momentStart = 0
+        for range in owned {
+            for group in merged where group.range.overlaps(range) {
+                let part = group.range.clamped(to: range)
+                groups.append((part.lowerBound, part.count, group.decay, momentStart + part.lowerBound - range.lowerBound))
+            }
+            momentStart += range.count
+        }
+        return groups
     }
 
     /// Puts the optimizer back where a saved run left it: `step` updates taken and both moments
-    /// (each `layout.count` floats), so the next update is the one the saved run would have made.
+    /// (each laid out like the parameters, `layout.count` floats; a sharded optimizer keeps its
+    /// ranges of them), so the next update is the one the saved run would have made.
     public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float]) throws {
         guard step >= 0 else { throw ModelError.shape("optimizer step must be >= 0, got \(step)") }
-        try backend.upload(m, to: firstMoment.all)
-        try backend.upload(v, to: secondMoment.all)
+        guard m.count == parameterCount, v.count == parameterCount else {
+            throw ModelError.shape("expected \(parameterCount) moment values, got \(m.count) and \(v.count)")
+        }
+        try backend.upload(owned.flatMap { m[$0] }, to: firstMoment.all)
+        try backend.upload(owned.flatMap { v[$0] }, to: secondMoment.all)
         self.step = step
     }
 
@@ -74,8 +110,8 @@ public final class AdamW {
         for group in groups {
             try backend.adamW(parameters: parameters.view(offset: group.offset, count: group.count),
                               gradients: gradients.view(offset: group.offset, count: group.count),
-                              firstMoment: firstMoment.view(offset: group.offset, count: group.count),
-                              secondMoment: secondMoment.view(offset: group.offset, count: group.count),
+                              firstMoment: firstMoment.view(offset: group.momentOffset, count: group.count),
+                              secondMoment: secondMoment.view(offset: group.momentOffset, count: group.count),
                               learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon,
                               weightDecay: group.decay ? h.weightDecay : 0, step: step,
                               gradientScale: gradientScale)

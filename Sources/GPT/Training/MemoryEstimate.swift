@@ -1,6 +1,8 @@
 // The memory a training run needs before it starts: parameters, gradients, AdamW's two moments
-// (all float32, P each) and the activations of one (B, T) micro-batch, so that a caller can refuse
-// a run that cannot fit on its device before it starts instead of failing mid-way.
+// (all float32, P each; P/N each for a rank of a ZeRO-1 run over N ranks), the activations of one
+// (B, T) micro-batch and the KV cache a text sample allocates beside them (its keys and values: KVH
+// heads, not NH, with grouped-query attention), so that a caller can refuse a run that cannot fit on
+// its device before it starts instead of failing mid-way.
 
 #if canImport(Glibc)
 import Glibc
@@ -15,35 +17,44 @@ public struct MemoryEstimate {
     public let parameterBytes: Int
     /// The flat gradient buffer.
     public let gradientBytes: Int
-    /// AdamW m and v.
+    /// AdamW m and v (this rank's shard of them with ZeRO-1).
     public let optimizerBytes: Int
+    /// Ranks AdamW's moments are sharded over (1: not sharded).
+    public let optimizerShards: Int
     /// What the forward pass saves for the backward pass, for one micro-batch.
     public let activationBytes: Int
+    /// The KV cache (and its scratch) of a sample generated during training.
+    public let kvCacheBytes: Int
     /// B: sequences per micro-batch.
     public let batch: Int
     /// T: tokens per sequence.
     public let length: Int
 
-    /// For `model` training on micro-batches of (B, T). KV caches are not counted: samples reuse
-    /// far less memory than a training micro-batch.
-    public init(model: GPTModel, batch: Int, length: Int) {
+    /// For `model` training on micro-batches of (B, T), with samples generated through a KV cache,
+    /// its AdamW moments sharded over `optimizerShards` ranks.
+    public init(model: GPTModel, batch: Int, length: Int, optimizerShards: Int = 1) {
         let floatBytes = model.layout.count * MemoryLayout<Float>.size
         parameterBytes = floatBytes
         gradientBytes = floatBytes
-        optimizerBytes = 2 * floatBytes
+        self.optimizerShards = max(optimizerShards, 1)
+        optimizerBytes = 2 * ((model.layout.count + self.optimizerShards - 1) / self.optimizerShards)
+            * MemoryLayout<Float>.size
         activationBytes = model.activationBytes(batch: batch, length: length)
+        kvCacheBytes = KVCache.byteCount(config: model.config)
         self.batch = batch
         self.length = length
     }
 
     /// All of it.
-    public var totalBytes: Int { parameterBytes + gradientBytes + optimizerBytes + activationBytes }
+    public var totalBytes: Int { parameterBytes + gradientBytes + optimizerBytes + activationBytes + kvCacheBytes }
 
     /// One line: the total and each part.
     public var summary: String {
         "memory estimate: \(Self.format(totalBytes)) (parameters \(Self.format(parameterBytes)), "
-            + "gradients \(Self.format(gradientBytes)), AdamW moments \(Self.format(optimizerBytes)), "
-            + "activations \(Self.format(activationBytes)) for \(batch) x \(length) tokens)"
+            + "gradients \(Self.format(gradientBytes)), AdamW moments \(Self.format(optimizerBytes))"
+            + (optimizerShards > 1 ? " (1/\(optimizerShards) shard, ZeRO-1)" : "") + ", "
+            + "activations \(Self.format(activationBytes)) for \(batch) x \(length) tokens, "
+            + "KV cache \(Self.format(kvCacheBytes)))"
     }
 
     /// The host's physical memory (sysconf), which is what CPU backends allocate from.

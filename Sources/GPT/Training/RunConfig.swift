@@ -56,7 +56,7 @@ public struct RunConfig: Equatable, Sendable {
                 model = try ModelConfig.preset(name)
             }
             let base = try encodeToObject(model)
-            try rejectUnknown(fields, known: Set(base.keys).union(["preset"]), path: "model.")
+            try rejectUnknown(fields, known: ModelConfig.jsonKeys.union(["preset"]), path: "model.")
             model = try decode(ModelConfig.self, base: base, overrides: fields.filter { $0.key != "preset" },
                                section: "model")
         }
@@ -160,41 +160,6 @@ public struct RunConfig: Equatable, Sendable {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
         default: return "a \(type)"
-        }
-    }
-}
-
-/// Config sections are merged key by key as parsed JSON (the strict parser of
-/// StrictJSON.swift, which also catches duplicate keys), then re-encoded for typed decoding.
-extension JSONValue: Encodable {
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        switch self {
-        case let .object(fields):
-            var container = encoder.container(keyedBy: Key.self)
-            for (key, value) in fields { try container.encode(value, forKey: Key(stringValue: key)) }
-        case let .array(values):
-            var container = encoder.unkeyedContainer()
-            for value in values { try container.encode(value) }
-        case let .string(value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case let .number(value):
-            var container = encoder.singleValueContainer()
-            // Integral values stay integers so Int fields decode them.
-            if value.rounded() == value, abs(value) < 9e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
-        case let .bool(value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .null:
-            var container = encoder.singleValueContainer()
-            try container.encodeNil()
         }
     }
 }

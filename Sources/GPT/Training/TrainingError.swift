@@ -23,6 +23,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case emptySamplePrompt
     /// The sample prompt cannot be encoded (e.g. a character the tokenizer does not know).
     case unusableSamplePrompt(reason: String)
+    /// Data-parallel ranks cannot split the global batch evenly.
+    case batchNotDivisible(batch: Int, ranks: Int)
+    /// A rank's run (settings, data, checkpoint or initial weights) differs from rank 0's.
+    case ranksDisagree(rank: Int)
 
     public var description: String {
         switch self {
@@ -46,6 +50,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "sample prompt: must not be empty"
         case let .unusableSamplePrompt(reason):
             return "sample prompt: \(reason)"
+        case let .batchNotDivisible(batch, ranks):
+            return "training.batchSize \(batch) is the global batch and must be a multiple of the \(ranks) ranks"
+        case let .ranksDisagree(rank):
+            return "rank \(rank)'s run differs from rank 0's (settings, data, checkpoint or initial weights); "
+                + "start every rank with the same command and files"
         }
     }
 }

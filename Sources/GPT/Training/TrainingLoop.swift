@@ -1,7 +1,8 @@
 // The training loop as a library: build a model or resume a training checkpoint, then per step
 // draw K micro-batches, take one optimizer step, log a CSV row, evaluate every evalInterval steps
 // (and at maxSteps) keeping the lowest-validation-loss model in best/, sample text every
-// sampleInterval steps (KV cache, temperature 0.8, appended to samples.txt), and checkpoint every
+// sampleInterval steps (KV cache, temperature 0.8, ending early at the tokenizer's end-of-sequence
+// tokens, appended to samples.txt), and checkpoint every
 // checkpointInterval steps, at the end, and when the interrupt hook asks. It prints nothing: the
 // hooks (TrainingHooks.swift) tell the caller what happened.
 //
@@ -11,6 +12,11 @@
 // into every new checkpoint that replaces the directory. Resuming re-seeds the batch stream and
 // skips the batches already drawn, and dropout masks come from (seed, step), so on a CPU backend a
 // resumed curve is bit-identical to an uninterrupted one.
+//
+// Data-parallel (`distribute`), every rank runs the loop with the same run and its part of each
+// batch (DataParallelism.swift); only rank 0 writes, and the hooks that report a sample or a
+// checkpoint are called on rank 0 only. The checkpoint is the single-process one (ZeRO-1 shards
+// are gathered first), so it resumes under any number of ranks that divides the batch.
 
 import Compute
 import FoundationEssentials
@@ -43,6 +49,8 @@ public final class TrainingLoop {
     /// AdamW's moments from the resumed checkpoint, restored when the trainer is made.
     private let savedMoments: (first: [Float], second: [Float])?
     private var trainer: Trainer?
+    /// The ranks this run trains with (one process unless `distribute` said otherwise).
+    public private(set) var parallelism = DataParallelism.singleProcess
 
     /// A fresh run of `run` on `corpus`: parameters initialised from the training seed.
     public init(run: RunConfig, corpus: TrainingCorpus, backend: any Backend) throws {
@@ -98,14 +106,25 @@ public final class TrainingLoop {
         }
     }
 
-    /// The memory the run needs (check it against the device before `train` allocates the optimizer).
+    /// Trains with the ranks of `parallelism` (before `train`): every rank builds the same loop
+    /// and calls this with its own communicator.
+    public func distribute(_ parallelism: DataParallelism) throws {
+        try parallelism.check(batch: run.training.batchSize)
+        guard trainer == nil else { throw ModelError.state("distribute a training loop before it trains") }
+        self.parallelism = parallelism
+    }
+
+    /// The memory the run needs on each rank's device (check it against the device before `train`
+    /// allocates the optimizer): a rank's part of the batch, and with ZeRO-1 its shard of AdamW.
     public var memoryEstimate: MemoryEstimate {
-        MemoryEstimate(model: model, batch: run.training.batchSize, length: run.model.contextLength)
+        MemoryEstimate(model: model, batch: run.training.batchSize / parallelism.size, length: run.model.contextLength,
+                       optimizerShards: parallelism.shardsOptimizerState ? parallelism.size : 1)
     }
 
     /// Trains until maxSteps, `output.stopAfter` or the interrupt hook, whichever comes first, and
     /// ends with a resumable checkpoint in `output.directory`.
     public func train(output: TrainingOutput, hooks: TrainingHooks = TrainingHooks()) throws -> TrainingSummary {
+        if parallelism.isDistributed { try checkRanksAgree() }
         var session = try TrainingSession(loop: self, trainer: try makeTrainer(), output: output)
         let firstStep = state.step, start = ContinuousClock.now, elapsedBefore = state.elapsedSeconds
         var finalValidationLoss: Float?
@@ -121,7 +140,7 @@ public final class TrainingLoop {
             state.elapsedSeconds = elapsedBefore + secondsSince(start)
             session.log(report, validationLoss: validationLoss, elapsed: state.elapsedSeconds)
             if let text = try session.sampleIfDue(step: report.step) { hooks.sample(report.step, text) }
-            if hooks.interrupt() {
+            if try agreeToStop(hooks.interrupt()) {
                 interrupted = true
                 break
             }
@@ -142,7 +161,7 @@ public final class TrainingLoop {
     /// with the resumed checkpoint's optimizer state.
     private func makeTrainer() throws -> Trainer {
         if let trainer { return trainer }
-        let made = try Trainer(model: model, settings: run.training)
+        let made = try Trainer(model: model, settings: run.training, parallelism: parallelism)
         if let savedMoments {
             try made.optimizer.restore(step: state.step, firstMoment: savedMoments.first,
                                        secondMoment: savedMoments.second)
@@ -152,7 +171,9 @@ public final class TrainingLoop {
     }
 
     private func save(_ session: TrainingSession, reason: CheckpointReason, hooks: TrainingHooks) throws {
-        let files = try Checkpoint.trainingFiles(trainer: session.trainer, run: run, state: state)
+        let moments = try session.trainer.optimizerMoments()  // every rank: ZeRO-1 gathers the shards
+        guard parallelism.isWriter else { return }
+        let files = try Checkpoint.trainingFiles(moments: moments, run: run, state: state)
         try Checkpoint.save(model, tokenizer: tokenizer, to: session.directory, extraFiles: files,
                             companions: Self.companions)
         hooks.checkpoint(state.step, reason, session.directory)

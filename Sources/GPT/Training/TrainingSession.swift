@@ -1,6 +1,7 @@
 // One `TrainingLoop.train` session's working state and the work of its steps: the trainer, the
 // batch stream positioned where the run stands, the fixed evaluation batches, the CSV log, the
-// sample prompt, and the step the session ends at.
+// sample prompt, and the step the session ends at. Data-parallel, every rank draws the same global
+// batches and runs its rows of them; only rank 0 writes the log, samples and best checkpoint.
 
 import Compute
 import FoundationEssentials
@@ -23,31 +24,39 @@ struct TrainingSession {
     private var batches: RandomBatches
     private let validationBatches: [(tokens: [Int32], targets: [Int32])]
     private let trainEvaluationBatches: [(tokens: [Int32], targets: [Int32])]
-    private let logWriter: TrainingLog.Writer
+    /// Rank 0's; nil on the other ranks.
+    private let logWriter: TrainingLog.Writer?
     /// nil when sampling is off.
     private let samplePrompt: [Int32]?
 
     private var settings: TrainingSettings { loop.run.training }
-    private var batchSize: Int { loop.run.training.batchSize }
     private var length: Int { loop.run.model.contextLength }
+    /// This rank's sequences of every global batch (all of them in one process).
+    private let rows: Range<Int>
+    private var isWriter: Bool { loop.parallelism.isWriter }
 
     init(loop: TrainingLoop, trainer: Trainer, output: TrainingOutput) throws {
         let settings = loop.run.training, step = loop.state.step
         self.loop = loop
         self.trainer = trainer
         directory = Checkpoint.normalized(output.directory)
-        try TrainingLoop.checkOutputDirectory(directory)
+        rows = loop.parallelism.rows(ofBatch: settings.batchSize)
+        if loop.parallelism.isWriter { try TrainingLoop.checkOutputDirectory(directory) }
         if let stop = output.stopAfter, stop <= step { throw TrainingError.stopsBeforeStart(stopAfter: stop, step: step) }
         lastStep = min(settings.maxSteps, output.stopAfter ?? settings.maxSteps)
         tokensPerStep = settings.batchSize * loop.run.model.contextLength * settings.gradientAccumulation
         samplePrompt = try Self.sampleTokens(settings, tokenizer: loop.tokenizer)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        logWriter = try Self.openLog(output.logPath ?? directory + "/" + TrainingLoop.logFileName, loop: loop)
-        let dataset = loop.corpus.dataset
+        if loop.parallelism.isWriter {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            logWriter = try Self.openLog(output.logPath ?? directory + "/" + TrainingLoop.logFileName, loop: loop)
+        } else {
+            logWriter = nil
+        }
+        let dataset = loop.corpus.dataset, rows = rows
         validationBatches = dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
-            .map(\.pair)
+            .map { $0.rows(rows).pair }
         trainEvaluationBatches = dataset.trainingEvaluationBatches(batchSize: settings.batchSize,
-                                                                   count: settings.evalBatches).map(\.pair)
+                                                                   count: settings.evalBatches).map { $0.rows(rows).pair }
         batches = dataset.trainingBatches(batchSize: settings.batchSize, seed: CounterRNG.seed(settings.seed, 0xDA7A))
         batches.skip(batches: loop.state.batchesConsumed)
     }
@@ -77,9 +86,10 @@ struct TrainingSession {
     /// One optimizer step on the next K micro-batches; `state` counts it.
     mutating func step(_ state: inout TrainingState) throws -> TrainingStepReport {
         let step = state.step + 1, accumulation = settings.gradientAccumulation
-        let micro = (0..<accumulation).map { _ in batches.next()!.pair }  // the stream is endless
+        let micro = (0..<accumulation).map { _ in batches.next(rows: rows).pair }  // the stream is endless
         let start = ContinuousClock.now
-        let stats = try trainer.trainStep(microBatches: micro, batch: batchSize, length: length)
+        let stats = try trainer.trainStep(microBatches: micro, batch: rows.count, length: length,
+                                          firstSequence: rows.lowerBound)
         let seconds = secondsSince(start)
         guard stats.loss.isFinite else { throw TrainingError.diverged(step: step, loss: stats.loss) }
         state.step = step
@@ -93,11 +103,13 @@ struct TrainingSession {
     func evaluateIfDue(_ state: inout TrainingState) throws -> TrainingEvaluation? {
         let step = state.step
         guard step % settings.evalInterval == 0 || step == settings.maxSteps else { return nil }
-        let trainLoss = try trainer.evaluate(trainEvaluationBatches, batch: batchSize, length: length)
-        let loss = try trainer.evaluate(validationBatches, batch: batchSize, length: length)
+        let trainLoss = try trainer.evaluate(trainEvaluationBatches, batch: rows.count, length: length)
+        let loss = try trainer.evaluate(validationBatches, batch: rows.count, length: length)
         let isBest = loss.isFinite && (state.bestValidationLoss.map { loss < $0 } ?? true)
         if isBest {
             state.bestValidationLoss = loss
+        }
+        if isBest && isWriter {
             try Checkpoint.save(loop.model, tokenizer: loop.tokenizer, to: directory + "/" + TrainingLoop.bestDirectoryName,
                                 extraFiles: [(Checkpoint.runConfigFileName, try loop.run.encoded())])
         }
@@ -105,20 +117,26 @@ struct TrainingSession {
     }
 
     func log(_ report: TrainingStepReport, validationLoss: Float?, elapsed: Double) {
-        logWriter.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
+        logWriter?.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
                                   learningRate: report.stats.learningRate, gradientNorm: report.stats.gradientNorm,
                                   tokensPerSecond: Double(tokensPerStep) / max(report.seconds, 1e-9),
                                   elapsedSeconds: elapsed))
     }
 
     /// Every sampleInterval steps: the prompt and its continuation (KV cache, temperature 0.8,
-    /// seeded by the step), appended to samples.txt under a "=== step N ===" line.
+    /// seeded by the step), appended to samples.txt under a "=== step N ===" line. The continuation
+    /// ends early at one of the tokenizer's end-of-sequence tokens, which is not part of the text;
+    /// the prompt is shown as written (not the BOS a Hub tokenizer puts before its tokens).
     func sampleIfDue(step: Int) throws -> String? {
-        guard settings.sampleInterval > 0 && step % settings.sampleInterval == 0, let samplePrompt else { return nil }
+        guard isWriter, settings.sampleInterval > 0 && step % settings.sampleInterval == 0, let samplePrompt else {
+            return nil
+        }
         var sampler = try Sampler(temperature: 0.8, seed: CounterRNG.seed(settings.seed, UInt64(step), 0x5A4D))
-        let generated = try Generator(model: loop.model).generate(prompt: samplePrompt, maxTokens: settings.sampleTokens,
-                                                                  sampler: &sampler)
-        let text = String(decoding: loop.tokenizer.decodeBytes(samplePrompt + generated), as: UTF8.self)
+        let stopTokens = Set(loop.tokenizer.sequenceBoundaries.endOfSequence)
+        var generated = try Generator(model: loop.model, stopTokens: stopTokens)
+            .generate(prompt: samplePrompt, maxTokens: settings.sampleTokens, sampler: &sampler)
+        if let last = generated.last, stopTokens.contains(last) { generated.removeLast() }
+        let text = settings.samplePrompt + String(decoding: loop.tokenizer.decodeBytes(generated), as: UTF8.self)
         let path = directory + "/" + TrainingLoop.samplesFileName
         guard let file = fopen(path, "a") else { throw FileIO.systemError(path, "cannot open for appending") }
         defer { fclose(file) }

@@ -1,9 +1,10 @@
-// A small strict JSON parser for safetensors headers and run configs. JSONDecoder silently keeps one
-// of two duplicate keys, and a header with a duplicated tensor name (or a config with a duplicated
-// key) must be refused, so they are parsed here: objects keep their keys in order, duplicates
-// included.
+// A small strict JSON parser for Hugging Face tokenizer.json files and, in GPT, safetensors headers
+// and run configs. JSONDecoder silently keeps one of two duplicate keys, and a header with a
+// duplicated tensor name (or a config with a duplicated key) must be refused, so they are parsed
+// here: objects keep their keys in order, duplicates included. `package`, not public: it is how
+// this package's modules read JSON, not an API offered to programs using the libraries.
 
-enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -11,7 +12,7 @@ enum JSONValue: Equatable, Sendable {
     case bool(Bool)
     case null
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -25,19 +26,19 @@ enum JSONValue: Equatable, Sendable {
     }
 }
 
-struct JSONParseError: Error, CustomStringConvertible {
-    let offset: Int
-    let reason: String
-    var description: String { "invalid JSON at byte \(offset): \(reason)" }
+package struct JSONParseError: Error, CustomStringConvertible {
+    package let offset: Int
+    package let reason: String
+    package var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
-struct JSONParser {
+package struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
 
     /// Parses one JSON value that must fill `bytes` (trailing whitespace allowed).
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         let value = try parser.value()
         parser.skipWhitespace()
