@@ -38,6 +38,12 @@ public struct VectorKernels: Sendable {
     let swigluBackward: @Sendable (_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
                                    _ dout: UnsafePointer<Float>, _ dgate: UnsafeMutablePointer<Float>,
                                    _ dup: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    /// One (batch, query head) pair of the attention forward; `scratch` holds
+    /// AttentionKernel.forwardScratch Floats.
+    let attentionForward: @Sendable (_ pair: AttentionPair, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    /// One (batch, KV head) group of the attention backward; `scratch` holds
+    /// AttentionBackwardKernel.scratch Floats.
+    let attentionBackward: @Sendable (_ group: AttentionGroup, _ scratch: UnsafeMutablePointer<Float>) -> Void
 
     static let portable = VectorKernels(
         build: .portable,
@@ -46,7 +52,9 @@ public struct VectorKernels: Sendable {
         adamW: { PortableKernels.adamW($0, $1, $2, $3, $4, $5) },
         dropout: { PortableKernels.dropout($0, $1, $2, $3, $4) },
         swigluForward: { PortableKernels.swigluForward($0, $1, $2, $3) },
-        swigluBackward: { PortableKernels.swigluBackward($0, $1, $2, $3, $4, $5) })
+        swigluBackward: { PortableKernels.swigluBackward($0, $1, $2, $3, $4, $5) },
+        attentionForward: { PortableKernels.attentionForward($0, $1) },
+        attentionBackward: { PortableKernels.attentionBackward($0, $1) })
 
     #if arch(x86_64)
     /// Built only once `canRun(.avx2)` said yes (in `choose`), so no code of the AVX2 module
@@ -58,7 +66,9 @@ public struct VectorKernels: Sendable {
         adamW: { AVX2Kernels.adamW($0, $1, $2, $3, $4, $5) },
         dropout: { AVX2Kernels.dropout($0, $1, $2, $3, $4) },
         swigluForward: { AVX2Kernels.swigluForward($0, $1, $2, $3) },
-        swigluBackward: { AVX2Kernels.swigluBackward($0, $1, $2, $3, $4, $5) })
+        swigluBackward: { AVX2Kernels.swigluBackward($0, $1, $2, $3, $4, $5) },
+        attentionForward: { AVX2Kernels.attentionForward($0, $1) },
+        attentionBackward: { AVX2Kernels.attentionBackward($0, $1) })
     #endif
 
     /// Whether `cpu` (and its OS) can run `build`.
