@@ -23,6 +23,9 @@ extension BLASBackend {
         func query(_ h: Int) -> Int { h * headDim }
         func key(_ g: Int) -> Int { channels + g * headDim }
         func value(_ g: Int) -> Int { channels + (kvHeads + g) * headDim }
+        /// Multiply-adds of one product over every causal (query, key) pair of every query head:
+        /// the forward makes two such products, the backward five.
+        var causalMultiplyAdds: Int { batch * heads * sequenceLength * (sequenceLength + 1) / 2 * headDim }
     }
 
     /// Per-worker scratch rounded up to whole 64-byte lines, so every worker's vectors start aligned
@@ -38,7 +41,7 @@ extension BLASBackend {
             AttentionKernel.forwardScratch(sequenceLength: sequenceLength, headDim: headDim))
         let workspace = scratch(perWorker * threadCount)
         let kernel = kernels.attentionForward, pairs = batch * heads
-        parallelWorkers(pairs) { worker, workers in
+        parallelWorkers(pairs, multiplyAdds: shape.causalMultiplyAdds) { worker, workers in
             var pair = worker
             while pair < pairs {
                 let b = pair / heads, h = pair % heads, g = h / shape.groupSize

@@ -23,7 +23,7 @@ extension BLASBackend {
             AttentionBackwardKernel.scratch(sequenceLength: sequenceLength, headDim: headDim))
         let workspace = scratch(perWorker * threadCount)
         let kernel = kernels.attentionBackward, kvPairs = batch * kvHeads
-        parallelWorkers(kvPairs) { worker, workers in
+        parallelWorkers(kvPairs, multiplyAdds: shape.causalMultiplyAdds) { worker, workers in
             var kvPair = worker
             while kvPair < kvPairs {
                 let b = kvPair / kvHeads, g = kvPair % kvHeads, firstHead = g * shape.groupSize

@@ -20,4 +20,16 @@ extension BLASBackend {
             body(range.lowerBound * 8 ..< min(count, range.upperBound * 8))
         }
     }
+
+    /// HostMemory's `parallelWorkers`, but all on the calling thread when the whole op is
+    /// `multiplyAdds` under one element grain: a vector kernel does that in a few microseconds,
+    /// about what waking the workers would cost (a KV-cache step, a one-token sequence).
+    @inline(__always)
+    func parallelWorkers(_ items: Int, multiplyAdds: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
+        if multiplyAdds < BLASBackend.elementGrain {
+            body(0, 1)
+        } else {
+            parallelWorkers(items, body)
+        }
+    }
 }

@@ -1,7 +1,8 @@
 // Fused causal attention backward for the query heads that share one KV head (grouped-query
 // attention; a group of one is plain multi-head attention), for any instruction set
-// (VectorArithmetic.swift). For each query head and each block of 16 queries, with P rebuilt from
-// the saved logsumexp:
+// (VectorArithmetic.swift). For each query head and each block of 16 queries (S, dP and dQ four
+// query rows at a time, so at most 3 keys past a row's diagonal), with P rebuilt from the saved
+// logsumexp:
 //   S = Q_blk K^T scale log2(e),  P = 2^(S - lse log2(e)) (0 past the diagonal)
 //   dP = dO_blk V^T,  dS = P ∘ (dP - D),  D_t = dO_t · O_t
 //   dQ_blk = scale dS K  (complete: a block sees all its keys, so it OVERWRITES dq)
@@ -95,19 +96,26 @@ public enum AttentionBackwardKernel {
             var start = 0
             while start < T {
                 let rows = min(r, T - start), visibleKeys = start + rows, width = AttentionRows.padded(visibleKeys)
-                TileGEMM.multiply(A.self, m: rows, n: width, k: hs, alpha: 1, a: queries + start * ldq,
-                                  rowStride: ldq, columnStride: 1, b: keysT, ldb: tp, c: probabilities, ldc: tp,
-                                  accumulate: false)
-                TileGEMM.multiply(A.self, m: rows, n: width, k: hs, alpha: 1, a: douts + start * ldo,
-                                  rowStride: ldo, columnStride: 1, b: valuesT, ldb: tp, c: dS, ldc: tp,
-                                  accumulate: false)
+                for i in Swift.stride(from: 0, to: rows, by: 4) {
+                    let quad = min(4, rows - i), n = AttentionRows.padded(start + i + quad)
+                    TileGEMM.multiply(A.self, m: quad, n: n, k: hs, alpha: 1, a: queries + (start + i) * ldq,
+                                      rowStride: ldq, columnStride: 1, b: keysT, ldb: tp, c: probabilities + i * tp,
+                                      ldc: tp, accumulate: false)
+                    TileGEMM.multiply(A.self, m: quad, n: n, k: hs, alpha: 1, a: douts + (start + i) * ldo,
+                                      rowStride: ldo, columnStride: 1, b: valuesT, ldb: tp, c: dS + i * tp, ldc: tp,
+                                      accumulate: false)
+                }
                 for i in 0..<rows {
                     let t = start + i
                     softmaxGradientRow(A.self, probabilities: probabilities + i * tp, gradients: dS + i * tp,
                                        visible: t + 1, width: width, shift: lse[t] * log2e, rowDot: rowDots[t])
                 }
-                TileGEMM.multiply(A.self, m: rows, n: hp, k: visibleKeys, alpha: scale, a: dS, rowStride: tp,
-                                  columnStride: 1, b: keys, ldb: ldk, c: dQ, ldc: hp, accumulate: false)
+                for i in Swift.stride(from: 0, to: rows, by: 4) {
+                    let quad = min(4, rows - i)
+                    TileGEMM.multiply(A.self, m: quad, n: hp, k: start + i + quad, alpha: scale, a: dS + i * tp,
+                                      rowStride: tp, columnStride: 1, b: keys, ldb: ldk, c: dQ + i * hp, ldc: hp,
+                                      accumulate: false)
+                }
                 for i in 0..<rows { (dq + (start + i) * stride).update(from: dQ + i * hp, count: hs) }
                 TileGEMM.multiply(A.self, m: visibleKeys, n: hp, k: rows, alpha: 1, a: probabilities, rowStride: 1,
                                   columnStride: tp, b: douts + start * ldo, ldb: ldo, c: dV, ldc: hp,
@@ -125,15 +133,19 @@ public enum AttentionBackwardKernel {
     }
 
     /// One query row: P = 2^(S - shift) for the visible keys and 0 to `width`, in `probabilities`;
-    /// dS = P (dP - rowDot) in `gradients` (which holds dP).
+    /// dS = P (dP - rowDot) in `gradients` (which holds dP). S and dP are read only up to the
+    /// visible keys' last vector (the products compute no further).
     @inlinable @inline(__always)
     static func softmaxGradientRow<A: VectorArithmetic>(
         _ arithmetic: A.Type, probabilities: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
         visible: Int, width: Int, shift: Float, rowDot: Float
     ) {
         let shiftVector = Float8(repeating: shift), dot = Float8(repeating: rowDot)
+        let computed = AttentionRows.padded(visible)
+        (probabilities + computed).update(repeating: 0, count: width - computed)
+        (gradients + computed).update(repeating: 0, count: width - computed)
         var j = 0
-        while j < width {
+        while j < computed {
             var p = Vector.exp2(Vector.load(probabilities + j) - shiftVector, A.self)
             var g = p * (Vector.load(gradients + j) - dot)
             if j + 8 > visible {

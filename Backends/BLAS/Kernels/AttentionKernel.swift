@@ -1,5 +1,6 @@
 // Fused causal attention forward for one (batch, head) pair, for any instruction set
-// (VectorArithmetic.swift). No T×T matrix: 16 queries at a time against the keys they may see,
+// (VectorArithmetic.swift). No T×T matrix: 16 queries at a time against the keys they may see
+// (each product four query rows at a time, so at most 3 keys past a row's diagonal are computed),
 //   S = Q_blk K^T · scale log2(e)        (TileGEMM against K^T, packed once per pair, scale folded in)
 //   P = 2^(S - rowmax S) (0 past the diagonal),  l = rowsum P
 //   out = (P V) / l,  logsumexp = (rowmax S + log2 l) ln 2
@@ -71,23 +72,43 @@ public enum AttentionKernel {
         }
         var start = 0
         while start < T {
-            let rows = min(r, T - start), visibleKeys = start + rows, width = AttentionRows.padded(visibleKeys)
-            TileGEMM.multiply(A.self, m: rows, n: width, k: hs, alpha: 1, a: pair.queries + start * stride,
-                              rowStride: stride, columnStride: 1, b: keysT, ldb: tp, c: scores, ldc: tp,
-                              accumulate: false)
+            let rows = min(r, T - start), width = AttentionRows.padded(start + rows)
+            for i in Swift.stride(from: 0, to: rows, by: 4) {
+                let quad = min(4, rows - i)
+                TileGEMM.multiply(A.self, m: quad, n: AttentionRows.padded(start + i + quad), k: hs, alpha: 1,
+                                  a: pair.queries + (start + i) * stride, rowStride: stride, columnStride: 1,
+                                  b: keysT, ldb: tp, c: scores + i * tp, ldc: tp, accumulate: false)
+            }
             for i in 0..<rows {
                 let row = scores + i * tp, visible = start + i + 1
                 rowMaxima[i] = AttentionRows.maximum(A.self, row, visible)
                 rowSums[i] = AttentionRows.exponentiate(A.self, row, count: visible, width: width, shift: rowMaxima[i])
             }
-            TileGEMM.multiply(A.self, m: rows, n: hp, k: visibleKeys, alpha: 1, a: scores, rowStride: tp,
-                              columnStride: 1, b: values, ldb: ldv, c: sums, ldc: hp, accumulate: false)
+            for i in Swift.stride(from: 0, to: rows, by: 4) {
+                let quad = min(4, rows - i)
+                TileGEMM.multiply(A.self, m: quad, n: hp, k: start + i + quad, alpha: 1, a: scores + i * tp,
+                                  rowStride: tp, columnStride: 1, b: values, ldb: ldv, c: sums + i * hp, ldc: hp,
+                                  accumulate: false)
+            }
             for i in 0..<rows {
-                let t = start + i, destination = pair.out + t * pair.outStride, inverse = 1 / rowSums[i]
-                for d in 0..<hs { destination[d] = sums[i * hp + d] * inverse }
+                let t = start + i
+                normalize(sums + i * hp, by: rowSums[i], into: pair.out + t * pair.outStride, count: hs)
                 pair.logsumexp[t] = (rowMaxima[i] + log2f(rowSums[i])) * ln2
             }
             start += rows
         }
+    }
+
+    /// destination[d] = row[d] / sum for d < count; `row` holds count rounded up to 8.
+    @inlinable @inline(__always)
+    static func normalize(_ row: UnsafePointer<Float>, by sum: Float, into destination: UnsafeMutablePointer<Float>,
+                          count: Int) {
+        let inverse = Float8(repeating: 1 / sum)
+        var d = 0
+        while d + 8 <= count {
+            Vector.store(Vector.load(row + d) * inverse, destination + d)
+            d += 8
+        }
+        if d < count { Vector.store(Vector.load(row + d) * inverse, destination + d, count: count - d) }
     }
 }
