@@ -56,13 +56,13 @@ public enum AttentionBackwardKernel {
         return 2 * hs * tp + 5 * tp * hp + 2 * r * tp + r * hp + tp
     }
 
-    /// Rows `rows` of `source` (row stride `stride`) as a matrix with whole-vector rows: itself when
-    /// hs is a multiple of 8, else a padded copy in `buffer`.
+    /// Rows `rows` of `source` (row stride `stride`) as a matrix with whole-vector rows, copied to
+    /// `buffer` even when hs is a multiple of 8: at the row strides of qkv and dout (multiples of
+    /// 512 bytes at the usual widths) a product's reads of T rows fall into a few L1 sets.
     @inlinable @inline(__always)
     static func paddedRows(_ source: UnsafePointer<Float>, stride: Int, rows: Int, headDim hs: Int,
                            buffer: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
         let hp = AttentionRows.padded(hs)
-        if hs == hp { return (source, stride) }
         AttentionRows.packRows(source, stride: stride, rows: rows, columns: hs, into: buffer, ld: hp)
         return (UnsafePointer(buffer), hp)
     }

@@ -62,14 +62,11 @@ public enum AttentionKernel {
         let scale = log2e / Float(hs).squareRoot()
         AttentionRows.packTransposed(pair.keys, stride: stride, rows: T, columns: hs, scale: scale,
                                      into: keysT, ld: tp)
-        // Values as they are when their rows are whole vectors, else a padded copy.
-        let values: UnsafePointer<Float>, ldv: Int
-        if hs == hp {
-            (values, ldv) = (pair.values, stride)
-        } else {
-            AttentionRows.packRows(pair.values, stride: stride, rows: T, columns: hs, into: paddedValues, ld: hp)
-            (values, ldv) = (UnsafePointer(paddedValues), hp)
-        }
+        // Values copied to contiguous, whole-vector rows even when hs is a multiple of 8: at qkv's
+        // row stride (a multiple of 512 bytes at the usual widths) the P V product's reads of T
+        // value rows fall into a few L1 sets and evict each other.
+        AttentionRows.packRows(pair.values, stride: stride, rows: T, columns: hs, into: paddedValues, ld: hp)
+        let values = UnsafePointer(paddedValues), ldv = hp
         var start = 0
         while start < T {
             let rows = min(r, T - start), width = AttentionRows.padded(start + rows)
