@@ -1,8 +1,9 @@
 // The BLAS backend: every matmul through OpenBLAS `cblas_sgemm`, every other op in vectorised
 // (SIMD8<Float>), row-parallel Swift. Float32 storage and Float32 accumulation; the conformance
 // suite checks it against the Double-accumulating reference backend within stated tolerances. The
-// hottest loops (GELU, AdamW) are BLASKernels' generic kernels, run in the build the CPU allows:
-// AVX2+FMA or portable (BLASBackend+Kernels.swift).
+// hottest loops (GELU, SwiGLU, dropout, AdamW, fused attention with its own small products) are
+// BLASKernels' generic kernels, run in the build the CPU allows: AVX2+FMA or portable
+// (BLASBackend+Kernels.swift).
 //
 // This file holds the backend class, a reusable scratch arena and the plugin value; buffers, memory
 // ops and parallel loops come from HostMemory (shared with the reference backend). Each op family
