@@ -169,7 +169,9 @@ public enum AttentionBackwardKernel {
             sum = A.multiplyAdd(Vector.load(x + j), Vector.load(y + j), sum)
             j += 8
         }
-        if j < count { sum = A.multiplyAdd(Vector.load(x + j, count: count - j), Vector.load(y + j, count: count - j), sum) }
+        if j < count {
+            sum = A.multiplyAdd(Vector.load(x + j, count: count - j), Vector.load(y + j, count: count - j), sum)
+        }
         return sum.sum()
     }
 }

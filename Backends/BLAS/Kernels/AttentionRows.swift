@@ -27,7 +27,8 @@ public enum AttentionRows {
             j += 8
         }
         if j < count {
-            best = pointwiseMax(best, Vector.load(row + j).replacing(with: -.infinity, where: deadLanes(from: count - j)))
+            let tail = Vector.load(row + j).replacing(with: -.infinity, where: deadLanes(from: count - j))
+            best = pointwiseMax(best, tail)
         }
         return Vector.maximum(best)
     }

@@ -52,7 +52,8 @@ public enum GELUKernel {
         }
         if i < count {
             let n = count - i
-            Vector.store(Vector.load(dout + i, count: n) * slope(Vector.load(input + i, count: n)), dinput + i, count: n)
+            let slopes = slope(Vector.load(input + i, count: n))
+            Vector.store(Vector.load(dout + i, count: n) * slopes, dinput + i, count: n)
         }
     }
 }

@@ -31,8 +31,8 @@ public enum SwiGLUKernel {
     @inlinable @inline(__always)
     public static func backward<A: VectorArithmetic>(_ arithmetic: A.Type, gate: UnsafePointer<Float>,
                                                      up: UnsafePointer<Float>, dout: UnsafePointer<Float>,
-                                                     dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
-                                                     count: Int) {
+                                                     dgate: UnsafeMutablePointer<Float>,
+                                                     dup: UnsafeMutablePointer<Float>, count: Int) {
         @inline(__always) func gradients(_ g: Float8, _ u: Float8, _ d: Float8) -> (gate: Float8, up: Float8) {
             let s = sigmoid(g, A.self)
             let siluSlope = s * A.multiplyAdd(g, 1 - s, Float8(repeating: 1))
