@@ -3,10 +3,6 @@
 // No package dependencies: system libraries only (see README.md).
 import PackageDescription
 
-/// Swift 6 language mode (complete concurrency checking) for the targets that build clean in it;
-/// the package default stays Swift 5 for the rest (see docs/ARCHITECTURE.md).
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 /// The BLAS kernel modules are compiled without C's errno semantics for math functions: with them,
 /// Swift's `squareRoot()` on a SIMD vector is a libm call per lane (the shim is Clang's sqrtf);
 /// without, it is one sqrtps. They call no C math function whose errno anything reads.
@@ -44,18 +40,17 @@ let package = Package(
         // The contract: Backend protocol, buffers, errors, registry, profiler, counter RNG.
         .target(name: "Compute", path: "Sources/Compute"),
         // Char, word and byte-level BPE tokenizers, the BPE trainer, Hugging Face tokenizer.json.
-        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers", swiftSettings: swift6),
+        .target(name: "Tokenizers", dependencies: ["Compute"], path: "Sources/Tokenizers"),
         // The collectives data-parallel training needs (Communicator) and the single-process group.
-        .target(name: "Distributed", path: "Sources/Distributed", swiftSettings: swift6),
+        .target(name: "Distributed", path: "Sources/Distributed"),
         // Model graph, optimizer, schedule, checkpoints, data: written once against Compute (and
         // Distributed's protocol for data parallelism; never MPI itself).
-        .target(name: "GPT", dependencies: ["Compute", "Tokenizers", "Distributed"], path: "Sources/GPT",
-                swiftSettings: swift6),
+        .target(name: "GPT", dependencies: ["Compute", "Tokenizers", "Distributed"], path: "Sources/GPT"),
         // Open MPI as a Communicator, bound at run time like the backends' libraries (CMPI: the loader).
         .target(name: "CMPI", path: "Sources/MPICommunicator/CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "MPICommunicator", dependencies: ["Distributed", "CMPI"], path: "Sources/MPICommunicator",
-            exclude: ["CMPI"], swiftSettings: swift6),
+            exclude: ["CMPI"]),
         // Backends: each depends on Compute (the CPU ones also on HostMemory) and exports one plugin value.
         .target(name: "HostMemory", dependencies: ["Compute"], path: "Backends/Host"),
         .target(name: "ReferenceBackend", dependencies: ["Compute", "HostMemory"], path: "Backends/Reference"),
@@ -90,21 +85,21 @@ let package = Package(
             name: "gpt",
             dependencies: ["Compute", "Tokenizers", "GPT", "Conformance", "ReferenceBackend", "BLASBackend",
                            "OpenCLBackend", "Distributed", "MPICommunicator"],
-            path: "Sources/gpt", swiftSettings: swift6),
+            path: "Sources/gpt"),
 
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], path: "Tests/ComputeTests"),
         .testTarget(
             name: "ReferenceBackendTests", dependencies: ["Compute", "ReferenceBackend"],
             path: "Tests/ReferenceBackendTests"),
         // Helpers shared by test targets (seeded random text, scratch paths).
-        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
         .testTarget(
             name: "TokenizersTests", dependencies: ["Compute", "Tokenizers", "TestSupport"],
-            path: "Tests/TokenizersTests", swiftSettings: swift6),
+            path: "Tests/TokenizersTests"),
         .testTarget(
             name: "GPTTests",
             dependencies: ["Compute", "Tokenizers", "GPT", "ReferenceBackend", "TestSupport", "Distributed"],
-            path: "Tests/GPTTests", swiftSettings: swift6),
+            path: "Tests/GPTTests"),
         .testTarget(
             name: "ConformanceTests",
             dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
@@ -117,7 +112,9 @@ let package = Package(
         // The binary as a subprocess; the libraries only to write checkpoints no CLI command can make.
         .testTarget(
             name: "CLITests", dependencies: ["gpt", "GPT", "Tokenizers", "ReferenceBackend", "TestSupport"],
-            path: "Tests/CLITests", swiftSettings: swift6),
+            path: "Tests/CLITests"),
     ],
-    swiftLanguageModes: [.v5]
+    // Every target builds in the Swift 6 language mode: complete concurrency checking, with one
+    // documented escape (HostBackend's parallel loops; see docs/ARCHITECTURE.md).
+    swiftLanguageModes: [.v6]
 )

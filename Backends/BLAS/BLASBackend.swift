@@ -17,10 +17,15 @@ import COpenBLAS
 import Compute
 import HostMemory
 
+/// The CPU backend for speed: every matmul through OpenBLAS `cblas_sgemm` (loaded at run time),
+/// every other op in vectorised, row-parallel Swift, all in Float32. Host memory from HostMemory;
+/// one op family per `BLASBackend+Family.swift` file.
 public final class BLASBackend: HostBackend {
+    /// Its registry name.
     public let name = "blas"
     /// Pieces a parallel loop is split into at most (1: everything on the calling thread).
     public let threadCount: Int
+    /// Attach one to record every checked op (timed with the monotonic clock).
     public var profiler: Profiler?
     /// The loaded OpenBLAS: version and kernel family.
     public let openBLAS: OpenBLASStatus
@@ -48,6 +53,8 @@ public final class BLASBackend: HostBackend {
 
     deinit { scratchBase?.deallocate() }
 
+    /// "CPU, N threads, " then `openBLAS.summary` (the loaded OpenBLAS: version, kernel family),
+    /// then the build of the vector kernels in use.
     public var deviceDescription: String {
         "CPU, \(threadCount) threads, \(openBLAS.summary), \(kernels.build.rawValue) vector kernels"
     }

@@ -38,7 +38,7 @@ extension HostBackend {
             body(0, 0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        Self.concurrentPerform(iterations: chunks) { chunk in
             body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
         }
     }
@@ -52,6 +52,19 @@ extension HostBackend {
             body(0, 1)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in body(worker, workers) }
+        Self.concurrentPerform(iterations: workers) { worker in body(worker, workers) }
+    }
+
+    /// `DispatchQueue.concurrentPerform` for an `iteration` that is not `Sendable`: the loops' bodies
+    /// capture raw pointers into the op's buffers, which Swift cannot prove safe to share. What makes
+    /// it safe is the loops' contract, not the types: each iteration writes only its own items, and
+    /// `concurrentPerform` returns only after every iteration has finished, so `body` never outlives
+    /// the call. This is the one place the CPU backends assert that (`nonisolated(unsafe)`); every
+    /// parallel op goes through `parallelChunks` or `parallelWorkers` and keeps to that contract.
+    private static func concurrentPerform(iterations: Int, _ iteration: (Int) -> Void) {
+        withoutActuallyEscaping(iteration) { iteration in
+            nonisolated(unsafe) let iteration = iteration
+            DispatchQueue.concurrentPerform(iterations: iterations) { index in iteration(index) }
+        }
     }
 }

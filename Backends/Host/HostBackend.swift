@@ -6,6 +6,9 @@
 
 import Compute
 
+/// A CPU backend: buffers in host memory (`HostBuffer`), with the memory requirements, ownership
+/// and host access implemented here once, and the parallel loops. A conforming type implements
+/// only its ops.
 public protocol HostBackend: Backend {
     /// Pieces a parallel loop is split into at most, per thread count (1: everything inline).
     var threadCount: Int { get }
@@ -15,10 +18,13 @@ public protocol HostBackend: Backend {
 }
 
 extension HostBackend {
+    /// One chunk per thread unless the backend says otherwise.
     public var chunksPerThread: Int { 1 }
 
+    /// Only `HostBuffer`s this backend (by `name`) allocated: another CPU backend's are refused.
     public func owns(_ buffer: Buffer) -> Bool { buffer is HostBuffer && buffer.backendName == name }
 
+    /// The view's memory, read-only: host-side token checks read it in place.
     public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? {
         UnsafeBufferPointer(start: view.hostInt32s, count: view.count)
     }
@@ -29,34 +35,41 @@ extension HostBackend {
         return UnsafeMutableBufferPointer(start: view.hostFloats, count: view.count)
     }
 
+    /// A zeroed, 64-byte-aligned `HostBuffer`.
     public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
         HostBuffer(count: count, dtype: dtype, owner: name)
     }
 
+    /// Copies `values` into the view (ops are synchronous, so it is done on return).
     public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { view.hostFloats.update(from: base, count: values.count) }
         }
     }
 
+    /// Copies `values` into the int32 view.
     public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { view.hostInt32s.update(from: base, count: values.count) }
         }
     }
 
+    /// A copy of the view's floats.
     public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
         Array(UnsafeBufferPointer(start: view.hostFloats, count: view.count))
     }
 
+    /// A copy of the view's int32s.
     public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
         Array(UnsafeBufferPointer(start: view.hostInt32s, count: view.count))
     }
 
+    /// Copies the bytes (either dtype); the contract keeps the views apart.
     public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
         destination.hostBytes.copyMemory(from: source.hostBytes, byteCount: source.count * source.dtype.byteSize)
     }
 
+    /// Writes `value` to every element, in parallel for large views.
     public func uncheckedFill(_ view: BufferView, with value: Float) throws {
         let destination = view.hostFloats
         parallelFor(view.count, grain: 32_768) { range in

@@ -7,28 +7,34 @@ extension OpenCLBackend {
     /// Work-items per work-group for the pointwise kernels (8 warps on a GPU; PoCL loops over them).
     static let pointwiseLocalSize = 256
 
+    /// Enqueues `activations_gelu_forward`, one work-item per element; returns once queued.
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
         try pointwise("activations_gelu_forward", [out, input])
     }
 
+    /// Enqueues `activations_gelu_backward`, one work-item per element; returns once queued.
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         try pointwise("activations_gelu_backward", [dinput, dout, input])
     }
 
+    /// Enqueues `activations_relu_forward`, one work-item per element; returns once queued.
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
         try pointwise("activations_relu_forward", [out, input])
     }
 
+    /// Enqueues `activations_relu_backward`, one work-item per element; returns once queued.
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         try pointwise("activations_relu_backward", [dinput, dout, input])
     }
 
+    /// Enqueues `activations_swiglu_forward` over the N×F outputs; returns once queued.
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
         try launch("activations_swiglu_forward", program: .activations,
                    global: [roundUp(hidden, Self.pointwiseLocalSize), rows], local: [Self.pointwiseLocalSize, 1],
                    [.view(out), .view(input), .int(rows), .int(hidden)])
     }
 
+    /// Enqueues `activations_swiglu_backward` over the N×F gate and up pairs; returns once queued.
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
         try launch("activations_swiglu_backward", program: .activations,

@@ -94,6 +94,8 @@ struct AttentionTiles: Equatable, Sendable {
 }
 
 extension OpenCLBackend {
+    /// Enqueues the flash-attention `attention_forward` over query blocks of every (head, batch),
+    /// with tiles chosen for the device; returns once queued.
     public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
                                           sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
         let (B, T, NH, KVH, hs) = (batch, sequenceLength, heads, kvHeads, headDim)
@@ -107,6 +109,8 @@ extension OpenCLBackend {
                    ])
     }
 
+    /// Enqueues `attention_cached_forward` (the forward's body built with KV_CACHE) over the new
+    /// query rows and the cache; returns once queued.
     public func uncheckedAttentionCachedForward(out: BufferView, query: BufferView, keysValues: BufferView,
                                                 start: Int, queries: Int, heads: Int, kvHeads: Int,
                                                 headDim: Int) throws {
@@ -123,6 +127,8 @@ extension OpenCLBackend {
                    ])
     }
 
+    /// Enqueues `attention_backward_delta`, then `attention_backward_dkdv` and
+    /// `attention_backward_dq`, recomputing P from the saved logsumexp (no atomics); returns once queued.
     public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
                                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
                                            heads: Int, kvHeads: Int, headDim: Int) throws {

@@ -8,19 +8,29 @@ import Compute
 /// What the backend knows about its device; kernels' host code reads it to pick tile sizes
 /// (e.g. NVIDIA GPU vs PoCL on a CPU).
 public struct OpenCLDeviceInfo: Sendable {
+    /// CL_DEVICE_NAME, e.g. "NVIDIA H100 80GB HBM3".
     public var name: String
+    /// CL_DEVICE_VENDOR.
     public var vendor: String
+    /// CL_PLATFORM_NAME of the platform it belongs to (e.g. "Portable Computing Language").
     public var platformName: String
     /// CL_DEVICE_VERSION, e.g. "OpenCL 3.0 CUDA".
     public var version: String
     /// CL_DRIVER_VERSION; part of the program-cache key.
     public var driverVersion: String
+    /// CL_DEVICE_TYPE includes GPU: the tiled kernels are used.
     public var isGPU: Bool
+    /// CL_DEVICE_TYPE includes CPU (PoCL): the kernels without local memory are used.
     public var isCPU: Bool
+    /// CL_DEVICE_GLOBAL_MEM_SIZE, in bytes.
     public var globalMemoryBytes: Int
+    /// CL_DEVICE_MAX_MEM_ALLOC_SIZE, in bytes: the largest single buffer `allocate` accepts.
     public var maxAllocationBytes: Int
+    /// CL_DEVICE_LOCAL_MEM_SIZE per work-group, in bytes (bounds tile sizes).
     public var localMemoryBytes: Int
+    /// CL_DEVICE_MAX_COMPUTE_UNITS (chooses large or small matmul tiles).
     public var computeUnits: Int
+    /// CL_DEVICE_MAX_WORK_GROUP_SIZE, in work-items.
     public var maxWorkGroupSize: Int
     /// CL_DEVICE_MAX_WORK_ITEM_SIZES per dimension.
     public var maxWorkItemSizes: [Int]

@@ -4,6 +4,7 @@
 import Compute
 
 extension OpenCLBackend {
+    /// Enqueues the gather `embedding_forward`; returns once queued.
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
         let local = [min(64, elementThreads), 1]
@@ -11,6 +12,8 @@ extension OpenCLBackend {
                    [.view(out), .view(table), .view(tokens), .int(count), .int(dim), .int(table.count / dim)])
     }
 
+    /// Links each token's positions in increasing order (`embedding_chain`), then sums each
+    /// dtable row along its chain (`embedding_backward`): deterministic, no float atomics; returns once queued.
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
         let chain = try scratch(2 * count, .int32)

@@ -79,6 +79,8 @@ struct MatmulTiles: Equatable, CustomStringConvertible, Sendable {
 }
 
 extension OpenCLBackend {
+    /// Enqueues `matmul_tiled` (GPUs) or `matmul_rows` (CPUs) in the configuration picked for this
+    /// device and size; returns once queued.
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
                                 transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {

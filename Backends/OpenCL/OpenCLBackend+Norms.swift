@@ -4,6 +4,7 @@
 import Compute
 
 extension OpenCLBackend {
+    /// Enqueues `norm_layer_forward`, one work-group per row; returns once queued.
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
@@ -15,6 +16,8 @@ extension OpenCLBackend {
                    ])
     }
 
+    /// Enqueues `norm_backward_input` per row, then the weight (and bias) gradients as column
+    /// partials reduced in order; returns once queued.
     public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
                                            dout: BufferView, input: BufferView, weight: BufferView,
                                            mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
@@ -22,6 +25,7 @@ extension OpenCLBackend {
                          mean: mean, rstd: rstd, rows: rows, cols: cols, isRMS: false)
     }
 
+    /// Enqueues `norm_rms_forward`, one work-group per row; returns once queued.
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
         let threads = reductionThreads
@@ -31,6 +35,7 @@ extension OpenCLBackend {
                    ])
     }
 
+    /// As the LayerNorm backward, without the mean and the bias; returns once queued.
     public func uncheckedRMSNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
                                          input: BufferView, weight: BufferView, rstd: BufferView,
                                          rows: Int, cols: Int) throws {

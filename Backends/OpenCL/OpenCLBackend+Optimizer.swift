@@ -8,6 +8,7 @@ import Glibc
 #endif
 
 extension OpenCLBackend {
+    /// Enqueues `optimizer_adamw`, one work-item per parameter; returns once queued.
     public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
@@ -23,6 +24,8 @@ extension OpenCLBackend {
         ])
     }
 
+    /// Per-group partial sums (`reduce_squares_partial`), then one ordered final sum
+    /// (`reduce_sum_final`), so the result does not depend on scheduling; returns once queued.
     public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
         let threads = reductionThreads
         let groupLimit = deviceInfo.isGPU ? 4 * deviceInfo.computeUnits : deviceInfo.computeUnits

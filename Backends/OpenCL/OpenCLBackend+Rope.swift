@@ -7,6 +7,7 @@ extension OpenCLBackend {
     /// A typical hs/2 = 32..64 pairs per head: two warps cover a head or two.
     static let ropeLocalSize = 64
 
+    /// Enqueues `rope_rotate`, one work-item per rotated pair; returns once queued.
     public func uncheckedRope(_ view: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                               heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
         let pairs = heads * headDim / 2

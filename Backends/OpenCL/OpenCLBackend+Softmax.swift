@@ -9,12 +9,14 @@ extension OpenCLBackend {
     /// power of two no larger than the device allows; it is the kernels' LOCAL_SIZE.
     var softmaxLocalSize: Int { deviceInfo.softmaxLocalSize }
 
+    /// Enqueues `softmax_forward`, one work-group per row; returns once queued.
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let local = softmaxLocalSize
         try launch("softmax_forward", program: .softmax, defines: ["LOCAL_SIZE": "\(local)"],
                    global: [rows * local], local: [local], [.view(out), .view(input), .int(cols)])
     }
 
+    /// Enqueues `softmax_backward`, one work-group per row; returns once queued.
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
         let local = softmaxLocalSize

@@ -29,9 +29,16 @@ public final class OpenCLBuffer: Buffer {
     deinit { clReleaseMemObject(memory) }
 }
 
+/// One OpenCL device: a context, an in-order profiling command queue, `cl_mem` buffers and the
+/// kernels of Kernels/*.cl. Ops enqueue and return; `download` and `synchronize` wait. Not
+/// `Sendable`: one thread issues its ops.
 public final class OpenCLBackend: Backend {
+    /// Its registry name.
     public let name = "opencl"
+    /// The device it runs on, as discovered.
     public let deviceInfo: OpenCLDeviceInfo
+    /// Attach one to record every checked op, timed by the device's event timestamps (read when
+    /// the queue is next waited on).
     public var profiler: Profiler?
 
     let platform: cl_platform_id
@@ -113,6 +120,7 @@ public final class OpenCLBackend: Backend {
         clReleaseContext(context)
     }
 
+    /// `deviceInfo.summary`.
     public var deviceDescription: String { deviceInfo.summary }
 
     /// CL_DEVICE_GLOBAL_MEM_SIZE of the chosen device.
@@ -149,8 +157,11 @@ public final class OpenCLBackend: Backend {
 
     // MARK: - Memory
 
+    /// Only `OpenCLBuffer`s of this backend's context.
     public func owns(_ buffer: Buffer) -> Bool { (buffer as? OpenCLBuffer)?.context == context }
 
+    /// A `cl_mem` of `count` elements (uninitialised); throws `.outOfMemory` past the device's
+    /// largest buffer or when the driver refuses.
     public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
         let bytes = max(count, 1) * dtype.byteSize
         guard bytes <= deviceInfo.maxAllocationBytes else {
@@ -170,22 +181,27 @@ public final class OpenCLBackend: Backend {
         return OpenCLBuffer(memory: memory, context: context, count: count, dtype: dtype)
     }
 
+    /// A blocking write: `values` may be reused as soon as it returns.
     public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
         try write(values, memory: memory(view), offset: view.offset)
     }
 
+    /// A blocking write of int32 values.
     public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
         try write(values, memory: memory(view), offset: view.offset)
     }
 
+    /// Waits for everything queued before it, then reads the view.
     public func uncheckedDownload(_ view: BufferView) throws -> [Float] {
         try read(memory: memory(view), offset: view.offset, count: view.count, as: Float.self)
     }
 
+    /// Waits for everything queued before it, then reads the int32 view.
     public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
         try read(memory: memory(view), offset: view.offset, count: view.count, as: Int32.self)
     }
 
+    /// Enqueues a device-side copy; returns once queued.
     public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
         guard source.count > 0 else { return }
         let (from, to) = (memory(source), memory(destination))
@@ -195,6 +211,7 @@ public final class OpenCLBackend: Backend {
         }
     }
 
+    /// Enqueues a fill with `value`; returns once queued.
     public func uncheckedFill(_ view: BufferView, with value: Float) throws {
         guard view.count > 0 else { return }
         var pattern = value
@@ -204,6 +221,7 @@ public final class OpenCLBackend: Backend {
         }
     }
 
+    /// Waits for every queued command (clFinish), then reads pending profile events.
     public func synchronize() throws {
         try check(clFinish(queue), call: "clFinish")
         try flushProfiles()

@@ -12,8 +12,11 @@ import Compute
 /// One kernel of a build: its name, the work-group size the host launches it with, and the least
 /// share of FMAs its hottest loop should have on sm_90 (nil: not judged).
 public struct OpenCLPlannedKernel: Sendable, Equatable {
+    /// The kernel function's name in its program.
     public let name: String
+    /// Work-items per work-group the host launches it with.
     public let workGroupSize: Int
+    /// Least share of FMAs in its hottest loop on sm_90 that ptx-check accepts (nil: not judged).
     public let minimumFMAShare: Double?
 }
 
@@ -21,10 +24,13 @@ public struct OpenCLPlannedKernel: Sendable, Equatable {
 public struct OpenCLProgramBuild: Sendable, Equatable {
     /// The program, as the launches name it.
     let kernelProgram: KernelProgram
+    /// What chose this build (e.g. the matmul tile configuration), for ptx-check's report.
     public let configuration: String
+    /// The `-D KEY=VALUE` build options, as passed to clBuildProgram.
     public let options: String
     /// Whether these kernels are meant for GPUs (false: the CPU-only matmul_rows).
     public let forGPUs: Bool
+    /// The kernels the host launches from this build.
     public let kernels: [OpenCLPlannedKernel]
 
     /// The program's file base name ("matmul" for Kernels/matmul.cl).
@@ -50,6 +56,8 @@ public struct OpenCLProgramBuild: Sendable, Equatable {
     }
 }
 
+/// The program builds the backend would make for a device description, without a device:
+/// what `gpt kernels` prints and ptx-check compiles.
 public enum OpenCLProgramPlan {
     /// The SGEMM main loop's FMA share on sm_90 that the tiles are built for (issue 11).
     static let matmulFMAShare = 0.8

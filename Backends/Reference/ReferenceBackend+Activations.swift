@@ -16,6 +16,7 @@ extension ReferenceBackend {
     private static let geluScale = (2 / Double.pi).squareRoot()
     private static let geluCubic = 0.044715
 
+    /// gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), evaluated in Double.
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
         let x = input.hostFloats, y = out.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
@@ -41,6 +42,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// max(x, 0), element by element (exact: no arithmetic).
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
         let x = input.hostFloats, y = out.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
@@ -48,6 +50,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// dinput = dout where input > 0, else 0.
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         let x = input.hostFloats, dy = dout.hostFloats, dx = dinput.hostFloats
         parallelFor(input.count, grain: elementGrain) { range in
@@ -55,6 +58,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// out[r, j] = silu(g) * u with g = input[r, j], u = input[r, F + j], in Double.
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
         let x = input.hostFloats, y = out.hostFloats
         parallelFor(rows, grain: rowGrain(hidden)) { range in

@@ -33,6 +33,8 @@ struct ReferenceAttentionRows {
 }
 
 extension ReferenceBackend {
+    /// Scores, softmax and the weighted sum per (b, h, t) in Double, the plain composition; saves
+    /// the logsumexp of each row's scores for the backward.
     public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
                                           sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
         let (B, T, NH, hs) = (batch, sequenceLength, heads, headDim)

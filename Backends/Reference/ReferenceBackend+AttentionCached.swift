@@ -13,6 +13,7 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
+    /// The forward's composition for the Q new rows only, against the cache's keys and values.
     public func uncheckedAttentionCachedForward(out: BufferView, query: BufferView, keysValues: BufferView,
                                                 start: Int, queries: Int, heads: Int, kvHeads: Int,
                                                 headDim: Int) throws {

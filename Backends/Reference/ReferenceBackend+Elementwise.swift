@@ -12,6 +12,7 @@ extension ReferenceBackend {
     /// A grain for rows of `width` elements: about 16K element-operations per chunk.
     func rowGrain(_ width: Int) -> Int { max(1, 16_384 / max(width, 1)) }
 
+    /// out = a + b, each sum in Double rounded once.
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         let count = out.count
         let y = out.hostFloats, x1 = a.hostFloats, x2 = b.hostFloats
@@ -21,6 +22,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// y += alpha * x in Double, rounded once.
     public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
         let count = y.count
         let target = y.hostFloats, source = x.hostFloats
@@ -30,6 +32,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// x *= alpha.
     public func uncheckedScale(_ x: BufferView, by alpha: Float) throws {
         let count = x.count
         let values = x.hostFloats
@@ -38,6 +41,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// out[r, c] += bias[c], rows in parallel.
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
         let y = out.hostFloats, b = bias.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
@@ -48,6 +52,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// dbias[c] += sum over rows of dout[r, c], each column summed in Double by one thread.
     public func uncheckedBiasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
         let gradient = dout.hostFloats, result = dbias.hostFloats
         Self.accumulateColumnSums(into: result, rows: rows, cols: cols, backend: self) { r, c in

@@ -6,6 +6,7 @@ import Compute
 import HostMemory
 
 extension ReferenceBackend {
+    /// Copies row tokens[i] of `table` to row i of `out`.
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
         let ids = tokens.hostInt32s, rows = out.hostFloats, weights = table.hostFloats
@@ -16,6 +17,8 @@ extension ReferenceBackend {
         }
     }
 
+    /// Groups positions by token, then sums each token's dout rows in increasing i in Double: one
+    /// thread per dtable row, so the result is deterministic.
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
         let ids = tokens.hostInt32s, gradient = dout.hostFloats, result = dtable.hostFloats

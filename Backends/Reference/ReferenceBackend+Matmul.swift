@@ -12,6 +12,8 @@ import Compute
 import HostMemory
 
 extension ReferenceBackend {
+    /// Packs op(A) rows and op(B) columns into Double and takes every dot product in Double, blocked
+    /// for registers (see the file's header).
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
                                 m: Int, n: Int, k: Int,
                                 transposeA: Bool, transposeB: Bool,

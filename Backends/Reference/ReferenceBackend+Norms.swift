@@ -7,6 +7,7 @@ import Compute
 import HostMemory
 
 extension ReferenceBackend {
+    /// Row mean and variance in Double; saves mean and rstd = 1/sqrt(var + eps) per row.
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
@@ -78,6 +79,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// Row mean square in Double; saves rstd = 1/sqrt(mean(x^2) + eps) per row.
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
         let x = input.hostFloats, y = out.hostFloats

@@ -12,6 +12,7 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
+    /// One AdamW step per element in Double, with decoupled weight decay and bias correction.
     public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
@@ -35,6 +36,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// Sum of squares in fixed chunks of Double, chunk sums added in order (thread-count independent).
     public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
         let count = input.count
         let x = input.hostFloats, out = result.hostFloats

@@ -11,6 +11,7 @@ import Darwin
 #endif
 
 extension ReferenceBackend {
+    /// Max-subtracted row softmax, the sum in Double.
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let x = input.hostFloats, y = out.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
@@ -21,6 +22,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// dinput = out * (dout - sum(dout * out)) per row, the sum in Double.
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
         let dx = dinput.hostFloats, dy = dout.hostFloats
@@ -37,6 +39,8 @@ extension ReferenceBackend {
         }
     }
 
+    /// Per row: logsumexp in Double, loss = logsumexp - logit[target]; with `dlogits`, softmax minus
+    /// the one-hot target, times `gradientScale`. Rows with target -1 give 0.
     public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
                                              targets: BufferView, rows: Int, vocabulary: Int,
                                              gradientScale: Float) throws {

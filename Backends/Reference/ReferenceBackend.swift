@@ -9,12 +9,16 @@
 import Compute
 import HostMemory
 
+/// The correctness oracle: plain Swift on the CPU, every reduction accumulated in Double. Host
+/// memory from HostMemory; one op family per `ReferenceBackend+Family.swift` file.
 public final class ReferenceBackend: HostBackend {
+    /// Its registry name.
     public let name = "reference"
     /// How many pieces a parallel loop is split into at most (1: everything on the calling thread).
     public let threadCount: Int
     /// Four chunks per thread even out uneven rows (causal attention, ragged tails).
     public var chunksPerThread: Int { 4 }
+    /// Attach one to record every checked op (timed with the monotonic clock).
     public var profiler: Profiler?
 
     /// `threads`: nil uses every online core.
@@ -22,6 +26,7 @@ public final class ReferenceBackend: HostBackend {
         threadCount = max(1, threads ?? ReferenceBackend.onlineCores)
     }
 
+    /// "CPU, N threads".
     public var deviceDescription: String { "CPU, \(threadCount) threads" }
 }
 

@@ -1,5 +1,7 @@
 // One error type for every backend. Each message is one line and starts with the op or call.
 
+/// What every backend and every checked entry point throws. `description` is one line that starts
+/// with the op or call that failed, ready for the CLI to print as is.
 public enum BackendError: Error, CustomStringConvertible, Equatable {
     /// The backend does not implement `op` (or not for these arguments).
     case unsupported(op: String, backend: String, reason: String)
@@ -18,6 +20,7 @@ public enum BackendError: Error, CustomStringConvertible, Equatable {
     /// The backend cannot be created (no device, missing library, ...).
     case unavailable(backend: String, reason: String)
 
+    /// One line: the op or call, then what went wrong (a kernel's build log folded to 20 lines).
     public var description: String {
         switch self {
         case let .unsupported(op, backend, reason):

@@ -13,6 +13,7 @@ public struct BackendOptions: Sendable {
     /// so that `mpirun -n 8` on an 8-GPU node puts one rank on each GPU. nil: the first.
     public var deviceOrdinal: Int?
 
+    /// All nil: the backend's own choice of device and every core.
     public init(device: String? = nil, threads: Int? = nil, deviceOrdinal: Int? = nil) {
         self.device = device
         self.threads = threads
@@ -27,6 +28,7 @@ public enum Availability: Sendable {
     /// Not usable, and why (e.g. "libopenblas.so.0: cannot open shared object file: ...: apt-get install libopenblas0").
     case unavailable(reason: String)
 
+    /// True for `.available`, whatever its devices.
     public var isAvailable: Bool {
         if case .available = self { return true }
         return false
@@ -35,17 +37,23 @@ public enum Availability: Sendable {
 
 /// One backend's registration: its name, how to probe for it, how to make it.
 public struct BackendPlugin: Sendable {
+    /// The `--backend` value that selects it ("reference", "blas", "opencl"); unique in a registry.
     public let name: String
     /// One line for `gpt backends`.
     public let summary: String
     /// Higher wins for `auto` (opencl GPU > blas > reference).
     public let priority: Int
+    /// Whether it can run here: cheap enough for every `gpt backends` and `auto`, never throws
+    /// (a missing library is `.unavailable` with the package that provides it).
     public let probe: @Sendable () -> Availability
+    /// Creates a backend with `options`; throws `BackendError.unavailable` (or the backend's own
+    /// error) when it cannot, e.g. no such device.
     public let make: @Sendable (BackendOptions) throws -> any Backend
     /// Extra lines for `gpt backends` only (e.g. a library setting the backend overrode); may cost
     /// more than a probe, so nothing else asks.
     public let notes: @Sendable () -> [String]
 
+    /// A plugin value, one per backend target; `notes` defaults to none.
     public init(name: String, summary: String, priority: Int,
                 probe: @escaping @Sendable () -> Availability,
                 make: @escaping @Sendable (BackendOptions) throws -> any Backend,
@@ -59,11 +67,17 @@ public struct BackendPlugin: Sendable {
     }
 }
 
+/// Why `BackendRegistry.resolve(_:)` found no backend to make. Each case carries what the message
+/// lists, so a user sees the choices in the same line as the failure.
 public enum RegistryError: Error, CustomStringConvertible {
+    /// No plugin has this name; `available` lists the usable names (with "auto").
     case unknown(name: String, available: [String])
+    /// The plugin exists but its probe said it cannot run here, and why.
     case unavailable(name: String, reason: String, available: [String])
+    /// "auto" was asked for and no plugin can run here: one reason per plugin.
     case noneAvailable(reasons: [String])
 
+    /// One line naming the backend asked for and the ones that would work.
     public var description: String {
         switch self {
         case let .unknown(name, available):
@@ -76,9 +90,13 @@ public enum RegistryError: Error, CustomStringConvertible {
     }
 }
 
+/// The backends a program links, found by name. The CLI holds one with every plugin; a program using
+/// the libraries builds its own from the plugins it links.
 public struct BackendRegistry: Sendable {
+    /// The registered plugins, highest `priority` first (the order `auto` tries them in).
     public let plugins: [BackendPlugin]
 
+    /// A registry of `plugins`, in any order; names should be unique (the first of a name wins).
     public init(_ plugins: [BackendPlugin]) {
         self.plugins = plugins.sorted { $0.priority > $1.priority }
     }

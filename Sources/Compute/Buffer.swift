@@ -7,7 +7,9 @@
 
 /// Element type of a buffer. Float32 everywhere; Int32 for token ids and targets.
 public enum DType: String, Sendable, Codable {
+    /// 32-bit IEEE floats: every parameter, activation, gradient and optimizer moment.
     case float32
+    /// 32-bit signed integers: token ids and targets (and nothing an op computes).
     case int32
 
     /// Size of one element in bytes.
@@ -18,10 +20,13 @@ public enum DType: String, Sendable, Codable {
 open class Buffer {
     /// Number of elements.
     public let count: Int
+    /// Element type, fixed at allocation; the checked entry points reject a view of the wrong one.
     public let dtype: DType
     /// `name` of the backend that allocated it, for error messages.
     public let backendName: String
 
+    /// Called by a backend's subclass once it holds `count` elements of `dtype` storage; model code
+    /// gets buffers from `allocate` instead.
     public init(count: Int, dtype: DType, backendName: String) {
         self.count = count
         self.dtype = dtype
@@ -39,12 +44,15 @@ open class Buffer {
 
 /// A contiguous range of a buffer, in elements. Cheap to create; holds the buffer alive.
 public struct BufferView {
+    /// The storage this range lies in (kept alive by the view).
     public let buffer: Buffer
     /// First element, counted from the start of `buffer`.
     public let offset: Int
     /// Number of elements.
     public let count: Int
 
+    /// Elements `offset ..< offset + count` of `buffer`; traps when the range leaves the buffer, a
+    /// programming error rather than bad input (the checked entry points check sizes before this).
     public init(buffer: Buffer, offset: Int, count: Int) {
         precondition(offset >= 0 && count >= 0 && offset + count <= buffer.count,
                      "view \(offset)..<\(offset + count) is outside a buffer of \(buffer.count) elements")
@@ -53,6 +61,7 @@ public struct BufferView {
         self.count = count
     }
 
+    /// The buffer's element type.
     public var dtype: DType { buffer.dtype }
 
     /// A sub-range, relative to this view's start.

@@ -8,6 +8,8 @@ import Glibc
 import Darwin
 #endif
 
+/// Stateless random numbers indexed by (seed, element): the dropout mask every backend draws alike.
+/// The same seed and index give the same bits on every backend and thread order.
 public enum CounterRNG {
     /// A 32-bit integer finalizer ("lowbias32": xorshift-multiply, good avalanche, cheap on GPUs).
     @inline(__always)
@@ -50,8 +52,10 @@ public enum CounterRNG {
 public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
+    /// A stream fully determined by `seed`: the same seed gives the same sequence on every machine.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 uniformly distributed bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state

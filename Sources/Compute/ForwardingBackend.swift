@@ -10,13 +10,18 @@
 // Calls still enter through the checked entry points on the wrapper: the wrapper's `supports(_:)`
 // and profiler apply, and its views must be ones `forwardee` owns (its buffers are `forwardee`'s).
 
+/// A backend that hands every requirement it does not implement, unchecked, to `forwardee`: for
+/// wrappers that change a few ops (fault injection, instrumentation). Its buffers are `forwardee`'s.
 public protocol ForwardingBackend: Backend {
     /// The backend every requirement the conforming type does not implement goes to.
     var forwardee: any Backend { get }
 }
 
 extension ForwardingBackend {
+    /// The forwardee's device.
     public var deviceDescription: String { forwardee.deviceDescription }
+    /// The forwardee's capacity: the wrapper allocates nothing of its own.
     public var memoryCapacity: Int? { forwardee.memoryCapacity }
+    /// What the forwardee supports; a wrapper that breaks or drops an op overrides this.
     public func supports(_ op: Op) -> Support { forwardee.supports(op) }
 }

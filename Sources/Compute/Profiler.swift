@@ -6,6 +6,7 @@
 
 /// What the contract knows about one call of an op before it runs (only the contract makes them).
 public struct OpRecord: Sendable, Equatable {
+    /// The op called.
     public let op: Op
     /// Shape summary in the op's one format, e.g. "m=768 n=512 k=128 batch=1 tB".
     public let shape: String
@@ -21,8 +22,10 @@ public struct KernelSpan: Sendable, Equatable {
     public var name: String
     /// Start, in seconds since the profiler was created.
     public var start: Double
+    /// Device duration in seconds (from the command's own start and end timestamps).
     public var seconds: Double
 
+    /// A span named `name` that ran `seconds` from `start` (both on the profiler's clock).
     public init(name: String, start: Double, seconds: Double) {
         self.name = name
         self.start = start
@@ -30,6 +33,8 @@ public struct KernelSpan: Sendable, Equatable {
     }
 }
 
+/// One entry of a profile: an op call (from its `OpRecord`) or a caller's own marker, with its time.
+/// `gpt profile` sums these per op and writes them as a Chrome trace.
 public struct ProfileEvent: Sendable {
     /// Op name (an `Op` raw value), or for events a caller adds itself (step markers) any label.
     public var name: String
@@ -46,6 +51,7 @@ public struct ProfileEvent: Sendable {
     /// The device commands the op ran, in order (empty on CPU backends).
     public var kernels: [KernelSpan]
 
+    /// An event with every field given; callers adding their own markers use this one.
     public init(name: String, shape: String, flops: Double, bytes: Double, start: Double, seconds: Double,
                 kernels: [KernelSpan] = []) {
         self.name = name
@@ -66,16 +72,21 @@ public struct ProfileEvent: Sendable {
 
 /// Collects events. Not thread-safe by design: ops are issued from one thread.
 public final class Profiler {
+    /// Every event recorded since creation or the last `reset()`, in the order recorded.
     public private(set) var events: [ProfileEvent] = []
     private let origin = ContinuousClock.now
 
+    /// An empty profiler whose clock starts now.
     public init() {}
 
     /// Seconds since this profiler was created.
     public func now() -> Double { Self.seconds(ContinuousClock.now - origin) }
 
+    /// Appends `event`; the checked entry points call it once per op.
     public func record(_ event: ProfileEvent) { events.append(event) }
 
+    /// Forgets every event (keeping their storage, so a warm-up can be dropped cheaply); the clock
+    /// keeps its origin.
     public func reset() { events.removeAll(keepingCapacity: true) }
 
     static func seconds(_ duration: Duration) -> Double {

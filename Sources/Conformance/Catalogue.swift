@@ -9,9 +9,10 @@
 
 import Compute
 
+/// Every conformance case the tests and `gpt conformance` run.
 public enum Catalogue {
     /// One entry per op family (cases for every protocol op, forward and backward) and the model.
-    static let families: [(_ extended: Bool) -> [any ConformanceCase]] = [
+    static let families: [@Sendable (_ extended: Bool) -> [any ConformanceCase]] = [
         MemoryCase.catalogue,
         MatmulCase.catalogue,
         ElementwiseCase.catalogue,

@@ -6,6 +6,8 @@
 
 import Compute
 
+/// A conformance case: a small value with its parameters, seed and tolerance that runs on a backend
+/// and on the oracle and compares them. Build new op cases on `OpCase`, which shares the running.
 public protocol ConformanceCase: Sendable, CustomStringConvertible {
     /// The op family name used in result lines and by `--op` (an `Op` raw value, or "model").
     var op: String { get }
@@ -33,25 +35,34 @@ extension ConformanceCase {
     }
 }
 
+/// A case's verdict, as the report prints it.
 public enum CaseStatus: String, Sendable {
+    /// PASS: within tolerance; FAIL: outside it or threw; SKIP: an op the backend does not support.
     case pass = "PASS", fail = "FAIL", skip = "SKIP"
 }
 
 /// One line of a conformance report.
 public struct CaseResult: Sendable {
+    /// The backend's `name`.
     public var backend: String
+    /// The case's `op`.
     public var op: String
+    /// The case's `parameters`.
     public var parameters: String
+    /// The case's seed: rerunning the case with it reproduces the inputs.
     public var seed: UInt64
+    /// PASS, FAIL or SKIP.
     public var status: CaseStatus
     /// Metrics of the worst output (the first failing one, else the largest relative error).
     public var metrics: ErrorMetrics?
     /// Which output `metrics` describe (e.g. "dinput", "grad transformer.h.0.ln_1.weight").
     public var tensor: String
+    /// The bound `metrics` were judged against.
     public var tolerance: Tolerance
     /// Why it failed or was skipped (empty on PASS).
     public var detail: String
 
+    /// A result for `testCase` on `backend`; `metrics` nil when nothing was compared.
     public init(backend: String, testCase: any ConformanceCase, status: CaseStatus, metrics: ErrorMetrics?,
                 tensor: String, tolerance: Tolerance, detail: String) {
         self.backend = backend
@@ -81,6 +92,7 @@ public struct CaseResult: Sendable {
     }
 }
 
+/// Running cases: `evaluate` turns any outcome into one `CaseResult`.
 public enum Conformance {
     /// Runs `testCase` on `backend` against `oracle` and never throws: an op that `supports(_:)`
     /// rejects, or that throws `BackendError.unsupported`, is SKIP with the reason; any other error
@@ -151,11 +163,14 @@ public enum Conformance {
 
 /// One output tensor of a run, downloaded to the host.
 public struct NamedOutput: Sendable {
+    /// The output's name in result lines (e.g. "out", "dweight").
     public var name: String
+    /// Its elements as downloaded.
     public var values: [Float]
     /// Overrides the case's tolerance for this output (nil: the case's).
     public var tolerance: Tolerance?
 
+    /// An output to compare; `tolerance` nil uses the case's.
     public init(name: String, values: [Float], tolerance: Tolerance? = nil) {
         self.name = name
         self.values = values

@@ -1,23 +1,32 @@
 // A conformance run's results as people and tools read them: an aligned table (one row per case,
 // printed as each finishes), the summary line `N passed, N failed, N skipped`, and CSV.
 
+/// The results of a conformance run, and their table, summary and CSV forms.
 public struct ConformanceReport {
+    /// Every result added so far, in the order added.
     public private(set) var results: [CaseResult] = []
     /// Column widths for backend and op names, fixed before the run so rows can stream.
     public let backendWidth: Int
+    /// Width of the op column.
     public let opWidth: Int
 
+    /// An empty report whose columns fit every name in `backendNames` and every case's op.
     public init(backendNames: [String], cases: [any ConformanceCase]) {
         backendWidth = max("backend".count, backendNames.map(\.count).max() ?? 0)
         opWidth = max("op".count, cases.map(\.op.count).max() ?? 0)
     }
 
+    /// Appends one result (in the order cases finished).
     public mutating func add(_ result: CaseResult) { results.append(result) }
 
+    /// Results with status PASS.
     public var passed: Int { results.filter { $0.status == .pass }.count }
+    /// Results with status FAIL.
     public var failed: Int { results.filter { $0.status == .fail }.count }
+    /// Results with status SKIP.
     public var skipped: Int { results.filter { $0.status == .skip }.count }
 
+    /// `N passed, N failed, N skipped`, the run's last line.
     public var summary: String { "\(passed) passed, \(failed) failed, \(skipped) skipped" }
 
     // MARK: - Table

@@ -13,6 +13,7 @@
 
 /// The result of comparing one backend output with the reference output.
 public struct ErrorMetrics: Sendable, Equatable {
+    /// max |Δ| over the finite elements.
     public var maxAbsoluteError: Double
     /// max |Δ| / max |reference| (0 when both are all zero; +inf when only the reference is).
     public var relativeError: Double
@@ -65,9 +66,12 @@ public struct ErrorMetrics: Sendable, Equatable {
 /// Bounds on NMSE and relative error for one output. Chosen per case next to the case, with the
 /// reason (float32 rounding grows with the reduction length, transcendental functions differ by ulps).
 public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    /// Largest NMSE accepted.
     public var maxNMSE: Double
+    /// Largest relative error (max |Δ| / max |reference|) accepted.
     public var maxRelative: Double
 
+    /// A bound of `nmse` on NMSE and `relative` on the relative error.
     public init(nmse: Double, relative: Double) {
         maxNMSE = nmse
         maxRelative = relative
@@ -79,12 +83,15 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     /// One or two float32 roundings apart (e.g. fused multiply-add versus multiply then add).
     public static let ulps = Tolerance(nmse: 1e-13, relative: 1e-6)
 
+    /// Whether it demands bit-equal finite values.
     public var isExact: Bool { maxNMSE == 0 && maxRelative == 0 }
 
+    /// Whether `metrics` are comparable at all (no count or NaN/Inf mismatch) and within both bounds.
     public func accepts(_ metrics: ErrorMetrics) -> Bool {
         metrics.mismatch == nil && metrics.nmse <= maxNMSE && metrics.relativeError <= maxRelative
     }
 
+    /// "exact", or both bounds, as result lines print them.
     public var description: String {
         isExact ? "exact" : "nmse<=\(ReportFormat.scientific(maxNMSE)) rel<=\(ReportFormat.scientific(maxRelative))"
     }

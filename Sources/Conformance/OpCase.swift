@@ -3,6 +3,8 @@
 
 import Compute
 
+/// A conformance case for one protocol op: it says how to build the inputs and make the call
+/// (`execute`); running on both backends, the guard checks and the comparison are shared.
 public protocol OpCase: ConformanceCase {
     /// True when the inputs deliberately hold NaN/Inf; otherwise a non-finite value in the oracle's
     /// output is itself a failure (it would make the comparison vacuous).
@@ -18,9 +20,13 @@ struct OracleFailure: Error, CustomStringConvertible {
 }
 
 extension OpCase {
+    /// Finite inputs unless a case says otherwise.
     public var injectsNonFinite: Bool { false }
+    /// The op named by `op`; a case whose op needs a forward first lists both.
     public var requiredOps: [Op] { Op(rawValue: op).map { [$0] } ?? [] }
 
+    /// Executes on the oracle, then on `backend` with the same seed, and judges every output, guard
+    /// region and input. An oracle failure is FAIL; throws what `backend` throws.
     public func run(backend: any Backend, oracle: any Backend) throws -> CaseResult {
         let expected: (outputs: [NamedOutput], violations: [String])
         do {

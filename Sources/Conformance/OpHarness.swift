@@ -12,7 +12,10 @@
 
 import Compute
 
+/// Where one op case runs, once per backend: seeded inputs, guarded tensors at odd offsets,
+/// NaN-filled outputs, and the checks after the call. Not `Sendable`: one case, one thread.
 public final class OpHarness {
+    /// The backend this run of the case calls.
     public let backend: any Backend
     private var generator: SplitMix64
     private var tensors: [GuardedTensor] = []
@@ -26,6 +29,7 @@ public final class OpHarness {
     public static let trailingGuard = 9
     /// A float sentinel no op produces from the catalogue's inputs.
     public static let floatSentinel: Float = -3.125e33
+    /// The int32 sentinel in the guard elements of int32 tensors.
     public static let intSentinel: Int32 = -123_456_789
 
     init(backend: any Backend, seed: UInt64) {

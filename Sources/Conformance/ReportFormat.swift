@@ -7,6 +7,7 @@ import Glibc
 import Darwin
 #endif
 
+/// Number and column formatting for result lines, tables and CSV, without Foundation.
 public enum ReportFormat {
     /// `x` as d.dde±XX (e.g. 1.25e-07), or "0", "inf", "nan".
     public static func scientific(_ x: Double, digits: Int = 2) -> String {

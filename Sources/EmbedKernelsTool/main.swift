@@ -9,6 +9,15 @@ import FoundationEssentials
 import Glibc
 #endif
 
+/// Prints `message` as one line on standard error and exits with `code`. It writes to the file
+/// descriptor, not through C's `stderr`: Swift imports that as a global `var`, which the Swift 6
+/// language mode refuses to read (nothing would stop another thread from assigning it).
+func fail(_ message: String, code: Int32) -> Never {
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    exit(code)
+}
+
 /// A Swift raw string literal holding `text`, with enough #s that nothing in it can close it.
 func rawLiteral(_ text: String) -> String {
     var hashes = "#"
@@ -22,16 +31,14 @@ func caseName(_ url: URL) -> String {
     let valid = name.first.map { $0.isLetter || $0 == "_" } == true
         && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
     guard valid else {
-        fputs("EmbedKernelsTool: \(url.lastPathComponent): a kernel file's name must be a Swift identifier\n", stderr)
-        exit(1)
+        fail("EmbedKernelsTool: \(url.lastPathComponent): a kernel file's name must be a Swift identifier", code: 1)
     }
     return name
 }
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let output = arguments.first else {
-    fputs("usage: EmbedKernelsTool OUTPUT.swift INPUT.cl|INPUT.clh...\n", stderr)
-    exit(64)
+    fail("usage: EmbedKernelsTool OUTPUT.swift INPUT.cl|INPUT.clh...", code: 64)
 }
 let inputs = arguments.dropFirst().map { URL(fileURLWithPath: $0) }.sorted { $0.lastPathComponent < $1.lastPathComponent }
 let programs = inputs.filter { $0.pathExtension == "cl" }

@@ -9,6 +9,8 @@ import FoundationEssentials
 extension BPETokenizer {
     // MARK: - Writing
 
+    /// A Hugging Face tokenizer.json (model "BPE", ByteLevel pre-tokenizer and decoder, special tokens
+    /// as added_tokens) that the Python `tokenizers` library loads to the same ids.
     public func jsonData() throws -> Data {
         var json = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         for (index, special) in specialTokens.sorted(by: { $0.id < $1.id }).enumerated() {

@@ -68,7 +68,9 @@ public struct BPETokenizer: Tokenizer, Sendable {
     let wholeTokens: (table: ByteStringTable, ids: [Int32])?
     let cache: EncodeCache
 
+    /// One id per entry of `tokenBytes`, special tokens included.
     public var vocabularySize: Int { tokenBytes.count }
+    /// "bpe".
     public var kind: String { Self.typeName }
 
     /// A tokenizer over `tokenBytes` (id i stands for tokenBytes[i]) with `merges` in rank order.
@@ -140,6 +142,8 @@ public struct BPETokenizer: Tokenizer, Sendable {
 
     // MARK: - Encoding
 
+    /// Byte-level BPE over the text's UTF-8, special tokens matched first; never throws (every
+    /// byte is a token).
     public func encode(_ text: String) throws -> [Int32] {
         var copy = text
         return copy.withUTF8 { bytes in
@@ -163,6 +167,8 @@ public struct BPETokenizer: Tokenizer, Sendable {
         bytes.withUnsafeBufferPointer { encode(bytes: $0) }
     }
 
+    /// A chunk of a longer stream that does not start the text (no prefix space); returns the
+    /// bytes consumed, up to the last point a later byte cannot change (see `Tokenizer.encodeChunk`).
     public func encodeChunk(_ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, into tokens: inout [Int32]) -> Int {
         encodeChunk(bytes, isFinal: isFinal, atTextStart: false, into: &tokens)
     }
@@ -290,6 +296,7 @@ public struct BPETokenizer: Tokenizer, Sendable {
 
     // MARK: - Decoding
 
+    /// The concatenated bytes of each token; ids outside the vocabulary give U+FFFD's bytes.
     public func decodeBytes(_ tokens: [Int32]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(tokens.count * 4)

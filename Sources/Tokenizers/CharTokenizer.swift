@@ -34,8 +34,11 @@ public struct CharTokenizer: Tokenizer, Equatable, Sendable {
         self.ids = ids
     }
 
+    /// The number of characters.
     public var vocabularySize: Int { characters.count }
 
+    /// One id per Unicode scalar; throws `TokenizerError.unknownCharacter` at the first one outside
+    /// the vocabulary.
     public func encode(_ text: String) throws -> [Int32] {
         var tokens: [Int32] = []
         tokens.reserveCapacity(text.utf8.count)
@@ -48,6 +51,7 @@ public struct CharTokenizer: Tokenizer, Equatable, Sendable {
         return tokens
     }
 
+    /// The characters of `tokens`; ids outside the vocabulary give U+FFFD.
     public func decode(_ tokens: [Int32]) -> String {
         var text = String.UnicodeScalarView()
         for token in tokens {
@@ -56,6 +60,7 @@ public struct CharTokenizer: Tokenizer, Equatable, Sendable {
         return String(text)
     }
 
+    /// Equal when the characters, in id order, are.
     public static func == (lhs: CharTokenizer, rhs: CharTokenizer) -> Bool {
         lhs.characters == rhs.characters
     }
@@ -67,6 +72,7 @@ public struct CharTokenizer: Tokenizer, Equatable, Sendable {
         var characters: [String]
     }
 
+    /// {"type": "char", "characters": [...]}, as `TokenizerFile.load` reads it.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -22,6 +22,7 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
         self.reason = reason
     }
 
+    /// "PATH: REASON", one line.
     public var description: String { "\(path): \(reason)" }
 }
 

@@ -32,8 +32,10 @@ public struct HuggingFaceTokenizer: Tokenizer, Sendable {
     /// checkpoint written from this tokenizer can carry them too.
     public let companionFiles: [String: Data]
 
+    /// Every id of the file's vocabulary and added tokens.
     public var vocabularySize: Int { tokenStrings.count }
 
+    /// "bpe" (byte-level) or "sentencepiece-bpe", by the file's pipeline.
     public var kind: String {
         switch engine {
         case .byteLevel: return BPETokenizer.typeName
@@ -41,6 +43,8 @@ public struct HuggingFaceTokenizer: Tokenizer, Sendable {
         }
     }
 
+    /// The text's ids framed by the sequence boundaries the companion files name (e.g. BOS); throws
+    /// what the pipeline throws for text it cannot represent.
     public func encode(_ text: String) throws -> [Int32] {
         var ids = sequenceBoundaries.prepended
         switch engine {
@@ -67,10 +71,12 @@ public struct HuggingFaceTokenizer: Tokenizer, Sendable {
         }
     }
 
+    /// The pipeline's decoder over the tokens' strings; ids outside the vocabulary give U+FFFD.
     public func decode(_ tokens: [Int32]) -> String {
         decoder.decode(tokens.map { tokenStrings.indices.contains(Int($0)) ? tokenStrings[Int($0)] : "\u{FFFD}" })
     }
 
+    /// The bytes `tokens` stand for, so a stream can print characters that span tokens.
     public func decodeBytes(_ tokens: [Int32]) -> [UInt8] {
         switch engine {
         case let .byteLevel(bpe): return bpe.decodeBytes(tokens)
@@ -78,6 +84,7 @@ public struct HuggingFaceTokenizer: Tokenizer, Sendable {
         }
     }
 
+    /// The tokenizer.json exactly as read: saving it again writes the same bytes.
     public func jsonData() throws -> Data { source }
 }
 

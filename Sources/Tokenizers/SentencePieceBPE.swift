@@ -15,6 +15,7 @@ public struct SentencePieceBPE: Sendable {
 
     /// When the Metaspace pre-tokenizer puts a "▁" before a text segment that lacks one.
     public enum PrependScheme: String, Equatable, Sendable {
+        /// always: before every segment; first: before the text's first only; never: not at all.
         case always, first, never
     }
 
@@ -75,6 +76,7 @@ public struct SentencePieceBPE: Sendable {
     let junctions: ScalarJunctions?
     let cache = EncodeCache()
 
+    /// One id per vocabulary entry.
     public var vocabularySize: Int { tokens.count }
 
     /// A tokenizer over `tokens` (id i is tokens[i]); `merges` in rank order as pairs of ids;

@@ -41,10 +41,12 @@ extension Tokenizer {
         return end
     }
 
+    /// The UTF-8 of `decode(tokens)`: right for tokenizers whose tokens are whole characters.
     public func decodeBytes(_ tokens: [Int32]) -> [UInt8] { Array(decode(tokens).utf8) }
 }
 
 extension CharTokenizer {
+    /// "char".
     public var kind: String { Self.typeName }
 }
 
@@ -61,6 +63,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A vocabulary size the tokenizer cannot be built with.
     case invalidVocabularySize(requested: Int, minimum: Int, reason: String)
 
+    /// One line, for the CLI to print as is.
     public var description: String {
         switch self {
         case let .unknownCharacter(scalar, position, size):
@@ -84,6 +87,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 public enum TokenizerFile {
     /// The conventional file name inside a checkpoint directory.
     public static let fileName = "tokenizer.json"
+    /// The Hub files beside a tokenizer.json that `load(from:)` reads with it and
+    /// `save(_:intoDirectory:)` writes back (they hold BOS/EOS rules).
+    public static var companionFileNames: [String] { TokenizerCompanions.fileNames }
 
     /// Writes `tokenizer` as JSON to `path` (fsynced).
     public static func save(_ tokenizer: any Tokenizer, to path: String) throws {

@@ -19,7 +19,9 @@ public struct WordTokenizer: Tokenizer, Sendable {
     /// Piece bytes -> table entry; entry e is token id e + 1.
     private let table: ByteStringTable
 
+    /// The words, <unk> included.
     public var vocabularySize: Int { words.count }
+    /// "word".
     public var kind: String { Self.typeName }
 
     /// A tokenizer over `words` (ids 1, 2, ... in this order; id 0 is <unk>). Words must be distinct.
@@ -61,6 +63,8 @@ public struct WordTokenizer: Tokenizer, Sendable {
 
     // MARK: - Encoding
 
+    /// One id per pre-tokenised piece, <unk> (id 0) for pieces outside the vocabulary; never
+    /// throws (invalid UTF-8 cannot reach it through `String`).
     public func encode(_ text: String) throws -> [Int32] {
         var copy = text
         return copy.withUTF8 { bytes in
@@ -70,12 +74,15 @@ public struct WordTokenizer: Tokenizer, Sendable {
         }
     }
 
+    /// The pieces of a chunk of a longer stream; returns the bytes consumed, up to the last piece
+    /// that later bytes cannot extend (see `Tokenizer.encodeChunk`).
     public func encodeChunk(_ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, into tokens: inout [Int32]) -> Int {
         PreTokenizer.forEachPiece(in: bytes, isFinal: isFinal) { range in
             tokens.append(table.find(UnsafeBufferPointer(rebasing: bytes[range])).map { Int32($0 + 1) } ?? Self.unknownID)
         }
     }
 
+    /// The words concatenated (pieces carry their own spaces); ids outside the vocabulary give U+FFFD.
     public func decode(_ tokens: [Int32]) -> String {
         var text = ""
         for token in tokens { text += words.indices.contains(Int(token)) ? words[Int(token)] : "\u{FFFD}" }
@@ -90,6 +97,7 @@ public struct WordTokenizer: Tokenizer, Sendable {
         var words: [String]
     }
 
+    /// {"type": "word", "unknown": "<unk>", "words": [...]}, as `TokenizerFile.load` reads it.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

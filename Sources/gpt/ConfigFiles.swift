@@ -49,8 +49,10 @@ func loadModelConfig(_ value: String) throws -> ModelConfig {
 
 /// The config on one line, for the training log.
 func describe(_ config: ModelConfig) -> String {
-    let kvHeads = config.kvHeads == config.heads ? "" : " (\(config.kvHeads) KV heads)"
-    return "\(config.layers) layers, \(config.heads) heads\(kvHeads), \(config.embeddingDim) dim, ffn \(config.ffnDim), "
+    var heads = config.kvHeads == config.heads ? "" : "\(config.kvHeads) KV heads"
+    if config.attentionWidth != config.embeddingDim { heads += (heads.isEmpty ? "" : ", ") + "head size \(config.headDim)" }
+    heads = heads.isEmpty ? "" : " (\(heads))"
+    return "\(config.layers) layers, \(config.heads) heads\(heads), \(config.embeddingDim) dim, ffn \(config.ffnDim), "
         + "context \(config.contextLength), vocabulary \(config.vocabSize), \(config.norm.rawValue) norm, "
         + "\(config.activation.rawValue), \(config.positions.rawValue) positions, "
         + "\(config.tiedEmbeddings ? "tied" : "untied") head, \(config.bias ? "with" : "no") bias, "

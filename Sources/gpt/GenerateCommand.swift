@@ -7,7 +7,8 @@ import GPT
 import Tokenizers
 
 struct GenerateOptions: OptionGroup {
-    let checkpoint = Option("checkpoint", .text("DIR"), required: true, help: "checkpoint directory (from gpt train)")
+    let checkpoint = Option("checkpoint", .text("DIR"), required: true,
+                            help: "checkpoint directory (from gpt train, or saved by transformers: GPT-2, Llama)")
     let prompt = Option("prompt", .escapedText("TEXT"), default: "\n", help: "text to continue (escapes: \\n, \\t, \\\\)")
     let interactive = Option(onOff: "interactive", help: "read prompts from stdin, one per line; :help lists the commands")
     let promptsFile = Option("prompts-file", .text("FILE"),

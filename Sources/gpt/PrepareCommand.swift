@@ -1,6 +1,7 @@
 // `gpt prepare`: tokenize text files into a prepared data directory (train.bin, val.bin,
 // tokenizer.json, meta.json) that `gpt train --data DIR` memory-maps. Streams its input, so corpora
 // larger than memory work; shows progress per phase (reading, training the tokenizer, encoding).
+// With --tokenizer-from DIR the tokenizer is a checkpoint's (for `gpt train --init-from DIR`).
 
 import GPT
 
@@ -14,10 +15,11 @@ struct PrepareOptions: OptionGroup {
                                 help: "vocabulary size for word and bpe")
     let validationFraction = Option("val-fraction", .fraction, default: 0.1,
                                     help: "fraction of the input (its end) held out for validation")
+    let tokenizerFrom = CommonOptions.tokenizerFrom()
     let out = Option("out", .text("DIR"), required: true, help: "directory to write")
     let threads = CommonOptions.threads()
 
-    var all: [any AnyOption] { [inputs, tokenizer, vocabularySize, validationFraction, out, threads] }
+    var all: [any AnyOption] { [inputs, tokenizer, vocabularySize, tokenizerFrom, validationFraction, out, threads] }
 }
 
 let prepareCommand = Command("prepare", summary: "tokenize text files into a prepared data directory for training",
@@ -26,19 +28,26 @@ let prepareCommand = Command("prepare", summary: "tokenize text files into a pre
     if kind == "char" && options.vocabularySize.wasGiven {
         throw UsageError(command: "prepare", message: "--vocab-size does not apply to the char tokenizer")
     }
+    let building: [any AnyOption] = [options.tokenizer, options.vocabularySize]
+    if options.tokenizerFrom.wasGiven, let other = building.first(where: \.wasGiven) {
+        throw UsageError(command: "prepare", message: "--\(other.name) does not apply with --tokenizer-from "
+                         + "(the checkpoint's tokenizer is used as it is)")
+    }
     var preparation = PreparationOptions(inputs: options.inputs.value, tokenizerKind: kind,
                                          vocabularySize: options.vocabularySize.given,
                                          validationFraction: options.validationFraction.value,
                                          outputDirectory: options.out.value)
     if let threads = options.threads.given { preparation.threads = threads }
+    preparation.tokenizerDirectory = options.tokenizerFrom.given
 
     let start = ContinuousClock.now
-    let progress = PreparationProgressLine(tokenizerKind: kind)
+    let progress = PreparationProgressLine(tokenizerKind: options.tokenizerFrom.wasGiven ? "checkpoint's" : kind)
     let dataset = try DataPreparation.prepare(preparation) { progress.show($0) }
     let phaseTimes = progress.finish()
     let requested = options.vocabularySize.given
     let short = requested.map { dataset.vocabSize < $0 } ?? false
-    print("prepared \(preparation.outputDirectory): \(dataset.tokenizer) tokenizer, vocabulary \(dataset.vocabSize)"
+    print("prepared \(preparation.outputDirectory): \(dataset.tokenizer) tokenizer"
+          + (options.tokenizerFrom.given.map { " from \($0)" } ?? "") + ", vocabulary \(dataset.vocabSize)"
           + (short ? " (fewer than the \(requested ?? 0) asked for: the corpus has no more to merge)" : "") + ", "
           + "\(Format.grouped(dataset.trainTokens)) train + \(Format.grouped(dataset.validationTokens)) validation tokens "
           + "(\(dataset.dtype.rawValue)) from \(Format.megabytes(dataset.sources.map(\.bytes).reduce(0, +))) "

@@ -2,17 +2,20 @@
 // their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
-// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change).
+// --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change); or,
+// with --init-from DIR, the model is that checkpoint's (architecture and weights: ours or one
+// transformers wrote) and the flags set only how it is trained.
 // The session around the library's TrainingLoop is in TrainingRun.swift.
 
 import GPT
 
 struct TrainOptions: OptionGroup {
     let data = Option("data", .text("FILE|DIR"), required: true,
-                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer)")
+                      help: "a directory from gpt prepare, or UTF-8 text (char tokenizer; with --init-from, the checkpoint's)")
     let config = CommonOptions.config()
     let resume = Option("resume", .text("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
+    let initFrom = CommonOptions.initFrom()
     /// Flags that set a training setting. They have no default of their own: one not given leaves
     /// the config's value (help shows TrainingSettings' default).
     let settings = trainingSettingOptions()
@@ -29,7 +32,7 @@ struct TrainOptions: OptionGroup {
     let distributed = DistributedOptions()
 
     var all: [any AnyOption] {
-        [data, config, resume] + settings.options() + [out, log, stopAfter, memoryLimit, logEvery, threads]
+        [data, config, resume, initFrom] + settings.options() + [out, log, stopAfter, memoryLimit, logEvery, threads]
             + distributed.all
     }
 }
@@ -89,15 +92,27 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
         throw UsageError(command: "train", message: "\(error)")
     }
     let invocation = TrainInvocation(
-        dataPath: options.data.value, resumeDirectory: options.resume.given,
+        dataPath: options.data.value, resumeDirectory: options.resume.given, initFrom: options.initFrom.given,
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
         threads: options.threads.given, parallelism: try options.distributed.parallelism())
     try TrainingRun.start(run, invocation: invocation)
 }
 
-/// The run config the flags apply to: the checkpoint's run.json on --resume, else --config's.
+/// The run config the flags apply to: the checkpoint's run.json on --resume, the model of the
+/// --init-from checkpoint, else --config's.
 private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
+    if let source = options.initFrom.given {
+        if options.resume.wasGiven {
+            throw UsageError(command: "train", message: "--init-from cannot be combined with --resume (a resumed run "
+                             + "continues its own checkpoint; --init-from starts a new run from another's weights)")
+        }
+        if options.config.wasGiven {
+            throw UsageError(command: "train", message: "--config cannot be combined with --init-from: the model is the "
+                             + "checkpoint's (its config.json); the training flags set the rest")
+        }
+        return RunConfig(model: try Checkpoint.readConfig(from: source))
+    }
     guard let resume = options.resume.given else { return try loadRunConfig(options.config.value) }
     if options.config.wasGiven {
         throw UsageError(command: "train", message: "--config cannot be combined with --resume (the run config comes from the checkpoint)")

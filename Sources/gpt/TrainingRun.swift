@@ -1,5 +1,6 @@
-// The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus,
-// build or resume the run, print what it is, refuse it when the memory estimate exceeds the device,
+// The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus
+// (with --init-from, a text file is encoded by the checkpoint's tokenizer), build, resume or
+// initialise the run from a checkpoint, print what it is, refuse it when the memory estimate exceeds the device,
 // then train with hooks that print progress, evaluations, samples and checkpoints, and turn the
 // first Ctrl-C into a resumable checkpoint (Interrupt.swift). Under mpirun every rank runs this
 // with its own communicator (DistributedRun.swift) and takes the device of its node-local rank.
@@ -12,6 +13,8 @@ import Tokenizers
 struct TrainInvocation {
     var dataPath: String
     var resumeDirectory: String?
+    /// The checkpoint a fine-tuning run starts from (--init-from).
+    var initFrom: String?
     var outputDirectory: String
     /// nil: OUT/log.csv.
     var logPath: String?
@@ -41,10 +44,15 @@ enum TrainingRun {
             deviceOrdinal: parallelism.size > 1 ? parallelism.communicator.localRank : nil))
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
-        let corpus = try TrainingCorpus.load(path: invocation.dataPath, contextLength: requested.model.contextLength)
-        let loop = try invocation.resumeDirectory.map {
-            try TrainingLoop(resuming: $0, run: requested, corpus: corpus, backend: backend)
-        } ?? TrainingLoop(run: requested, corpus: corpus, backend: backend)
+        let corpus = try loadCorpus(invocation, contextLength: requested.model.contextLength)
+        let loop: TrainingLoop
+        if let source = invocation.initFrom {
+            loop = try TrainingLoop(initializingFrom: source, training: requested.training, corpus: corpus, backend: backend)
+        } else if let resume = invocation.resumeDirectory {
+            loop = try TrainingLoop(resuming: resume, run: requested, corpus: corpus, backend: backend)
+        } else {
+            loop = try TrainingLoop(run: requested, corpus: corpus, backend: backend)
+        }
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
@@ -69,9 +77,23 @@ enum TrainingRun {
         try DistributedProcess.finish()
     }
 
+    /// The training data: a prepared directory, or a text file (tokenized by characters, or with
+    /// --init-from by the checkpoint's tokenizer).
+    private static func loadCorpus(_ invocation: TrainInvocation, contextLength: Int) throws -> TrainingCorpus {
+        guard let source = invocation.initFrom, !FileIO.isDirectory(invocation.dataPath) else {
+            return try TrainingCorpus.load(path: invocation.dataPath, contextLength: contextLength)
+        }
+        return try TrainingCorpus.load(textFile: invocation.dataPath, tokenizer: try Checkpoint.readTokenizer(from: source),
+                                       contextLength: contextLength)
+    }
+
     /// The run as the log shows it before the first step.
     private static func printRun(_ loop: TrainingLoop, backend: any Backend, invocation: TrainInvocation) {
         let data = loop.corpus.dataset, tokenizer = loop.tokenizer
+        if let source = invocation.initFrom {
+            print("init from: \(source): its architecture, weights and tokenizer; a fresh optimizer; dropout "
+                  + "\(loop.run.model.dropout) (--dropout)")
+        }
         print("config: \(describe(loop.run.model))")
         print("training: \(describe(loop.run.training))")
         print("parameters: \(Format.grouped(loop.model.trainableParameterCount)) trainable")

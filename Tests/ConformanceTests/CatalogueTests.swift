@@ -82,7 +82,7 @@ struct CatalogueTests {
         let models = cases.filter { $0.op == "model" }.map { "," + $0.parameters + "," }
         let options = ["norm=layer", "norm=rms", "act=relu", "act=gelu", "act=swiglu", "pos=learned",
                        "pos=sinusoidal", "pos=rope", "tied=0", "tied=1", "bias=0", "bias=1", "dropout=0.1",
-                       "NH=4,KVH=2", "NH=3,KVH=1"]
+                       "NH=4,KVH=2", "NH=3,KVH=1", "hs=10"]
         for option in options {
             #expect(models.contains { $0.contains("," + option + ",") }, "no model case with \(option)")
         }

@@ -85,6 +85,8 @@ import Tokenizers
         #expect(hf["n_inner"] as? Int == 12 && hf["n_positions"] as? Int == 8 && hf["vocab_size"] as? Int == 11)
         #expect(hf["activation_function"] as? String == "relu")
         #expect(hf["tie_word_embeddings"] as? Bool == false)
+        // A char tokenizer has no BOS/EOS: null, not GPT2Config's default 50256.
+        #expect(hf["bos_token_id"] is NSNull && hf["eos_token_id"] is NSNull)
         #expect(hf["gpt"] is [String: Any])
     }
 
@@ -170,7 +172,8 @@ import Tokenizers
             ("corrupted header length", rewrite("model.safetensors") { var d = $0; d[5] = 0x7F; return d }, "header length"),
             ("malformed config", rewrite("config.json") { $0.prefix(30) }, "config.json: invalid checkpoint: not valid JSON"),
             ("wrong-typed key", replaceJSON("\"layers\" : 2", "\"layers\" : \"two\""), "'gpt.layers' has the wrong type"),
-            ("missing gpt key", replaceJSON("\"gpt\" :", "\"not_gpt\" :"), "missing key 'gpt'"),
+            // Without "gpt" it is read as transformers' config, which has no such field.
+            ("missing gpt key", replaceJSON("\"gpt\" :", "\"not_gpt\" :"), "field 'not_gpt': is not a GPT2LMHeadModel field"),
             ("shape mismatch", replaceJSON("\"embeddingDim\" : 8", "\"embeddingDim\" : 4"), "has shape"),
             ("invalid config", replaceJSON("\"heads\" : 2", "\"heads\" : 3"), "must be a positive multiple of heads"),
             ("vocabulary mismatch", replaceJSON("\"vocabSize\" : 11", "\"vocabSize\" : 12"), "tokenizer has 11 tokens"),

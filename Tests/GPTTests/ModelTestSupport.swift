@@ -11,8 +11,9 @@ struct Variant: CustomStringConvertible, Sendable {
     var description: String { name }
 
     static func tiny(norm: ModelConfig.Norm, activation: ModelConfig.Activation, positions: ModelConfig.Positions,
-                     tied: Bool, bias: Bool, dropout: Float = 0, heads: Int = 2, kvHeads: Int? = nil) -> ModelConfig {
-        ModelConfig(vocabSize: 11, contextLength: 6, layers: 2, heads: heads, kvHeads: kvHeads, embeddingDim: 8,
+                     tied: Bool, bias: Bool, dropout: Float = 0, heads: Int = 2, kvHeads: Int? = nil,
+                     headDim: Int? = nil) -> ModelConfig {
+        ModelConfig(vocabSize: 11, contextLength: 6, layers: 2, heads: heads, kvHeads: kvHeads, headDim: headDim, embeddingDim: 8,
                     ffnDim: 12, norm: norm, activation: activation, positions: positions, tiedEmbeddings: tied,
                     bias: bias, dropout: dropout)
     }
@@ -36,6 +37,10 @@ struct Variant: CustomStringConvertible, Sendable {
         Variant(name: "llama MQA (rms, swiglu, rope, tied, no bias, dropout, 4 heads over 1 KV head)",
                 config: tiny(norm: .rms, activation: .swiglu, positions: .rope, tied: true, bias: false,
                              dropout: 0.1, heads: 4, kvHeads: 1)),
+        // Llama's head_dim other than C / NH: the attention (4 × 6 = 24) is wider than the model (8).
+        Variant(name: "llama head_dim (rms, swiglu, rope, untied, bias, 4 heads of 6 over 2 KV heads, C 8)",
+                config: tiny(norm: .rms, activation: .swiglu, positions: .rope, tied: false, bias: true,
+                             heads: 4, kvHeads: 2, headDim: 6)),
     ]
 }
 

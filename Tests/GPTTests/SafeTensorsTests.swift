@@ -76,7 +76,8 @@ import Tokenizers
     }
 
     @Test(arguments: [
-        (#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, 4, "tensor 'a': dtype 'F16' is not supported"),
+        (#"{"a":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#, 16, "tensor 'a': dtype 'I64' is not supported"),
+        (#"{"a":{"dtype":"BF16","shape":[3],"data_offsets":[0,8]}}"#, 8, "tensor 'a': shape [3] needs 6 bytes"),
         (#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, 8, "tensor 'a': shape [3] needs 12 bytes"),
         (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
          12, "tensor 'b': data_offsets [4, 12] overlap"),
@@ -119,6 +120,33 @@ import Tokenizers
         let tensors = try SafeTensors.decode(data, file: "official.safetensors")
         #expect(tensors == [NamedTensor(name: "a", shape: [1], values: [1.5]),
                             NamedTensor(name: "b", shape: [2, 3], values: [0, 1, 2, 3, 4, 5])])
+    }
+
+    /// Every binary16 and bfloat16 bit pattern widens to the float32 the hardware conversion
+    /// gives (NaNs stay NaNs of the same sign).
+    @Test func halfPrecisionWidensExactly() throws {
+        let patterns = (0...UInt16.max).map { $0 }
+        for dtype in [SafeTensorsDType.f16, .bf16] {
+            var out = [Float](repeating: 0, count: patterns.count)
+            patterns.withUnsafeBytes { raw in out.withUnsafeMutableBufferPointer { dtype.widen(raw, into: $0) } }
+            for (bits, value) in zip(patterns, out) {
+                let expected = dtype == .f16 ? Float(Float16(bitPattern: bits)) : Float(bitPattern: UInt32(bits) << 16)
+                let same = expected.isNaN ? value.isNaN && value.sign == expected.sign : value.bitPattern == expected.bitPattern
+                #expect(same, "\(dtype) 0x\(String(bits, radix: 16)): \(value) != \(expected)")
+                if !same { break }
+            }
+        }
+    }
+
+    @Test func halfPrecisionFilesDecodeToFloat32() throws {
+        // F16 [1, -2, 65504, 2^-24], BF16 [1, -0, 3.140625].
+        let header = #"{"h":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[8,14]}}"#
+        var data = Self.file(header: header, dataBytes: 0)
+        data.append(contentsOf: [0x00, 0x3C, 0x00, 0xC0, 0xFF, 0x7B, 0x01, 0x00, 0x80, 0x3F, 0x00, 0x80, 0x49, 0x40])
+        let tensors = try SafeTensors.decode(data, file: "half.safetensors")
+        #expect(tensors == [NamedTensor(name: "h", shape: [2, 2], values: [1, -2, 65504, 0x1p-24]),
+                            NamedTensor(name: "b", shape: [3], values: [1, -0.0, 3.140625])])
+        #expect(tensors[1].values[1].sign == .minus)
     }
 
     @Test func missingFileIsRefused() {

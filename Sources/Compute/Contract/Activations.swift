@@ -5,6 +5,8 @@
 // element: GELU 8 forward, 14 backward; ReLU 1 and 1; dropout 1; SwiGLU 6 and 10 per output
 // column. Bytes: 4 per element read plus written.
 
+/// The activation family's requirements: GELU, ReLU, fused SwiGLU and dropout, forward and backward.
+/// A backend implements these; callers use the checked entry points below.
 public protocol BackendActivations: AnyObject {
     /// `geluForward(out:input:)` after its checks.
     func uncheckedGeluForward(out: BufferView, input: BufferView) throws
@@ -153,25 +155,32 @@ extension OpCheck {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
         try forwardee.uncheckedGeluForward(out: out, input: input)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         try forwardee.uncheckedGeluBackward(dinput: dinput, dout: dout, input: input)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
         try forwardee.uncheckedReluForward(out: out, input: input)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         try forwardee.uncheckedReluBackward(dinput: dinput, dout: dout, input: input)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
         try forwardee.uncheckedSwigluForward(out: out, input: input, rows: rows, hidden: hidden)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
         try forwardee.uncheckedSwigluBackward(dinput: dinput, dout: dout, input: input, rows: rows, hidden: hidden)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedDropout(out: BufferView, input: BufferView, probability: Float, seed: UInt64,
                                  firstIndex: Int) throws {
         try forwardee.uncheckedDropout(out: out, input: input, probability: probability, seed: seed,

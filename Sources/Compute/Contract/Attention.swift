@@ -15,6 +15,9 @@
 // products (q·k and p·v, 4·hs·P), the backward five (s, dP, dq, dk, dv: 10·hs·P). Bytes: 4 per
 // element of each view, read or written once.
 
+/// The attention family's requirements: fused causal attention (with grouped-query heads) forward
+/// and backward, and one decoding step against a KV cache. A backend implements these; callers use
+/// the checked entry points below.
 public protocol BackendAttention: AnyObject {
     /// `attentionForward(out:logsumexp:qkv:batch:sequenceLength:heads:kvHeads:headDim:)` after its checks.
     func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
@@ -140,12 +143,14 @@ extension OpCheck {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
                                           sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
         try forwardee.uncheckedAttentionForward(out: out, logsumexp: logsumexp, qkv: qkv, batch: batch,
                                                 sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,
                                                 headDim: headDim)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
                                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
                                            heads: Int, kvHeads: Int, headDim: Int) throws {
@@ -153,6 +158,7 @@ extension ForwardingBackend {
                                                  batch: batch, sequenceLength: sequenceLength, heads: heads,
                                                  kvHeads: kvHeads, headDim: headDim)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAttentionCachedForward(out: BufferView, query: BufferView, keysValues: BufferView,
                                                 start: Int, queries: Int, heads: Int, kvHeads: Int,
                                                 headDim: Int) throws {

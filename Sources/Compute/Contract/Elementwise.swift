@@ -2,6 +2,8 @@
 // Profile records: "n=COUNT" (add, addScaled, scale) or "rows=N cols=COLS" (bias ops); one FLOP
 // per element (two for addScaled: multiply and add); bytes 4 per element read plus written.
 
+/// The elementwise family's requirements: add, addScaled, scale, bias broadcast and its gradient.
+/// A backend implements these; callers use the checked entry points below.
 public protocol BackendElementwise: AnyObject {
     /// `add(out:a:b:)` after its checks.
     func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws
@@ -81,16 +83,21 @@ extension Backend {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         try forwardee.uncheckedAdd(out: out, a: a, b: b)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
         try forwardee.uncheckedAddScaled(into: y, x, alpha: alpha)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedScale(_ x: BufferView, by alpha: Float) throws { try forwardee.uncheckedScale(x, by: alpha) }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
         try forwardee.uncheckedAddBias(out: out, bias: bias, rows: rows, cols: cols)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedBiasBackward(dbias: BufferView, dout: BufferView, rows: Int, cols: Int) throws {
         try forwardee.uncheckedBiasBackward(dbias: dbias, dout: dout, rows: rows, cols: cols)
     }

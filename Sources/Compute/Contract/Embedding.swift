@@ -2,6 +2,8 @@
 // Profile record: "N=COUNT C=DIM"; FLOPs 0 forward (a gather), N·C backward (the adds); bytes
 // 4·(N tokens + N·C read + N·C written), plus N·C more backward (the rows of dtable are read too).
 
+/// The embedding family's requirements: token lookup and its deterministic scatter-add backward.
+/// A backend implements these; callers use the checked entry points below.
 public protocol BackendEmbedding: AnyObject {
     /// `embeddingForward(out:table:tokens:count:dim:)` after its checks (tokens in range where the
     /// host can read them).
@@ -59,10 +61,12 @@ extension OpCheck {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
         try forwardee.uncheckedEmbeddingForward(out: out, table: table, tokens: tokens, count: count, dim: dim)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
         try forwardee.uncheckedEmbeddingBackward(dtable: dtable, dout: dout, tokens: tokens, count: count, dim: dim)

@@ -3,6 +3,8 @@
 // Profile record: "m=M n=N k=K batch=BATCH" plus " tA" / " tB" for transposed operands;
 // FLOPs 2·m·n·k per batch item; bytes 4·(m·k + k·n + m·n, plus m·n more when beta != 0) per item.
 
+/// The matmul family's requirement: strided batched GEMM. A backend implements it; callers use the
+/// checked `matmul(c:a:b:...)` below.
 public protocol BackendMatmul: AnyObject {
     /// `matmul(c:a:b:m:n:k:transposeA:transposeB:alpha:beta:batch:strideA:strideB:strideC:)` after
     /// its checks; see there for the math.
@@ -64,6 +66,7 @@ extension OpCheck {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView, m: Int, n: Int, k: Int,
                                 transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {

@@ -2,6 +2,8 @@
 // Transfers are bit-exact (no arithmetic). Profile records: "n=COUNT" (" int32" for int32 views);
 // bytes moved: 4 per element for upload, download and fill, 8 for copy (read and write).
 
+/// The memory family's requirements: allocation, transfers, copy and fill, and which buffers a
+/// backend owns. A backend implements these; callers use the checked entry points below.
 public protocol BackendMemory: AnyObject {
     /// A new buffer of `count` >= 0 elements; `allocate(_:_:)` after its check.
     func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer
@@ -128,27 +130,38 @@ extension Backend {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAllocate(_ count: Int, _ dtype: DType) throws -> Buffer {
         try forwardee.uncheckedAllocate(count, dtype)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedUpload(_ values: [Float], to view: BufferView) throws {
         try forwardee.uncheckedUpload(values, to: view)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedUpload(_ values: [Int32], to view: BufferView) throws {
         try forwardee.uncheckedUpload(values, to: view)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedDownload(_ view: BufferView) throws -> [Float] { try forwardee.uncheckedDownload(view) }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedDownloadInt32(_ view: BufferView) throws -> [Int32] {
         try forwardee.uncheckedDownloadInt32(view)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedCopy(from source: BufferView, to destination: BufferView) throws {
         try forwardee.uncheckedCopy(from: source, to: destination)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedFill(_ view: BufferView, with value: Float) throws {
         try forwardee.uncheckedFill(view, with: value)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func synchronize() throws { try forwardee.synchronize() }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func owns(_ buffer: Buffer) -> Bool { forwardee.owns(buffer) }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func hostInt32s(_ view: BufferView) -> UnsafeBufferPointer<Int32>? { forwardee.hostInt32s(view) }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func hostFloats(_ view: BufferView) -> UnsafeMutableBufferPointer<Float>? { forwardee.hostFloats(view) }
 }

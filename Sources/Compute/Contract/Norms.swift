@@ -4,6 +4,8 @@
 // 4 (RMSNorm forward), 8 (its backward); bytes 4 per element read plus written, each view once
 // (an accumulated output counts twice: read and written).
 
+/// The norm family's requirements: LayerNorm and RMSNorm over rows, forward and backward. A backend
+/// implements these; callers use the checked entry points below.
 public protocol BackendNorms: AnyObject {
     /// `layerNormForward(out:mean:rstd:input:weight:bias:rows:cols:epsilon:)` after its checks.
     func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
@@ -125,12 +127,14 @@ extension OpCheck {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
         try forwardee.uncheckedLayerNormForward(out: out, mean: mean, rstd: rstd, input: input, weight: weight,
                                                 bias: bias, rows: rows, cols: cols, epsilon: epsilon)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
                                            dout: BufferView, input: BufferView, weight: BufferView,
                                            mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
@@ -138,11 +142,13 @@ extension ForwardingBackend {
                                                  input: input, weight: weight, mean: mean, rstd: rstd,
                                                  rows: rows, cols: cols)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
         try forwardee.uncheckedRMSNormForward(out: out, rstd: rstd, input: input, weight: weight, rows: rows,
                                               cols: cols, epsilon: epsilon)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedRMSNormBackward(dinput: BufferView, dweight: BufferView, dout: BufferView,
                                          input: BufferView, weight: BufferView, rstd: BufferView,
                                          rows: Int, cols: Int) throws {

@@ -4,6 +4,8 @@
 // AdamW reads parameters, gradients and both moments and writes three of them (28 per element),
 // the norm reads its input once (4 per element, plus the result).
 
+/// The optimizer family's requirements: the AdamW step and the squared norm for gradient clipping.
+/// A backend implements these; callers use the checked entry points below.
 public protocol BackendOptimizer: AnyObject {
     /// `adamW(parameters:gradients:firstMoment:secondMoment:...)` after its checks.
     func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
@@ -53,6 +55,7 @@ extension Backend {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {
@@ -61,6 +64,7 @@ extension ForwardingBackend {
                                      beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, step: step,
                                      gradientScale: gradientScale)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedSquaredNorm(result: BufferView, input: BufferView) throws {
         try forwardee.uncheckedSquaredNorm(result: result, input: input)
     }

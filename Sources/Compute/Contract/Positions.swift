@@ -2,6 +2,8 @@
 // Profile record: "rows=ROWS T=T heads=HEADS hs=HS"; FLOPs 3 per rotated element (a pair takes
 // four multiplies and two adds); bytes 8 per rotated element (read and written).
 
+/// The position family's requirement: rotary embedding in place, forward or backward. A backend
+/// implements it; callers use the checked `ropeForward`/`ropeBackward` below.
 public protocol BackendPositions: AnyObject {
     /// The rotation `ropeForward` (inverse false) and `ropeBackward` (inverse true: by -angle) both
     /// are, after their checks; see `ropeForward` for the layout.
@@ -55,6 +57,7 @@ extension Backend {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedRope(_ x: BufferView, rows: Int, sequenceLength: Int, rowStride: Int,
                               heads: Int, headDim: Int, theta: Float, positionOffset: Int, inverse: Bool) throws {
         try forwardee.uncheckedRope(x, rows: rows, sequenceLength: sequenceLength, rowStride: rowStride, heads: heads,

@@ -3,6 +3,8 @@
 // Profile records: "N=ROWS cols=COLS" (softmax), "N=ROWS V=V" (cross-entropy). FLOPs per element:
 // 4 (softmax, both directions), 5 (cross-entropy). Bytes: 4 per element read plus written.
 
+/// The softmax family's requirements: row softmax forward and backward, and fused cross-entropy.
+/// A backend implements these; callers use the checked entry points below.
 public protocol BackendSoftmax: AnyObject {
     /// `softmaxForward(out:input:rows:cols:)` after its checks.
     func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws
@@ -85,13 +87,16 @@ extension Backend {
 }
 
 extension ForwardingBackend {
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         try forwardee.uncheckedSoftmaxForward(out: out, input: input, rows: rows, cols: cols)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
         try forwardee.uncheckedSoftmaxBackward(dinput: dinput, dout: dout, out: out, rows: rows, cols: cols)
     }
+    /// Forwards to `forwardee` as is: the wrapper's checked entry point already ran the checks.
     public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
                                              targets: BufferView, rows: Int, vocabulary: Int,
                                              gradientScale: Float) throws {

@@ -12,16 +12,23 @@ import Compute
 ///   zero, compared separately as `<output>.zeros`); kept values are x/(1-p), where x·(1/(1-p)) is
 ///   allowed: `.ulps`.
 public struct ActivationCase: OpCase {
+    /// Which op of the family the case calls (its initializer refuses any other).
     public let kind: Op
+    /// The input is `rows`×`cols`, row-major.
     public let rows: Int, cols: Int
+    /// Dropout's drop probability p in [0, 1) (0 for the other ops).
     public let probability: Float
+    /// Dropout's counter-RNG stream: backend and oracle must draw the same mask from it.
     public let dropoutSeed: UInt64
     /// Dropout's mask index of the first element (a part of a larger tensor).
     public let firstIndex: Int
     /// The output aliases the input (forward) or dout (backward), as the contract allows.
     public let inPlace: Bool
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// One case; `probability`, `dropoutSeed` and `firstIndex` matter for dropout only. Traps on a
+    /// kind outside the family or an in-place SwiGLU (a catalogue bug, not input).
     public init(_ kind: Op, rows: Int, cols: Int, probability: Float = 0, dropoutSeed: UInt64 = 0,
                 firstIndex: Int = 0, inPlace: Bool = false, nonFinite: Bool = false) {
         precondition([.geluForward, .geluBackward, .reluForward, .reluBackward, .swigluForward, .swigluBackward,
@@ -37,7 +44,9 @@ public struct ActivationCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { kind.rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         var text = kind == .swigluForward || kind == .swigluBackward ? "N=\(rows),F=\(cols)" : "rows=\(rows),cols=\(cols)"
         if kind == .dropoutForward || kind == .dropoutBackward { text += ",p=\(probability),dropseed=\(dropoutSeed)" }
@@ -46,8 +55,11 @@ public struct ActivationCase: OpCase {
         if nonFinite { text += ",nonfinite" }
         return text
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         switch kind {
         case .reluForward, .reluBackward: return .exact
@@ -56,6 +68,8 @@ public struct ActivationCase: OpCase {
         }
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         let count = rows * cols

@@ -10,6 +10,8 @@ import Compute
 /// Tolerance as attention forward (relative 1e-4, NMSE 1e-9): the same float32 sums over the
 /// prefix against the reference's Double ones.
 public struct AttentionCachedCase: OpCase {
+    /// `start` rows already cached, `queries` new rows, `heads` query heads over `kvHeads` KV heads
+    /// of `headDim` floats.
     public let start: Int, queries: Int, heads: Int, kvHeads: Int, headDim: Int
 
     /// `kvHeads` nil: one KV head per query head.
@@ -21,12 +23,19 @@ public struct AttentionCachedCase: OpCase {
         self.headDim = headDim
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { Op.attentionCachedForward.rawValue }
+    /// Only the cached forward: the cache is uploaded, not computed by the backend.
     public var requiredOps: [Op] { [.attentionCachedForward] }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String { "start=\(start),queries=\(queries),NH=\(heads),KVH=\(kvHeads),hs=\(headDim)" }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { Tolerance(nmse: 1e-9, relative: 1e-4) }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let channels = heads * headDim, rows = start + queries
         let query = try harness.input("query", harness.normal(queries * channels, std: 1.5))

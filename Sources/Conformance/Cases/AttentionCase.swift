@@ -14,7 +14,9 @@ import Compute
 /// reductions over T (dP = dout·V, dS = P∘(dP - D)) and the k/v gradients sum over all later queries:
 /// relative 5e-4, NMSE 1e-8.
 public struct AttentionCase: OpCase {
+    /// Runs the backward op (fed by a forward on the same inputs) instead of the forward.
     public let backward: Bool
+    /// B, T, NH query heads over KVH = `kvHeads` KV heads, hs = `headDim`.
     public let batch: Int, sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int
 
     /// `kvHeads` nil: one KV head per query head.
@@ -27,14 +29,21 @@ public struct AttentionCase: OpCase {
         self.headDim = headDim
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { (backward ? Op.attentionBackward : Op.attentionForward).rawValue }
+    /// The backward also needs the forward that produces its `out` and `logsumexp`.
     public var requiredOps: [Op] { backward ? [.attentionForward, .attentionBackward] : [.attentionForward] }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String { "B=\(batch),T=\(sequenceLength),NH=\(heads),KVH=\(kvHeads),hs=\(headDim)" }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         backward ? Tolerance(nmse: 1e-8, relative: 5e-4) : Tolerance(nmse: 1e-9, relative: 1e-4)
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         let channels = heads * headDim, tokens = batch * sequenceLength, rowWidth = (heads + 2 * kvHeads) * headDim

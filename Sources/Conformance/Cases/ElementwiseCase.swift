@@ -9,13 +9,18 @@ import Compute
 /// multiply-add is allowed): `.ulps` (relative 1e-6). biasBackward sums `rows` values per column in
 /// float32 in a backend versus Double in the reference: relative 1e-5, NMSE 1e-11.
 public struct ElementwiseCase: OpCase {
+    /// Which op of the family the case calls (its initializer refuses any other).
     public let kind: Op
+    /// The input is `rows`×`cols`, row-major.
     public let rows: Int, cols: Int
+    /// The scalar of addScaled and scale (ignored by the other ops).
     public let alpha: Float
     /// add only: `out` aliases `a`.
     public let inPlace: Bool
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// One case; traps on a kind outside the family (a catalogue bug, not input).
     public init(_ kind: Op, rows: Int, cols: Int, alpha: Float = 1, inPlace: Bool = false, nonFinite: Bool = false) {
         precondition([.add, .addScaled, .scale, .addBias, .biasBackward].contains(kind), "not elementwise: \(kind)")
         self.kind = kind
@@ -26,7 +31,9 @@ public struct ElementwiseCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { kind.rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         var text = "rows=\(rows),cols=\(cols)"
         if kind == .addScaled || kind == .scale { text += ",alpha=\(alpha)" }
@@ -34,12 +41,17 @@ public struct ElementwiseCase: OpCase {
         if nonFinite { text += ",nonfinite" }
         return text
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         kind == .biasBackward ? Tolerance(nmse: 1e-11, relative: 1e-5) : .ulps
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let count = rows * cols
         let backend = harness.backend

@@ -10,9 +10,12 @@ import Compute
 /// float32, in the contract's fixed order: relative 1e-5, NMSE 1e-11 (a backend that accumulates in
 /// a wider type is still within it).
 public struct EmbeddingCase: OpCase {
+    /// Runs the backward op (fed by a forward on the same inputs) instead of the forward.
     public let backward: Bool
+    /// `count` tokens below `vocabulary`, rows of `dim` floats.
     public let count: Int, vocabulary: Int, dim: Int
 
+    /// One forward or backward lookup at this size.
     public init(backward: Bool, count: Int, vocabulary: Int, dim: Int) {
         self.backward = backward
         self.count = count
@@ -20,11 +23,17 @@ public struct EmbeddingCase: OpCase {
         self.dim = dim
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { (backward ? Op.embeddingBackward : Op.embeddingForward).rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String { "N=\(count),V=\(vocabulary),C=\(dim)" }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { backward ? Tolerance(nmse: 1e-11, relative: 1e-5) : .exact }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         var tokens = harness.integers(count, below: vocabulary)
         // Guarantee a repeat and the last row of the table.

@@ -11,12 +11,18 @@ import Compute
 /// k = 257. Bound: relative 2e-5, NMSE 1e-10 (room for blocked summation orders). With NaN/Inf inputs
 /// only the non-finite positions matter and the finite ones keep the same bound.
 public struct MatmulCase: OpCase {
+    /// op(A) is m×k, op(B) k×n, C m×n.
     public let m: Int, n: Int, k: Int
+    /// Whether A (B) is stored transposed, k×m (n×k).
     public let transposeA: Bool, transposeB: Bool
+    /// C = alpha·op(A)·op(B) + beta·C; beta 0 means C starts as NaN and must be ignored.
     public let alpha: Float, beta: Float
+    /// Matrices per call; above 1 they sit at strides with gaps that must survive.
     public let batch: Int
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// One GEMM shape; the defaults are a plain unbatched C = A·B.
     public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
                 alpha: Float = 1, beta: Float = 0, batch: Int = 1, nonFinite: Bool = false) {
         self.m = m
@@ -30,15 +36,22 @@ public struct MatmulCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { Op.matmul.rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         "m=\(m),n=\(n),k=\(k),tA=\(transposeA ? 1 : 0),tB=\(transposeB ? 1 : 0),alpha=\(alpha),beta=\(beta)"
             + ",batch=\(batch)" + (nonFinite ? ",nonfinite" : "")
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { Tolerance(nmse: 1e-10, relative: 2e-5) }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         // Gaps between batch items only when there is more than one (stride 0 is legal for batch 1).
         let gap = batch > 1 ? 3 : 0

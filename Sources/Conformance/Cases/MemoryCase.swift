@@ -6,10 +6,14 @@ import Compute
 /// bit-exact by contract (no arithmetic), so the tolerance is `.exact`; the harness's guard regions
 /// check that nothing outside the destination view changes.
 public struct MemoryCase: OpCase {
+    /// Which op of the family the case calls (its initializer refuses any other).
     public let kind: Op
+    /// Elements moved.
     public let count: Int
+    /// Element type of the views (fill is float32 only).
     public let dtype: DType
 
+    /// One transfer, copy or fill of `count` elements of `dtype`.
     public init(_ kind: Op, count: Int, dtype: DType = .float32) {
         precondition([.copy, .fill, .upload, .download].contains(kind), "not a memory op: \(kind)")
         precondition(kind != .fill || dtype == .float32, "fill is float32 only")
@@ -18,11 +22,17 @@ public struct MemoryCase: OpCase {
         self.dtype = dtype
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { kind.rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String { "n=\(count),dtype=\(dtype.rawValue)" }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { .exact }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         // Negative zero and a subnormal check that values travel as bits, not through arithmetic.

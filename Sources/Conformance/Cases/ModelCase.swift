@@ -17,11 +17,16 @@ import GPT
 ///   zero that differ by rounding move their parameters by up to ±lr either way; the loss trajectory
 ///   stays close but not float-exact: relative 1e-3, NMSE 1e-7.
 public struct ModelCase: ConformanceCase {
+    /// The variant's name in the result line (a preset's name, or the option it flips).
     public let variant: String
+    /// The tiny model's configuration.
     public let config: ModelConfig
+    /// B sequences of T = `length` tokens per step.
     public let batch: Int, length: Int
+    /// AdamW steps whose losses are compared.
     public let steps: Int
 
+    /// One variant at `config`, trained for `steps` steps on batches of `batch`×`length` tokens.
     public init(variant: String, config: ModelConfig, batch: Int = 2, length: Int = 9, steps: Int = 10) {
         self.variant = variant
         self.config = config
@@ -30,15 +35,21 @@ public struct ModelCase: ConformanceCase {
         self.steps = steps
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { "model" }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         let c = config
         return "variant=\(variant),norm=\(c.norm.rawValue),act=\(c.activation.rawValue),pos=\(c.positions.rawValue)"
             + ",tied=\(c.tiedEmbeddings ? 1 : 0),bias=\(c.bias ? 1 : 0),dropout=\(c.dropout),L=\(c.layers)"
-            + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads),F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length)"
-            + ",steps=\(steps)"
+            + ",C=\(c.embeddingDim),NH=\(c.heads),KVH=\(c.kvHeads)"
+            // hs only where it is not C / NH, so the other cases keep their names and seeds.
+            + (c.attentionWidth == c.embeddingDim ? "" : ",hs=\(c.headDim)")
+            + ",F=\(c.ffnDim),V=\(c.vocabSize),B=\(batch),T=\(length),steps=\(steps)"
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance { Tolerance(nmse: 1e-9, relative: 1e-4) }
     static let gradientTolerance = Tolerance(nmse: 1e-7, relative: 1e-3)
     static let trainingTolerance = Tolerance(nmse: 1e-7, relative: 1e-3)
@@ -62,6 +73,8 @@ public struct ModelCase: ConformanceCase {
         return ops
     }
 
+    /// Builds the model twice from identical weights, once on each backend, and compares logits, loss,
+    /// every gradient by name and the loss trajectory. Throws what `backend` throws.
     public func run(backend: any Backend, oracle: any Backend) throws -> CaseResult {
         let expected: [NamedOutput]
         do {
@@ -138,7 +151,8 @@ public struct ModelCase: ConformanceCase {
 
     /// Every preset's flag combination, then one variant per option flipped from the char-baby base,
     /// so each norm, activation, position scheme, tying, bias and dropout setting runs at least once,
-    /// and grouped-query and multi-query attention (on RoPE, the Llama layout they need).
+    /// grouped-query and multi-query attention (on RoPE, the Llama layout they need), and heads
+    /// wider than C / NH (Llama's head_dim).
     static func catalogue(extended: Bool) -> [any ConformanceCase] {
         var variants: [(String, ModelConfig)] = []
         for name in ModelConfig.presetNames {
@@ -162,6 +176,8 @@ public struct ModelCase: ConformanceCase {
             flipped("dropout") { $0.dropout = 0.1 },
             flipped("gqa") { ($0.positions, $0.heads, $0.kvHeads) = (.rope, 4, 2) },
             flipped("mqa") { ($0.positions, $0.kvHeads, $0.bias) = (.rope, 1, false) },
+            // Llama's head_dim other than C / NH: 4 heads of 10, attention 40 wide in a 24-wide model.
+            flipped("headdim") { ($0.positions, $0.heads, $0.kvHeads, $0.headDim) = (.rope, 4, 2, 10) },
         ]
         // Presets that share flags with an earlier entry add nothing (gpt2-124m == char-baby here).
         var unique: [(String, ModelConfig)] = []

@@ -10,13 +10,20 @@ import Compute
 /// forward relative 1e-5, NMSE 1e-11. The backward subtracts row means of products (cancellation)
 /// and sums dweight over all rows: relative 5e-5, NMSE 1e-10.
 public struct NormCase: OpCase {
+    /// LayerNorm or RMSNorm.
     public enum Kind: String, Sendable { case layer, rms }
+    /// LayerNorm or RMSNorm.
     public let kind: Kind
+    /// Runs the backward op (fed by a forward on the same inputs) instead of the forward.
     public let backward: Bool
+    /// LayerNorm with a bias (always false for RMSNorm).
     public let bias: Bool
+    /// The input is `rows`×`cols`, row-major.
     public let rows: Int, cols: Int
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// One norm case; `bias` is ignored for RMSNorm.
     public init(_ kind: Kind, backward: Bool, bias: Bool = true, rows: Int, cols: Int, nonFinite: Bool = false) {
         self.kind = kind
         self.backward = backward
@@ -26,6 +33,7 @@ public struct NormCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String {
         switch (kind, backward) {
         case (.layer, false): return Op.layerNormForward.rawValue
@@ -34,19 +42,26 @@ public struct NormCase: OpCase {
         case (.rms, true): return Op.rmsNormBackward.rawValue
         }
     }
+    /// The backward also needs the forward that saves its mean and rstd.
     public var requiredOps: [Op] {
         kind == .layer ? [.layerNormForward] + (backward ? [.layerNormBackward] : [])
             : [.rmsNormForward] + (backward ? [.rmsNormBackward] : [])
     }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         "N=\(rows),C=\(cols)" + (kind == .layer ? ",bias=\(bias ? 1 : 0)" : "") + (nonFinite ? ",nonfinite" : "")
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         backward ? Tolerance(nmse: 1e-10, relative: 5e-5) : Tolerance(nmse: 1e-11, relative: 1e-5)
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         let epsilon: Float = 1e-5

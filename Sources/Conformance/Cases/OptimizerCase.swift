@@ -9,12 +9,18 @@ import Compute
 /// float32 versus Double): relative 1e-5, NMSE 1e-11. squaredNorm sums `count` squares; a float32
 /// running sum over 65,537 terms drifts by about eps·sqrt(n)·sum ≈ 1.5e-5 relative: relative 1e-4.
 public struct OptimizerCase: OpCase {
+    /// Which op of the family the case calls (its initializer refuses any other).
     public let kind: Op
+    /// Parameters (or elements of the norm's input).
     public let count: Int
+    /// AdamW's step number t >= 1, which sets the bias corrections.
     public let step: Int
+    /// AdamW's decoupled weight decay.
     public let weightDecay: Float
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// An AdamW step or a squared norm over `count` elements; traps on another kind.
     public init(_ kind: Op, count: Int, step: Int = 1, weightDecay: Float = 0.1, nonFinite: Bool = false) {
         precondition(kind == .adamW || kind == .squaredNorm, "not an optimizer op: \(kind)")
         self.kind = kind
@@ -24,16 +30,23 @@ public struct OptimizerCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String { kind.rawValue }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         (kind == .adamW ? "n=\(count),step=\(step),wd=\(weightDecay)" : "n=\(count)") + (nonFinite ? ",nonfinite" : "")
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         kind == .adamW ? Tolerance(nmse: 1e-11, relative: 1e-5) : Tolerance(nmse: 1e-8, relative: 1e-4)
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         switch kind {

@@ -12,15 +12,22 @@ import Compute
 /// +`offset` shift (100 in some cases) so a kernel that forgets to subtract the row max overflows
 /// exp (e^100 > Float.greatestFiniteMagnitude).
 public struct SoftmaxCase: OpCase {
+    /// Softmax forward, its backward, or fused cross-entropy.
     public enum Kind: String, Sendable { case forward, backward, crossEntropy }
+    /// Softmax forward, its backward, or fused cross-entropy.
     public let kind: Kind
+    /// `rows`×`cols` (cross-entropy: N×V).
     public let rows: Int, cols: Int
+    /// Added to every input, so a kernel that skips the row max overflows.
     public let offset: Float
     /// Cross-entropy: also produce dlogits (in place over the logits when `inPlace`).
     public let withGradient: Bool
+    /// Cross-entropy with gradient: dlogits overwrites the logits, as the contract allows.
     public let inPlace: Bool
+    /// Plants NaN and ±Inf in the inputs; they must come out at the positions the math puts them.
     public let nonFinite: Bool
 
+    /// One softmax or cross-entropy case.
     public init(_ kind: Kind, rows: Int, cols: Int, offset: Float = 0, withGradient: Bool = true,
                 inPlace: Bool = false, nonFinite: Bool = false) {
         self.kind = kind
@@ -32,6 +39,7 @@ public struct SoftmaxCase: OpCase {
         self.nonFinite = nonFinite
     }
 
+    /// The `Op` raw value of the call under test (what `--op` selects by).
     public var op: String {
         switch kind {
         case .forward: return Op.softmaxForward.rawValue
@@ -39,6 +47,7 @@ public struct SoftmaxCase: OpCase {
         case .crossEntropy: return Op.crossEntropyForward.rawValue
         }
     }
+    /// The backward also needs the forward that produces its `out`.
     public var requiredOps: [Op] {
         switch kind {
         case .forward: return [.softmaxForward]
@@ -46,6 +55,7 @@ public struct SoftmaxCase: OpCase {
         case .crossEntropy: return [.crossEntropyForward]
         }
     }
+    /// Shape and options as `key=value` pairs, as the result line prints them.
     public var parameters: String {
         var text = kind == .crossEntropy ? "N=\(rows),V=\(cols)" : "rows=\(rows),cols=\(cols)"
         if offset != 0 { text += ",offset=\(offset)" }
@@ -54,12 +64,17 @@ public struct SoftmaxCase: OpCase {
         if nonFinite { text += ",nonfinite" }
         return text
     }
+    /// Derived from `description`: the same case draws the same inputs on every run.
     public var seed: UInt64 { Self.seed(for: description) }
+    /// True for the `nonFinite` variant only.
     public var injectsNonFinite: Bool { nonFinite }
+    /// The bound derived in the type's doc comment.
     public var tolerance: Tolerance {
         Tolerance(nmse: max(1e-11, 1e-11 * Double(cols) / 1000), relative: max(1e-5, 3e-7 * Double(cols).squareRoot()))
     }
 
+    /// Draws the seeded inputs and the guarded outputs through `harness`, then makes the one call
+    /// under test on `harness.backend`.
     public func execute(_ harness: OpHarness) throws {
         let backend = harness.backend
         let count = rows * cols

@@ -7,6 +7,10 @@
 // (RMSNorm, SwiGLU, RoPE; grouped-query attention as num_key_value_heads, with k_proj and v_proj
 // of num_key_value_heads·head_dim rows). Other combinations still save and load here; transformers
 // would not reproduce them. Our own ModelConfig rides along under the key "gpt", which transformers ignores.
+// bos_token_id and eos_token_id are the tokenizer's, or null when it has none: absent, transformers
+// would assume its class defaults (GPT-2's 50256), outside most of our vocabularies.
+
+import Tokenizers
 
 /// config.json: HF fields (nil ones are omitted) plus our ModelConfig under "gpt".
 struct CheckpointConfigFile: Codable {
@@ -16,6 +20,7 @@ struct CheckpointConfigFile: Codable {
     var vocabSize: Int?
     var tieWordEmbeddings: Bool?
     var torchDtype: String?
+    var bosTokenID: TokenIDs?, eosTokenID: TokenIDs?
     // GPT-2
     var nPositions: Int?, nCtx: Int?, nEmbd: Int?, nLayer: Int?, nHead: Int?, nInner: Int?
     var activationFunction: String?
@@ -32,6 +37,7 @@ struct CheckpointConfigFile: Codable {
         case gpt
         case modelType = "model_type", architectures, vocabSize = "vocab_size"
         case tieWordEmbeddings = "tie_word_embeddings", torchDtype = "torch_dtype"
+        case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id"
         case nPositions = "n_positions", nCtx = "n_ctx", nEmbd = "n_embd", nLayer = "n_layer"
         case nHead = "n_head", nInner = "n_inner", activationFunction = "activation_function"
         case layerNormEpsilon = "layer_norm_epsilon", residPdrop = "resid_pdrop", embdPdrop = "embd_pdrop"
@@ -44,8 +50,10 @@ struct CheckpointConfigFile: Codable {
         case mlpBias = "mlp_bias", attentionDropout = "attention_dropout"
     }
 
-    init(_ config: ModelConfig) {
+    init(_ config: ModelConfig, boundaries: SequenceBoundaries = .none) {
         gpt = config
+        bosTokenID = TokenIDs(boundaries.beginOfSequence.map { [$0] } ?? [])
+        eosTokenID = TokenIDs(boundaries.endOfSequence)
         vocabSize = config.vocabSize
         tieWordEmbeddings = config.tiedEmbeddings
         torchDtype = "float32"
@@ -83,6 +91,41 @@ struct CheckpointConfigFile: Codable {
     }
 }
 
+/// A config.json token id field: null, one id, or a list (Llama 3's several end-of-sequence ids).
+enum TokenIDs: Codable, Equatable {
+    case none
+    case one(Int)
+    case many([Int])
+
+    init(_ ids: [Int32]) {
+        switch ids.count {
+        case 0: self = .none
+        case 1: self = .one(Int(ids[0]))
+        default: self = .many(ids.map(Int.init))
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .none
+        } else if let id = try? container.decode(Int.self) {
+            self = .one(id)
+        } else {
+            self = .many(try container.decode([Int].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .none: try container.encodeNil()
+        case let .one(id): try container.encode(id)
+        case let .many(ids): try container.encode(ids)
+        }
+    }
+}
+
 extension Checkpoint {
     /// GPT-2 bias tensors transformers always expects; a bias-free model stores them as zeros.
     static func gpt2BiasShapes(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
@@ -112,38 +155,6 @@ extension Checkpoint {
             }
         }
         return tensors
-    }
-
-    /// The flat parameter buffer from HF tensors, checking every name and shape against `layout`.
-    static func parameterValues(from tensors: [NamedTensor], config: ModelConfig, layout: ParameterLayout,
-                                file: String) throws -> [Float] {
-        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: file, reason: reason) }
-        var byName = [String: NamedTensor](minimumCapacity: tensors.count)
-        for tensor in tensors { byName[tensor.name] = tensor }
-        var values = [Float](repeating: 0, count: layout.count)
-        for entry in layout.entries {
-            guard let tensor = byName.removeValue(forKey: entry.name) else {
-                throw fail("missing tensor '\(entry.name)' (expected shape \(entry.huggingFaceShape))")
-            }
-            guard tensor.shape == entry.huggingFaceShape else {
-                throw fail("tensor '\(entry.name)' has shape \(tensor.shape), but config.json implies \(entry.huggingFaceShape)")
-            }
-            let ours = entry.huggingFaceTransposed
-                ? transpose(tensor.values, rows: entry.shape[1], columns: entry.shape[0]) : tensor.values
-            values.replaceSubrange(entry.offset ..< entry.offset + entry.count, with: ours)
-        }
-        let zeroBiases = layout.usesLlamaNames ? [] : gpt2BiasShapes(config)
-        for bias in zeroBiases {
-            guard let tensor = byName.removeValue(forKey: bias.name) else { continue }
-            guard tensor.shape == bias.shape, tensor.values.allSatisfy({ $0 == 0 }) else {
-                throw fail("tensor '\(bias.name)' must be all zeros with shape \(bias.shape): "
-                           + "the model has no biases (config bias: false)")
-            }
-        }
-        if let extra = byName.keys.sorted().first {
-            throw fail("unexpected tensor '\(extra)' (not part of the model that config.json describes)")
-        }
-        return values
     }
 
     /// Row-major (rows × columns) -> (columns × rows).

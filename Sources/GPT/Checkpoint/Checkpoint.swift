@@ -82,7 +82,7 @@ public enum Checkpoint {
     static func writeFiles(_ model: GPTModel, tokenizer: any Tokenizer, into directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let config = try encoder.encode(CheckpointConfigFile(model.config))
+        let config = try encoder.encode(CheckpointConfigFile(model.config, boundaries: tokenizer.sequenceBoundaries))
         try FileIO.writeDurably(config, to: directory + "/" + configFileName)
         let tensors = huggingFaceTensors(config: model.config, layout: model.layout, values: try model.parameterValues())
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory + "/" + weightsFileName)
@@ -108,43 +108,92 @@ public enum Checkpoint {
 
     // MARK: - Load
 
-    /// Reads config.json's model config (the "gpt" key), validated.
+    /// Reads config.json's model config, validated: ours (under the "gpt" key) or, when there is
+    /// no "gpt" key, one that transformers wrote (GPT2LMHeadModel, LlamaForCausalLM).
     public static func readConfig(from directory: String) throws -> ModelConfig {
-        let path = normalized(directory) + "/" + configFileName
-        let file: CheckpointConfigFile
+        try readConfigFile(in: try existingDirectory(directory)).config
+    }
+
+    /// config.json's model config, and whether it was imported from a transformers config.
+    static func readConfigFile(in root: String) throws -> (config: ModelConfig, imported: Bool) {
+        let path = root + "/" + configFileName
+        let data: Data
+        let json: JSONValue
         do {
-            file = try FileIO.decodeJSON(CheckpointConfigFile.self, from: path)
+            data = try FileIO.readData(path)
+            json = try JSONParser.parse(Array(data))
         } catch let error as FileError {
             throw CheckpointError(path: error.path, reason: error.reason)
-        }
-        do {
-            try file.gpt.validate()
         } catch {
-            throw CheckpointError(path: path, reason: "\(error)")
+            throw CheckpointError(path: path, reason: "not valid JSON (\(error))")
         }
-        return file.gpt
+        guard json.objectMembers == nil || json.member("gpt") != nil else {
+            return (try HuggingFaceConfig.modelConfig(json, path: path), true)
+        }
+        let file: CheckpointConfigFile
+        do {
+            file = try JSONDecoder().decode(CheckpointConfigFile.self, from: data)
+            try file.gpt.validate()
+        } catch let error as ModelError {
+            throw CheckpointError(path: path, reason: "\(error)")
+        } catch {
+            throw CheckpointError(path: path, reason: FileIO.describe(error))
+        }
+        return (file.gpt, false)
     }
 
     /// Loads a checkpoint onto `backend`: the model with the saved parameters, and its tokenizer.
+    /// The checkpoint is ours or a directory transformers wrote (`save_pretrained`: config.json
+    /// without a "gpt" key, model.safetensors or its shards in F32, F16 or BF16, tokenizer.json).
     public static func load(from directory: String, backend: any Backend) throws -> (model: GPTModel, tokenizer: any Tokenizer) {
+        let root = try existingDirectory(directory)
+        let (config, imported) = try readConfigFile(in: root)
+        let tokenizer = try readTokenizer(in: root, config: config, imported: imported)
+        let values = try readParameterValues(in: root, config: config, imported: imported)
+        let model = try GPTModel(config: config, backend: backend, seed: 0)
+        try model.loadParameterValues(values)
+        return (model, tokenizer)
+    }
+
+    /// `directory` without trailing slashes, or an error when it is not a directory.
+    static func existingDirectory(_ directory: String) throws -> String {
         let root = normalized(directory)
         guard FileIO.isDirectory(root) else {
             throw CheckpointError(path: root, reason: FileManager.default.fileExists(atPath: root)
                                   ? "not a directory" : "no such checkpoint directory")
         }
-        let config = try readConfig(from: root)
+        return root
+    }
+
+    /// The tokenizer of the checkpoint in `directory` (ours or one transformers wrote), checked
+    /// against its config.
+    public static func readTokenizer(from directory: String) throws -> any Tokenizer {
+        let root = try existingDirectory(directory)
+        let (config, imported) = try readConfigFile(in: root)
+        return try readTokenizer(in: root, config: config, imported: imported)
+    }
+
+    /// The checkpoint's tokenizer, checked against the config: ours have exactly its vocabulary; an
+    /// imported model may have more rows than its tokenizer has tokens (padded embeddings), never fewer.
+    static func readTokenizer(in root: String, config: ModelConfig, imported: Bool) throws -> any Tokenizer {
         let tokenizer = try TokenizerFile.load(from: root + "/" + TokenizerFile.fileName)
-        guard tokenizer.vocabularySize == config.vocabSize else {
+        if imported {
+            guard tokenizer.vocabularySize <= config.vocabSize else {
+                throw CheckpointError(path: root, reason: "tokenizer.json has \(tokenizer.vocabularySize) tokens, more than "
+                                      + "config.json's vocab_size \(config.vocabSize)")
+            }
+        } else if tokenizer.vocabularySize != config.vocabSize {
             throw CheckpointError(path: root, reason: "tokenizer has \(tokenizer.vocabularySize) tokens but config.json "
                                   + "says vocabSize \(config.vocabSize)")
         }
-        let weightsPath = root + "/" + weightsFileName
-        let layout = ParameterLayout(config)
-        let values = try parameterValues(from: try SafeTensors.read(weightsPath), config: config, layout: layout,
-                                         file: weightsPath)
-        let model = try GPTModel(config: config, backend: backend, seed: 0)
-        try model.loadParameterValues(values)
-        return (model, tokenizer)
+        return tokenizer
+    }
+
+    /// The flat parameter values from the checkpoint's weight files: model.safetensors, or for an
+    /// imported checkpoint also the shards of model.safetensors.index.json.
+    static func readParameterValues(in root: String, config: ModelConfig, imported: Bool) throws -> [Float] {
+        let weights = try CheckpointWeights.open(directory: root, shardsAllowed: imported)
+        return try parameterValues(from: weights, config: config, layout: ParameterLayout(config))
     }
 
     // MARK: - Paths

@@ -2,10 +2,12 @@
 // two streaming passes, so memory stays bounded by the chunk size plus the vocabulary statistics:
 //   1. read every file in chunks, hash it (SHA-256) and gather what the tokenizer is built from:
 //      the character set (char) or the pre-tokenised piece counts (word, bpe; counted on all CPUs);
-//      then build the tokenizer (the BPE trainer runs here);
+//      then build the tokenizer (the BPE trainer runs here). Or take a checkpoint's tokenizer
+//      (`tokenizerDirectory`: its tokenizer.json and companion files, for fine-tuning);
 //   2. read again and encode chunk by chunk into train.bin / val.bin. The last `validationFraction`
 //      of the input bytes (cut at a character boundary) is the validation split; each file, and each
-//      side of the cut, is encoded as its own stream.
+//      side of the cut, is encoded as its own stream. Each file is framed as the tokenizer's
+//      `encode` frames a text (a Hub tokenizer's BOS before it, rarely an EOS after it).
 // meta.json is written last: a directory with meta.json is complete.
 
 import FoundationEssentials
@@ -32,6 +34,9 @@ public struct PreparationOptions: Sendable {
     public var chunkBytes = 8 << 20
     /// Threads for counting pieces.
     public var threads = ProcessInfoCPU.count
+    /// A directory (a checkpoint) whose tokenizer.json, with its companion files, encodes the data
+    /// instead of a tokenizer built from it; `tokenizerKind` and `vocabularySize` then do not apply.
+    public var tokenizerDirectory: String? = nil
 
     /// Options with the default chunk size and every CPU.
     public init(inputs: [String], tokenizerKind: String, vocabularySize: Int? = nil, validationFraction: Double = 0.1,
@@ -72,7 +77,11 @@ public enum DataPreparation {
     @discardableResult
     public static func prepare(_ options: PreparationOptions,
                                progress: (PreparationProgress) -> Void = { _ in }) throws -> PreparedMetadata {
-        guard tokenizerKinds.contains(options.tokenizerKind) else {
+        let given = try options.tokenizerDirectory.map { try TokenizerFile.load(from: Checkpoint.normalized($0) + "/" + TokenizerFile.fileName) }
+        if given != nil && options.vocabularySize != nil {
+            throw PreparationError("a vocabulary size does not apply to a tokenizer taken from a checkpoint")
+        }
+        guard given != nil || tokenizerKinds.contains(options.tokenizerKind) else {
             throw PreparationError("unknown tokenizer '\(options.tokenizerKind)'; known: \(tokenizerKinds.joined(separator: ", "))")
         }
         guard !options.inputs.isEmpty else { throw PreparationError("no input files") }
@@ -98,8 +107,10 @@ public enum DataPreparation {
         try prepareOutputDirectory(output)
 
         // Pass 1: hashes and the tokenizer.
-        let (sources, tokenizer) = try buildTokenizer(options, sizes: sizes, totalBytes: totalBytes, progress: progress)
-        try TokenizerFile.save(tokenizer, to: output + "/" + TokenizerFile.fileName)
+        let (sources, tokenizer) = try buildTokenizer(options, given: given, sizes: sizes, totalBytes: totalBytes,
+                                                      progress: progress)
+        try TokenizerFile.save(tokenizer, intoDirectory: output)
+        let framing = tokenizer.sequenceBoundaries
 
         // Pass 2: encode into train.bin and val.bin.
         let dtype = TokenDType.fitting(vocabularySize: tokenizer.vocabularySize)
@@ -112,8 +123,9 @@ public enum DataPreparation {
         for (path, size) in zip(options.inputs, sizes) {
             // The split point may fall before, inside or after this file: clamp it into the file.
             let cut = min(max(split, fileStart), fileStart + size)
-            let parts = [(fileStart ..< cut, train), (cut ..< fileStart + size, validation)]
-            for (range, writer) in parts where !range.isEmpty {
+            let parts = [(fileStart ..< cut, train), (cut ..< fileStart + size, validation)].filter { !$0.0.isEmpty }
+            try parts.first?.1.append(framing.prepended)
+            for (range, writer) in parts {
                 let local = range.lowerBound - fileStart ..< range.upperBound - fileStart
                 try readChunks(path: path, range: local, chunkBytes: options.chunkBytes) { chunk, isFinal, offset in
                     var tokens: [Int32] = []
@@ -129,6 +141,7 @@ public enum DataPreparation {
                     return consumed
                 }
             }
+            try parts.last?.1.append(framing.appended)
             fileStart += size
         }
         try train.finish()
@@ -152,15 +165,18 @@ public enum DataPreparation {
             guard contents.isEmpty || contents.contains(PreparedMetadata.fileName) else {
                 throw FileError(path: output, reason: "refusing to write into it: it is not empty and not a prepared data directory")
             }
-            // Incomplete until meta.json is written again.
-            try? FileManager.default.removeItem(atPath: output + "/" + PreparedMetadata.fileName)
+            // Incomplete until meta.json is written again; a previous tokenizer's companion files
+            // would otherwise change how the new one frames and ends sequences.
+            for name in [PreparedMetadata.fileName] + TokenizerFile.companionFileNames {
+                try? FileManager.default.removeItem(atPath: output + "/" + name)
+            }
         } else {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         }
     }
 
-    /// Pass 1: each file's hash, and the tokenizer built from all of them.
-    static func buildTokenizer(_ options: PreparationOptions, sizes: [Int], totalBytes: Int,
+    /// Pass 1: each file's hash, and the tokenizer built from all of them (or `given`).
+    static func buildTokenizer(_ options: PreparationOptions, given: (any Tokenizer)?, sizes: [Int], totalBytes: Int,
                                progress: (PreparationProgress) -> Void) throws -> ([PreparedMetadata.Source], any Tokenizer) {
         var sources: [PreparedMetadata.Source] = []
         var seen = [Bool](repeating: false, count: options.tokenizerKind == "char" ? 0x110000 : 0)
@@ -176,7 +192,9 @@ public enum DataPreparation {
                 hash.update(UnsafeBufferPointer(rebasing: chunk[(chunk.count - fresh)...]))
                 hashed += fresh
                 let consumed: Int
-                if options.tokenizerKind == "char" {
+                if given != nil {
+                    consumed = chunk.count
+                } else if options.tokenizerKind == "char" {
                     consumed = try collectCharacters(chunk, isFinal: isFinal, into: &seen, path: path, offset: offset)
                 } else {
                     consumed = countPieces(chunk, isFinal: isFinal, into: &counts, threads: options.threads)
@@ -187,6 +205,7 @@ public enum DataPreparation {
             }
             sources.append(PreparedMetadata.Source(path: path, bytes: size, sha256: hash.finalize()))
         }
+        if let given { return (sources, given) }
         progress(PreparationProgress(phase: "training", bytesDone: totalBytes, bytesTotal: totalBytes))
         let vocabularySize = options.vocabularySize ?? defaultVocabularySize[options.tokenizerKind]
         let tokenizer: any Tokenizer

@@ -1,7 +1,7 @@
 // A corpus ready to train on: its dataset (training and validation tokens, batches), the tokenizer
 // that made the tokens, and a name for messages. From a `gpt prepare` directory (memory-mapped), a
 // UTF-8 text file, or text in memory (both with a character tokenizer built from the text, the last
-// 10% held out for validation).
+// 10% held out for validation), or a text file encoded by a given tokenizer (fine-tuning).
 
 import Tokenizers
 
@@ -37,6 +37,13 @@ public struct TrainingCorpus {
             return TrainingCorpus(dataset: prepared, tokenizer: prepared.tokenizer, name: path)
         }
         let (dataset, tokenizer) = try TextDataset.loadCharacters(path: path, contextLength: contextLength)
+        return TrainingCorpus(dataset: dataset, tokenizer: tokenizer, name: path)
+    }
+
+    /// A UTF-8 text file encoded by `tokenizer` (a checkpoint's, to fine-tune it), framed as its
+    /// `encode` frames a text; the last 10% of the tokens are held out for validation.
+    public static func load(textFile path: String, tokenizer: any Tokenizer, contextLength: Int) throws -> TrainingCorpus {
+        let dataset = try TextDataset(tokens: try tokenizer.encode(try FileIO.readText(path)), contextLength: contextLength)
         return TrainingCorpus(dataset: dataset, tokenizer: tokenizer, name: path)
     }
 }

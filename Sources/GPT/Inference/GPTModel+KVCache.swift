@@ -17,11 +17,11 @@ public final class KVCache {
     /// Maximum tokens: the model's context length.
     public let capacity: Int
     let keysValues: Buffer  // (L, T, 2, KVH, hs): each row's keys, then its values
-    let query: Buffer       // (T, C): the new rows' query heads
+    let query: Buffer       // (T, A), A = NH·hs: the new rows' query heads
     let tokens: Buffer      // (T) int32: the new tokens of one call
     let x: Buffer           // (T, C) residual stream of the new rows
     let normed: Buffer      // (T, C)
-    let attention: Buffer   // (T, C)
+    let attention: Buffer   // (T, A)
     let projection: Buffer  // (T, C)
     let ffnPre: Buffer      // (T, F or 2F)
     let ffnAct: Buffer      // (T, F)
@@ -30,16 +30,16 @@ public final class KVCache {
     let logits: Buffer      // (V): the last new row's logits
 
     init(config: ModelConfig, backend: any Backend) throws {
-        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim
+        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim, a = config.attentionWidth
         let up = config.activation == .swiglu ? 2 * f : f
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         capacity = t
         keysValues = try floats(config.layers * t * Self.keyValueWidth(config))
-        query = try floats(t * c)
+        query = try floats(t * a)
         tokens = try backend.allocate(t, .int32)
         x = try floats(t * c)
         normed = try floats(t * c)
-        attention = try floats(t * c)
+        attention = try floats(t * a)
         projection = try floats(t * c)
         ffnPre = try floats(t * up)
         ffnAct = try floats(t * f)
@@ -57,11 +57,12 @@ public final class KVCache {
     /// Bytes a cache for `config` allocates: the cached keys and values (L·T·2·KVH·hs floats) and
     /// the scratch of one call of up to T new rows.
     public static func byteCount(config: ModelConfig) -> Int {
-        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim
+        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim, a = config.attentionWidth
         let up = config.activation == .swiglu ? 2 * f : f
         let cached = config.layers * t * keyValueWidth(config)
-        // Per row: query, x, normed, attention, projection (C each), ffnPre, ffnAct, token, mean, rstd.
-        let scratch = t * (5 * c + up + f + 3) + config.vocabSize
+        // Per row: query, attention (A each), x, normed, projection (C each), ffnPre, ffnAct, token,
+        // mean, rstd.
+        let scratch = t * (2 * a + 3 * c + up + f + 3) + config.vocabSize
         return 4 * (cached + scratch)
     }
 
@@ -78,6 +79,7 @@ extension GPTModel {
         let p = cache.length, n = newTokens.count
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize, t = cache.capacity
         let up = config.activation == .swiglu ? 2 * f : f, kv = KVCache.keyValueWidth(config)
+        let a = config.attentionWidth
         guard n >= 1 else { throw ModelError.shape("forwardCached needs at least one token") }
         guard p + n <= t else {
             throw ModelError.shape("KV cache holds \(p) tokens; \(n) more exceed the context length \(t)")
@@ -85,8 +87,8 @@ extension GPTModel {
         if let bad = newTokens.first(where: { $0 < 0 || Int($0) >= v }) {
             throw ModelError.tokenOutOfRange(token: bad, vocabSize: v)
         }
-        let x = cache.x.prefix(n * c), normed = cache.normed.prefix(n * c), query = cache.query.prefix(n * c)
-        let att = cache.attention.prefix(n * c), projection = cache.projection.prefix(n * c)
+        let x = cache.x.prefix(n * c), normed = cache.normed.prefix(n * c), query = cache.query.prefix(n * a)
+        let att = cache.attention.prefix(n * a), projection = cache.projection.prefix(n * c)
         let mean = cache.mean.prefix(n), rstd = cache.rstd.prefix(n)
         let ffnPre = cache.ffnPre.prefix(n * up), ffnAct = cache.ffnAct.prefix(n * f)
 
@@ -102,13 +104,13 @@ extension GPTModel {
             let newRows = layerCache.view(offset: p * kv, count: n * kv)
             try norm(out: normed, mean: mean, rstd: rstd, input: x, weight: block.norm1Weight,
                      bias: block.norm1Bias, rows: n)
-            // The fused qkv weight's first C rows make the queries, the rest the keys and values.
+            // The fused qkv weight's first A rows make the queries, the rest the keys and values.
             try linear(out: query, input: normed, weight: block.qkvWeight, bias: block.qkvBias,
-                       rows: n, inDim: c, outDim: c)
-            try linear(out: newRows, input: normed, weight: block.qkvWeight + c * c,
-                       bias: block.qkvBias.map { $0 + c }, rows: n, inDim: c, outDim: kv)
+                       rows: n, inDim: c, outDim: a)
+            try linear(out: newRows, input: normed, weight: block.qkvWeight + a * c,
+                       bias: block.qkvBias.map { $0 + a }, rows: n, inDim: c, outDim: kv)
             if config.positions == .rope {
-                try backend.ropeForward(query, rows: n, sequenceLength: n, rowStride: c, heads: config.heads,
+                try backend.ropeForward(query, rows: n, sequenceLength: n, rowStride: a, heads: config.heads,
                                         headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
                 try backend.ropeForward(newRows, rows: n, sequenceLength: n, rowStride: kv, heads: config.kvHeads,
                                         headDim: config.headDim, theta: config.ropeTheta, positionOffset: p)
@@ -116,7 +118,7 @@ extension GPTModel {
             try backend.attentionCachedForward(out: att, query: query, keysValues: layerCache, start: p, queries: n,
                                                heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
             try linear(out: projection, input: att, weight: block.attentionProjWeight,
-                       bias: block.attentionProjBias, rows: n, inDim: c, outDim: c)
+                       bias: block.attentionProjBias, rows: n, inDim: a, outDim: c)
             try backend.add(out: x, a: x, b: projection)
 
             try feedForward(block, input: x, normed: normed, mean: mean, rstd: rstd, pre: ffnPre, act: ffnAct,

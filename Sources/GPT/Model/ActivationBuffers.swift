@@ -19,7 +19,7 @@ struct ActivationBuffers {
     let norm1Mean: Buffer       // (L, N)
     let norm1Rstd: Buffer       // (L, N)
     let qkv: Buffer             // (L, N, W), W = (NH + 2·KVH)·hs: q and k already rotated when RoPE is on
-    let attention: Buffer       // (L, N, C)
+    let attention: Buffer       // (L, N, A), A = NH·hs (C unless the config sets headDim)
     let logsumexp: Buffer       // (L, N*NH)
     let norm2: Buffer           // (L, N, C)
     let norm2Mean: Buffer       // (L, N)
@@ -34,7 +34,7 @@ struct ActivationBuffers {
     // Backward scratch, reused by every layer.
     let dResidual: Buffer       // (N, C)
     let dScratch: Buffer        // (N, C)
-    let dNorm: Buffer           // (N, C)
+    let dNorm: Buffer           // (N, max(C, A)): also the attention output's gradient
     let dQKV: Buffer            // (N, W)
     let dFFNPre: Buffer         // (N, F or 2F)
     let dFFNAct: Buffer         // (N, F)
@@ -42,7 +42,7 @@ struct ActivationBuffers {
 
     init(config: ModelConfig, capacity n: Int, backend: any Backend) throws {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
-        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth, a = config.attentionWidth
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
         capacity = n
         layers = l
@@ -54,7 +54,7 @@ struct ActivationBuffers {
         norm1Mean = try floats(l * n)
         norm1Rstd = try floats(l * n)
         qkv = try floats(l * n * w)
-        attention = try floats(l * n * c)
+        attention = try floats(l * n * a)
         logsumexp = try floats(l * n * config.heads)
         norm2 = try floats(l * n * c)
         norm2Mean = try floats(l * n)
@@ -68,7 +68,7 @@ struct ActivationBuffers {
         losses = try floats(n)
         dResidual = try floats(n * c)
         dScratch = try floats(n * c)
-        dNorm = try floats(n * c)
+        dNorm = try floats(n * max(c, a))
         dQKV = try floats(n * w)
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)
@@ -78,14 +78,14 @@ struct ActivationBuffers {
     /// Floats needed for a token capacity, for memory estimates: the buffers `init` allocates.
     static func floatCount(config: ModelConfig, capacity n: Int) -> Int {
         let c = config.embeddingDim, l = config.layers, f = config.ffnDim, w = config.qkvWidth
-        let up = config.activation == .swiglu ? 2 * f : f
-        // residual, residualMid, norm1, attention, norm2 (C each), qkv (W), two means, two rstds,
-        // logsumexp (NH), ffnPre, ffnAct.
-        let perLayer = n * (c * 5 + w + 4 + config.heads + up + f)
+        let up = config.activation == .swiglu ? 2 * f : f, a = config.attentionWidth
+        // residual, residualMid, norm1, norm2 (C each), attention (A), qkv (W), two means, two
+        // rstds, logsumexp (NH), ffnPre, ffnAct.
+        let perLayer = n * (c * 4 + a + w + 4 + config.heads + up + f)
         // The last residual, final norm, its mean and rstd, tokens, targets, logits, losses.
         let rest = n * (c * 2 + 5 + config.vocabSize)
-        // Backward scratch: dResidual, dScratch, dNorm, dQKV, dFFNPre, dFFNAct; and the scalar.
-        let scratch = n * (c * 3 + w + up + f) + 1
+        // Backward scratch: dResidual, dScratch, dNorm (max(C, A)), dQKV, dFFNPre, dFFNAct; the scalar.
+        let scratch = n * (c * 2 + max(c, a) + w + up + f) + 1
         return l * perLayer + rest + scratch
     }
 }

@@ -7,7 +7,8 @@
 //   FLOPs per token = 6·P + 6·L·T·C
 //
 //   P = parameters that multiply activations in a matmul: every block's qkv (W×C with
-//       W = (NH + 2·KVH)·hs, 3C×C without grouped-query attention), attention projection (C×C),
+//       W = (NH + 2·KVH)·hs, 3C×C without grouped-query attention), attention projection (C×A,
+//       A = NH·hs: C×C unless the config sets headDim; A then replaces C in the attention term),
 //       FFN up (F×C, or 2F×C for SwiGLU) and down (C×F), plus the output head (V×C, counted once
 //       even when tied to the token embedding). Embedding lookups, position tables, norms and
 //       biases do O(1) work per parameter and are left out.
@@ -47,15 +48,16 @@ public struct FlopCount: Equatable, Sendable {
         self.config = config
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
         let up = config.activation == .swiglu ? 2 * f : f
-        matmulParameters = config.layers * (config.qkvWidth * c + c * c + up * c + c * f) + v * c
+        matmulParameters = config.layers * (config.qkvWidth * c + c * config.attentionWidth + up * c + c * f) + v * c
     }
 
     /// 6·P: the linear layers' FLOPs per trained token.
     public var linearFlopsPerToken: Double { 6 * Double(matmulParameters) }
 
-    /// 6·L·T·C: causal attention FLOPs per trained token at sequence length `length`.
+    /// 6·L·T·C: causal attention FLOPs per trained token at sequence length `length` (with the
+    /// attention width A = NH·hs in place of C where a config's heads are not C / NH wide).
     public func attentionFlopsPerToken(length: Int) -> Double {
-        6 * Double(config.layers) * Double(length) * Double(config.embeddingDim)
+        6 * Double(config.layers) * Double(length) * Double(config.attentionWidth)
     }
 
     /// Model FLOPs per trained token: 6·P + 6·L·T·C.
@@ -65,8 +67,8 @@ public struct FlopCount: Equatable, Sendable {
 
     /// The formula with this model's numbers, for printing next to the result.
     public func formula(length: Int) -> String {
-        let l = config.layers, c = config.embeddingDim
-        return "6*P + 6*L*T*C = 6*\(matmulParameters) + 6*\(l)*\(length)*\(c) = "
+        let l = config.layers, a = config.attentionWidth, width = a == config.embeddingDim ? "C" : "A"
+        return "6*P + 6*L*T*\(width) = 6*\(matmulParameters) + 6*\(l)*\(length)*\(a) = "
             + "\(Int(trainingFlopsPerToken(length: length))) FLOPs per token"
             + " (P = matmul weights incl. the output head; attention counted causal)"
     }
@@ -79,7 +81,7 @@ public struct FlopCount: Equatable, Sendable {
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize, l = config.layers
         let up = config.activation == .swiglu ? 2 * f : f
         let linears: [(name: String, outDim: Int, inDim: Int, calls: Int)] = [
-            ("qkv", config.qkvWidth, c, l), ("attn proj", c, c, l), ("ffn up", up, c, l), ("ffn down", c, f, l),
+            ("qkv", config.qkvWidth, c, l), ("attn proj", c, config.attentionWidth, l), ("ffn up", up, c, l), ("ffn down", c, f, l),
             ("head", v, c, 1),
         ]
         var shapes: [MatmulShape] = []

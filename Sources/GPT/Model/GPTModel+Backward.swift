@@ -84,15 +84,17 @@ extension GPTModel {
     /// On entry dResidual holds dL/d x_{l+1}; on exit dL/d x_l.
     private func blockBackward(_ l: Int, acts: ActivationBuffers, state: ForwardState) throws {
         let n = state.batch * state.length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth, a = config.attentionWidth
         let p = layout.blocks[l]
         let dResidual = acts.dResidual.prefix(n * c), dScratch = acts.dScratch.prefix(n * c)
-        let dNorm = acts.dNorm.prefix(n * c)
+        // dNorm also holds the attention's gradient (N, A) between the output projection and the
+        // attention backward, when nothing else is in it.
+        let dNorm = acts.dNorm.prefix(n * c), dAtt = acts.dNorm.prefix(n * a)
         let dQKV = acts.dQKV.prefix(n * w), dPre = acts.dFFNPre.prefix(n * up), dAct = acts.dFFNAct.prefix(n * f)
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
         let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
-        let att = acts.attention.layer(l, stride: cap * c, count: n * c)
+        let att = acts.attention.layer(l, stride: cap * a, count: n * a)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
         let ffnAct = acts.ffnAct.layer(l, stride: cap * f, count: n * f)
 
@@ -116,9 +118,9 @@ extension GPTModel {
         // Attention: x_mid = x + dropout(proj(attention(rope(qkv(norm1(x)))))).
         try backend.copy(from: dResidual, to: dScratch)
         try dropoutBackward(dScratch, seed: state.dropoutSeed, site: 1 + 2 * l)
-        try linearBackward(dinput: dNorm, dout: dScratch, input: att, weight: p.attentionProjWeight,
-                           bias: p.attentionProjBias, rows: n, inDim: c, outDim: c)
-        try backend.attentionBackward(dqkv: dQKV, dout: dNorm, qkv: qkv, out: att,
+        try linearBackward(dinput: dAtt, dout: dScratch, input: att, weight: p.attentionProjWeight,
+                           bias: p.attentionProjBias, rows: n, inDim: a, outDim: c)
+        try backend.attentionBackward(dqkv: dQKV, dout: dAtt, qkv: qkv, out: att,
                                       logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
                                                                       count: n * config.heads),
                                       batch: state.batch, sequenceLength: state.length,

@@ -61,14 +61,14 @@ extension GPTModel {
 
     private func blockForward(_ l: Int, acts: ActivationBuffers, batch: Int, length: Int, dropSeed: DropoutStream?) throws {
         let n = batch * length, c = config.embeddingDim, f = config.ffnDim, cap = acts.capacity
-        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth
+        let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth, a = config.attentionWidth
         let p = layout.blocks[l]
         let x = acts.residual.layer(l, stride: cap * c, count: n * c)
         let xMid = acts.residualMid.layer(l, stride: cap * c, count: n * c)
         let xNext = acts.residual.layer(l + 1, stride: cap * c, count: n * c)
         let norm1 = acts.norm1.layer(l, stride: cap * c, count: n * c)
         let qkv = acts.qkv.layer(l, stride: cap * w, count: n * w)
-        let att = acts.attention.layer(l, stride: cap * c, count: n * c)
+        let att = acts.attention.layer(l, stride: cap * a, count: n * a)
         let norm2 = acts.norm2.layer(l, stride: cap * c, count: n * c)
         let ffnPre = acts.ffnPre.layer(l, stride: cap * up, count: n * up)
         let ffnAct = acts.ffnAct.layer(l, stride: cap * f, count: n * f)
@@ -90,7 +90,7 @@ extension GPTModel {
                                      qkv: qkv, batch: batch, sequenceLength: length,
                                      heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
         try linear(out: scratch, input: att, weight: p.attentionProjWeight, bias: p.attentionProjBias,
-                   rows: n, inDim: c, outDim: c)
+                   rows: n, inDim: a, outDim: c)
         try dropout(scratch, seed: dropSeed, site: 1 + 2 * l)
         try backend.add(out: xMid, a: x, b: scratch)
 

@@ -2,6 +2,9 @@
 // Codable so it round-trips through JSON config files and checkpoints (camelCase keys). `kvHeads`
 // is written only when it differs from `heads` and reads as `heads` when absent, so configs and
 // checkpoints from before grouped-query attention load unchanged and ungrouped ones look the same.
+// `headDim` likewise: written only when the heads are not C/NH wide (Llama's head_dim, e.g. 4 heads
+// of 16 in a 32-wide model), so the attention is NH·hs wide between the C-wide residual stream's
+// q/k/v and output projections.
 
 /// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
 /// position scheme it uses.
@@ -43,7 +46,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// NH: attention (query) heads. A config without grouped-query attention keeps kvHeads equal to
     /// it when it changes.
     public var heads: Int {
-        didSet { if groupedKVHeads == heads { groupedKVHeads = nil } }
+        didSet {
+            if groupedKVHeads == heads { groupedKVHeads = nil }
+            normalizeHeadDim()
+        }
     }
     /// KVH: key/value heads. Grouped-query attention when fewer than `heads` (which must be a
     /// multiple of it): query head h uses KV head h / (heads / kvHeads); 1 is multi-query attention.
@@ -55,8 +61,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// kvHeads where it differs from heads, else nil: never equal to `heads`, so `==` compares what
     /// two configs mean.
     private var groupedKVHeads: Int?
-    /// C: embedding dimension (multiple of heads).
-    public var embeddingDim: Int
+    /// C: embedding dimension (multiple of heads unless `headDim` is set).
+    public var embeddingDim: Int {
+        didSet { normalizeHeadDim() }
+    }
     /// F: FFN hidden size (for SwiGLU: the gate/up width).
     public var ffnDim: Int
     /// LayerNorm or RMSNorm.
@@ -75,11 +83,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var normEpsilon: Float
     /// RoPE base frequency.
     public var ropeTheta: Float
+    /// hs where it differs from C / NH, else nil (so `==` compares what two configs mean).
+    private var explicitHeadDim: Int?
 
     /// A config; the defaults are GPT-2's choices (LayerNorm, GELU, learned positions, tied, biases,
-    /// one KV head per query head: `kvHeads` nil means `heads`).
+    /// one KV head per query head: `kvHeads` nil means `heads`; heads C / NH wide: `headDim` nil).
     public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, kvHeads: Int? = nil,
-                embeddingDim: Int, ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
+                headDim: Int? = nil, embeddingDim: Int, ffnDim: Int, norm: Norm = .layer, activation: Activation = .gelu,
                 positions: Positions = .learned, tiedEmbeddings: Bool = true, bias: Bool = true,
                 dropout: Float = 0, normEpsilon: Float = 1e-5, ropeTheta: Float = 10_000) {
         self.vocabSize = vocabSize
@@ -97,10 +107,24 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.dropout = dropout
         self.normEpsilon = normEpsilon
         self.ropeTheta = ropeTheta
+        let evenSplit = heads > 0 && embeddingDim % heads == 0 ? embeddingDim / heads : nil
+        explicitHeadDim = headDim == evenSplit ? nil : headDim
     }
 
-    /// hs: per-head size.
-    public var headDim: Int { embeddingDim / heads }
+    /// hs: per-head size, C / NH unless set to another value.
+    public var headDim: Int {
+        get { explicitHeadDim ?? embeddingDim / heads }
+        set { explicitHeadDim = newValue * heads == embeddingDim ? nil : newValue }
+    }
+
+    /// Forgets an explicit head size that has become C / NH, so `==` still compares meanings.
+    private mutating func normalizeHeadDim() {
+        if let explicitHeadDim, explicitHeadDim * heads == embeddingDim { self.explicitHeadDim = nil }
+    }
+
+    /// A = NH·hs: width of the attention's output, the input of its output projection (C unless
+    /// `headDim` is set).
+    public var attentionWidth: Int { heads * headDim }
 
     /// Query heads per KV head (1 without grouped-query attention).
     public var queriesPerKVHead: Int { heads / kvHeads }
@@ -116,7 +140,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if contextLength < 1 { throw fail("contextLength must be at least 1, got \(contextLength)") }
         if layers < 1 { throw fail("layers must be at least 1, got \(layers)") }
         if heads < 1 { throw fail("heads must be at least 1, got \(heads)") }
-        if embeddingDim < 1 || embeddingDim % heads != 0 {
+        if let explicitHeadDim {
+            if embeddingDim < 1 { throw fail("embeddingDim must be at least 1, got \(embeddingDim)") }
+            if explicitHeadDim < 1 { throw fail("headDim must be at least 1, got \(explicitHeadDim)") }
+            if positions != .rope {
+                throw fail("headDim (\(explicitHeadDim)) other than embeddingDim / heads needs rope positions: "
+                           + "GPT-2's fused c_attn is 3·embeddingDim wide")
+            }
+        } else if embeddingDim < 1 || embeddingDim % heads != 0 {
             throw fail("embeddingDim (\(embeddingDim)) must be a positive multiple of heads (\(heads))")
         }
         if kvHeads < 1 || heads % kvHeads != 0 {
@@ -146,15 +177,17 @@ extension ModelConfig {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case vocabSize, contextLength, layers, heads, groupedKVHeads = "kvHeads", embeddingDim, ffnDim, norm
         case activation, positions, tiedEmbeddings, bias, dropout, normEpsilon, ropeTheta
+        case explicitHeadDim = "headDim"
     }
 
-    /// Every key is required except kvHeads, which defaults to heads.
+    /// Every key is required except kvHeads, which defaults to heads, and headDim (C / NH).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(vocabSize: try c.decode(Int.self, forKey: .vocabSize),
                   contextLength: try c.decode(Int.self, forKey: .contextLength),
                   layers: try c.decode(Int.self, forKey: .layers), heads: try c.decode(Int.self, forKey: .heads),
                   kvHeads: try c.decodeIfPresent(Int.self, forKey: .groupedKVHeads),
+                  headDim: try c.decodeIfPresent(Int.self, forKey: .explicitHeadDim),
                   embeddingDim: try c.decode(Int.self, forKey: .embeddingDim),
                   ffnDim: try c.decode(Int.self, forKey: .ffnDim), norm: try c.decode(Norm.self, forKey: .norm),
                   activation: try c.decode(Activation.self, forKey: .activation),
@@ -165,8 +198,8 @@ extension ModelConfig {
                   ropeTheta: try c.decode(Float.self, forKey: .ropeTheta))
     }
 
-    /// Every key a JSON ModelConfig may hold (kvHeads included, which `encode` omits when it
-    /// equals heads).
+    /// Every key a JSON ModelConfig may hold (kvHeads and headDim included, which `encode` omits
+    /// when they are heads and embeddingDim / heads).
     static var jsonKeys: Set<String> { Set(CodingKeys.allCases.map(\.stringValue)) }
 }
 

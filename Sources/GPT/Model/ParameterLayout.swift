@@ -9,7 +9,7 @@
 // - learned or sinusoidal positions: GPT2LMHeadModel (`transformer.h.{i}.attn.c_attn.weight`, ...);
 // - rope: LlamaForCausalLM (`model.layers.{i}.self_attn.q_proj.weight`, ...).
 // Fused ops need adjacency, which the layout guarantees: q, k, v projections form one
-// ((NH + 2·KVH)·hs, C) matrix (Llama's q_proj (C, C), k_proj and v_proj (KVH·hs, C) each are placed
+// ((NH + 2·KVH)·hs, C) matrix (Llama's q_proj (NH·hs, C), k_proj and v_proj (KVH·hs, C) each are placed
 // back to back; GPT-2's c_attn is (3C, C), since GPT-2 has no grouped-query attention), and
 // SwiGLU's gate and up projections one (2F, C) matrix, gate first.
 //
@@ -46,7 +46,7 @@ public struct BlockOffsets: Sendable {
     public var norm1Weight = 0, norm1Bias: Int? = nil
     /// q, k and v projections as one matrix: ((NH + 2·KVH)·hs, C), ((NH + 2·KVH)·hs).
     public var qkvWeight = 0, qkvBias: Int? = nil
-    /// The attention output projection: (C, C), (C).
+    /// The attention output projection: (C, NH·hs), (C).
     public var attentionProjWeight = 0, attentionProjBias: Int? = nil
     /// The FFN sub-block's norm: gain (C) and bias (C).
     public var norm2Weight = 0, norm2Bias: Int? = nil
@@ -89,7 +89,7 @@ public struct ParameterLayout: Sendable {
         nextOffset = regionStarts
         usesLlamaNames = config.positions == .rope
         let c = config.embeddingDim, f = config.ffnDim, v = config.vocabSize
-        let kv = config.kvHeads * config.headDim
+        let kv = config.kvHeads * config.headDim, a = config.attentionWidth
         let up = config.activation == .swiglu ? 2 * f : f
         let llama = usesLlamaNames
 
@@ -108,15 +108,15 @@ public struct ParameterLayout: Sendable {
             b.norm1Weight = add(p + norm1 + ".weight", [c])
             if normBias { b.norm1Bias = add(p + norm1 + ".bias", [c]) }
             if llama {
-                b.qkvWeight = add(p + "self_attn.q_proj.weight", [c, c])
+                b.qkvWeight = add(p + "self_attn.q_proj.weight", [a, c])
                 add(p + "self_attn.k_proj.weight", [kv, c])
                 add(p + "self_attn.v_proj.weight", [kv, c])
                 if config.bias {
-                    b.qkvBias = add(p + "self_attn.q_proj.bias", [c])
+                    b.qkvBias = add(p + "self_attn.q_proj.bias", [a])
                     add(p + "self_attn.k_proj.bias", [kv])
                     add(p + "self_attn.v_proj.bias", [kv])
                 }
-                b.attentionProjWeight = add(p + "self_attn.o_proj.weight", [c, c])
+                b.attentionProjWeight = add(p + "self_attn.o_proj.weight", [c, a])
                 if config.bias { b.attentionProjBias = add(p + "self_attn.o_proj.bias", [c]) }
             } else {
                 b.qkvWeight = add(p + "attn.c_attn.weight", [3 * c, c], transposed: true)

@@ -1,6 +1,7 @@
 // The options every command that runs a backend shares, declared once here: --backend, --device and
-// --threads (BackendSelection), --seed and --config. Each is a function that makes a fresh option,
-// because options hold what the parser gave them.
+// --threads (BackendSelection), --seed and --config; and the two that take a model or a tokenizer
+// from a checkpoint directory (ours, or one transformers wrote): --init-from and --tokenizer-from.
+// Each is a function that makes a fresh option, because options hold what the parser gave them.
 
 import Compute
 import GPT
@@ -25,6 +26,20 @@ enum CommonOptions {
     static func seed() -> Option<UInt64> {
         Option("seed", .seed, default: TrainingSettings().seed,
                help: "seed of everything random: initial weights, batches, dropout, sampling")
+    }
+
+    /// --init-from DIR: gpt train starts from the weights and architecture of a checkpoint.
+    static func initFrom() -> Option<String> {
+        Option("init-from", .text("DIR"),
+               help: "fine-tune the checkpoint in DIR (ours, or saved by transformers): its architecture and weights, "
+                   + "a fresh optimizer; the data must use its tokenizer (gpt prepare --tokenizer-from DIR, or a text file)")
+    }
+
+    /// --tokenizer-from DIR: gpt prepare encodes with a checkpoint's tokenizer.
+    static func tokenizerFrom() -> Option<String> {
+        Option("tokenizer-from", .text("DIR"),
+               help: "encode with the tokenizer of the checkpoint in DIR (its tokenizer.json and companion files) "
+                   + "instead of building one")
     }
 
     /// --config: a model preset or a config file (see `loadRunConfig`).
