@@ -16,14 +16,18 @@ import Glibc
 
 /// One build of the vector kernels: a function per kernel, each over a contiguous range.
 public struct VectorKernels: Sendable {
+    /// A build of the kernels: which instruction set their loops were compiled for.
     public enum Build: String, Sendable, CaseIterable {
+        /// Compiled with -mavx2 -mfma (BLASKernelsAVX2); only for CPUs with both.
         case avx2 = "AVX2+FMA"
+        /// Compiled for baseline x86-64 (or the target's baseline elsewhere); runs everywhere.
         case portable = "portable"
 
         /// GPT_BLAS_KERNELS's spelling.
         public var settingName: String { self == .avx2 ? "avx2" : "portable" }
     }
 
+    /// Which build these functions are.
     public let build: Build
     let geluForward: @Sendable (_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) -> Void
     let geluBackward: @Sendable (_ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,

@@ -4,11 +4,14 @@
 
 /// The scalars of one AdamW step, bias corrections already folded in.
 public struct AdamWStep {
+    /// Step size, moment decays, denominator epsilon, decoupled weight decay.
     public var learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    /// Factor every gradient is multiplied by first (the contract's gradientScale: clipping, averaging).
     public var gradientScale: Float
     /// 1 / (1 - beta1^t) and 1 / (1 - beta2^t).
     public var firstCorrection: Float, secondCorrection: Float
 
+    /// The step's scalars, as named by the properties.
     public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float,
                 gradientScale: Float, firstCorrection: Float, secondCorrection: Float) {
         self.learningRate = learningRate
@@ -22,6 +25,7 @@ public struct AdamWStep {
     }
 }
 
+/// One fused AdamW pass over flat parameter, gradient and moment buffers, in any arithmetic.
 public enum AdamWKernel {
     /// For i < count:
     ///   g = gradientScale grad;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2

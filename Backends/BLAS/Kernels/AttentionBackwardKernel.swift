@@ -20,13 +20,20 @@ import Darwin
 /// (row stride outStride), `dq + i * headStride` (dqkv) and its logsumexp at `logsumexp + i * T`;
 /// row t of each at `+ t * stride` (inputStride for qkv and dqkv, outStride for out and dout).
 public struct AttentionGroup {
+    /// T, hs, query heads sharing the KV head, and the Floats between consecutive query heads.
     public var sequenceLength: Int, headDim: Int, groupSize: Int, headStride: Int
+    /// Row 0 of the group's first query head and of the KV head's keys and values (views into qkv).
     public var queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+    /// Floats from one row of qkv (and of dqkv) to the next.
     public var inputStride: Int
+    /// Row 0 of the first query head's forward output and its gradient, and their row stride.
     public var out: UnsafePointer<Float>, dout: UnsafePointer<Float>, outStride: Int
+    /// groupSize × T Floats: the forward's log-sum-exp of every query of the group.
     public var logsumexp: UnsafePointer<Float>
+    /// Row 0 of the first query head's dq and of the KV head's dk and dv (views into dqkv).
     public var dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>
 
+    /// A group's geometry, as named by the properties.
     public init(sequenceLength: Int, headDim: Int, groupSize: Int, headStride: Int, queries: UnsafePointer<Float>,
                 keys: UnsafePointer<Float>, values: UnsafePointer<Float>, inputStride: Int, out: UnsafePointer<Float>,
                 dout: UnsafePointer<Float>, outStride: Int, logsumexp: UnsafePointer<Float>,
@@ -49,6 +56,7 @@ public struct AttentionGroup {
     }
 }
 
+/// The fused causal attention backward of one (batch, KV head) group.
 public enum AttentionBackwardKernel {
     /// Floats of scratch `backward` needs for sequence length T and head size hs.
     public static func scratch(sequenceLength T: Int, headDim hs: Int) -> Int {
@@ -67,6 +75,7 @@ public enum AttentionBackwardKernel {
         return (UnsafePointer(buffer), hp)
     }
 
+    /// Overwrites the group's dq rows and the KV head's dk and dv rows; `scratch` holds `scratch(...)` Floats.
     @inlinable @inline(__always)
     public static func backward<A: VectorArithmetic>(_ arithmetic: A.Type, _ group: AttentionGroup,
                                                      scratch: UnsafeMutablePointer<Float>) {

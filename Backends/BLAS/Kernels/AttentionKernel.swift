@@ -17,12 +17,18 @@ import Darwin
 /// Where one pair's operands are: row t of queries, keys and values at `+ t * inputStride`
 /// (views into the qkv buffer), row t of out at `+ t * outStride`, logsumexp contiguous.
 public struct AttentionPair {
+    /// T, and hs (any positive size; rows are padded to whole vectors in scratch).
     public var sequenceLength: Int, headDim: Int
+    /// Row 0 of this pair's query head and of its KV head's keys and values (views into qkv).
     public var queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+    /// Floats from one row of queries, keys or values to the next (a qkv row).
     public var inputStride: Int
+    /// Row 0 of this pair's output head and the Floats from one output row to the next.
     public var out: UnsafeMutablePointer<Float>, outStride: Int
+    /// T Floats: each query's log-sum-exp of its scaled scores (natural log), for the backward.
     public var logsumexp: UnsafeMutablePointer<Float>
 
+    /// A pair's geometry, as named by the properties.
     public init(sequenceLength: Int, headDim: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
                 values: UnsafePointer<Float>, inputStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
                 logsumexp: UnsafeMutablePointer<Float>) {
@@ -42,6 +48,7 @@ public struct AttentionPair {
     @inlinable var paddedHeadDim: Int { AttentionRows.padded(headDim) }
 }
 
+/// The fused causal attention forward of one (batch, query head) pair.
 public enum AttentionKernel {
     @inlinable static var log2e: Float { 1.4426950408889634 }
     @inlinable static var ln2: Float { 0.6931471805599453 }
@@ -52,6 +59,7 @@ public enum AttentionKernel {
         return hs * tp + tp * hp + r * tp + r * hp + 2 * r
     }
 
+    /// Writes the pair's T output rows and logsumexp; `scratch` holds forwardScratch Floats.
     @inlinable @inline(__always)
     public static func forward<A: VectorArithmetic>(_ arithmetic: A.Type, _ pair: AttentionPair,
                                                     scratch: UnsafeMutablePointer<Float>) {

@@ -2,6 +2,7 @@
 // padding and packing of their operands. Rows end anywhere under the causal mask, so every
 // helper reads whole vectors and masks the lanes past the row's end instead of a scalar tail.
 
+/// Helpers of the attention kernels over score rows and operand copies.
 public enum AttentionRows {
     /// Score rows are processed this many queries at a time.
     public static let blockRows = 16

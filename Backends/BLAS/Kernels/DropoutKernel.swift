@@ -16,6 +16,7 @@ public struct DropoutMask {
     /// already hashed once (by the backend, from CounterRNG).
     public var streamLow: UInt32, streamHigh: UInt32
 
+    /// The constants for drop probability `probability` (< 1) and the seed's hashed halves.
     public init(probability: Float, streamLow: UInt32, streamHigh: UInt32) {
         keepScale = 1 / (1 - probability)
         keepThreshold = Int32((Double(probability) * 16_777_216).rounded(.up))
@@ -24,6 +25,7 @@ public struct DropoutMask {
     }
 }
 
+/// Counter-based dropout over contiguous ranges, in any arithmetic.
 public enum DropoutKernel {
     /// out[j] = keep(first + j) ? input[j] / (1 - p) : 0 for j < count; `out` may be `input`.
     /// `first` is the element index of input[0] in the whole tensor (the mask's counter).

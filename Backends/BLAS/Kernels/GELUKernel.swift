@@ -5,6 +5,7 @@
 // cancel (large negative x), and e^(-2u) is one 2^t with the log2(e) folded into the polynomial
 // in x: t = x (k1 + k3 x^2). Per 8 lanes the forward is 19 vector instructions, the backward 25.
 
+/// GELU (tanh approximation) over contiguous ranges, in any arithmetic.
 public enum GELUKernel {
     /// t = -2u log2(e) = x (k1 + k3 x^2): k1 = -2 sqrt(2/pi) log2(e), k3 = 0.044715 k1.
     @inlinable static var k1: Float8 { Float8(repeating: -2.302208198144325) }

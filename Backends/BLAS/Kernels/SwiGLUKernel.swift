@@ -2,6 +2,7 @@
 // silu(g) u with silu(g) = g sigmoid(g), sigmoid(g) = 1 / (1 + 2^(-g log2 e)), the exp as in GELU
 // one 2^t per lane.
 
+/// SwiGLU over contiguous rows of gate and up halves, in any arithmetic.
 public enum SwiGLUKernel {
     /// sigmoid per lane: g = -inf gives 0 and +inf 1, so silu(-inf) = -inf * 0 = NaN as in the
     /// reference's g / (1 + e^-g).

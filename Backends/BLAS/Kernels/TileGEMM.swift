@@ -8,7 +8,9 @@
 // up to T keys, a head size of 16 to 128) are too small for an sgemm call to pay for its packing,
 // and calling this from inside the compiled kernel keeps the exp and masks beside it.
 
+/// Register-blocked small matrix products (see the file comment for the layout).
 public enum TileGEMM {
+    /// C = alpha A B (accumulate false) or C += alpha A B (true); n a multiple of 8, B and C with whole-vector rows.
     @inlinable @inline(__always)
     public static func multiply<A: VectorArithmetic>(
         _ arithmetic: A.Type, m: Int, n: Int, k: Int, alpha: Float,

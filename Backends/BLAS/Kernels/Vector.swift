@@ -2,12 +2,15 @@
 // partial ones for tails, 2^x and the square root. All @inlinable and always inlined, so they are
 // compiled for the instruction set of the kernel that uses them (VectorArithmetic.swift).
 
+/// Loads, stores and math on Float8 shared by every kernel.
 public enum Vector {
+    /// Eight Floats from `pointer`, which need not be aligned.
     @inlinable @inline(__always)
     public static func load(_ pointer: UnsafePointer<Float>) -> Float8 {
         UnsafeRawPointer(pointer).loadUnaligned(as: Float8.self)
     }
 
+    /// Stores the eight lanes at `pointer`, which need not be aligned.
     @inlinable @inline(__always)
     public static func store(_ value: Float8, _ pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Float8.self)
