@@ -1,7 +1,22 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 // A plugin-based compute-backend framework for GPT language models.
 // No package dependencies: system libraries only (see README.md).
 import PackageDescription
+
+/// The BLAS kernel modules are compiled without C's errno semantics for math functions: with them,
+/// Swift's `squareRoot()` on a SIMD vector is a libm call per lane (the shim is Clang's sqrtf);
+/// without, it is one sqrtps. They call no C math function whose errno anything reads.
+let kernelMath: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+
+/// Code generation for AVX2 with FMA (x86-64 only): the Clang importer's target features are the
+/// ones Swift compiles for. Only BLASKernelsAVX2 gets them; everything else stays baseline x86-64.
+/// These are unsafe flags; since tools version 6.2 SwiftPM accepts them in a dependency fetched by
+/// version too, which is why the manifest asks for 6.2.
+#if arch(x86_64)
+let avx2: [SwiftSetting] = kernelMath + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+#else
+let avx2: [SwiftSetting] = kernelMath
+#endif
 
 let package = Package(
     name: "SwiftGPT",
@@ -42,9 +57,16 @@ let package = Package(
         // System libraries are bound at run time (dlopen), never linked: the binary starts on a
         // machine without them. The C targets hold the loaders (and CPUID for OpenBLAS's kernels).
         .target(name: "COpenBLAS", path: "Backends/BLAS/COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // The BLAS backend's vector kernels, written once (generic, @inlinable) and compiled twice:
+        // into the backend for baseline x86-64, and into BLASKernelsAVX2 for AVX2 with FMA, which
+        // the backend calls only on a CPU that has both (see Backends/BLAS/Kernels/VectorArithmetic.swift).
+        .target(name: "BLASKernels", path: "Backends/BLAS/Kernels", swiftSettings: kernelMath),
         .target(
-            name: "BLASBackend", dependencies: ["Compute", "HostMemory", "COpenBLAS"], path: "Backends/BLAS",
-            exclude: ["COpenBLAS"]),
+            name: "BLASKernelsAVX2", dependencies: ["BLASKernels"], path: "Backends/BLAS/KernelsAVX2",
+            swiftSettings: avx2),
+        .target(
+            name: "BLASBackend", dependencies: ["Compute", "HostMemory", "COpenBLAS", "BLASKernels", "BLASKernelsAVX2"],
+            path: "Backends/BLAS", exclude: ["COpenBLAS", "Kernels", "KernelsAVX2"]),
         // Needs OpenCL's headers to build (Debian: opencl-headers), not its library.
         .target(name: "COpenCL", path: "Backends/OpenCL/COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .target(
@@ -82,7 +104,8 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["Compute", "GPT", "Conformance", "ReferenceBackend", "BLASBackend", "OpenCLBackend"],
             path: "Tests/ConformanceTests"),
-        .testTarget(name: "BLASBackendTests", dependencies: ["BLASBackend"], path: "Tests/BLASBackendTests"),
+        .testTarget(
+            name: "BLASBackendTests", dependencies: ["BLASBackend", "BLASKernels", "Compute"], path: "Tests/BLASBackendTests"),
         .testTarget(
             name: "OpenCLBackendTests", dependencies: ["Compute", "OpenCLBackend", "ReferenceBackend"],
             path: "Tests/OpenCLBackendTests"),

@@ -23,7 +23,9 @@ extension BLASBackend {
         let q0 = query.hostFloats, cache = keysValues.hostFloats, y = out.hostFloats
         let scale = 1 / Float(hs).squareRoot()
 
-        parallelFor(queries * NH) { items in
+        // An item reads `rows` cached keys and values: a one-token step at a short context stays
+        // on the calling thread.
+        parallelFor(queries * NH, grain: rowGrain(2 * rows * hs)) { items in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows)
             defer { scores.deallocate() }
             for item in items {

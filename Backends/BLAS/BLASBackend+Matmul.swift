@@ -23,7 +23,7 @@ extension BLASBackend {
         }
     }
 
-    /// One row-major sgemm with explicit leading dimensions (attention uses strided views of qkv):
+    /// One row-major sgemm with explicit leading dimensions (strided views need no copy):
     /// C = alpha op(A) op(B) + beta C. With beta == 0, C is overwritten (OpenBLAS stores zeros
     /// before accumulating, so stale NaNs in C never leak through).
     @inline(__always)

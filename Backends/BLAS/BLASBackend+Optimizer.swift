@@ -1,6 +1,8 @@
 // AdamW over a flat parameter buffer and the squared global norm (for gradient clipping) on the
-// BLAS backend: one pass over memory each, SIMD8, one contiguous chunk per thread.
+// BLAS backend: one pass over memory each, SIMD8, one contiguous chunk per thread. AdamW's math is
+// BLASKernels' AdamWKernel, in the build of the vector kernels the CPU runs.
 
+import BLASKernels
 import Compute
 import HostMemory
 
@@ -17,38 +19,15 @@ extension BLASBackend {
         let pp = parameters.hostFloats, pg = gradients.hostFloats
         let pm = firstMoment.hostFloats, pv = secondMoment.hostFloats
         // Bias corrections once, in Double (beta^t for large t), folded into two Float factors.
-        let firstCorrection = Float(1 / (1 - pow(Double(beta1), Double(step))))
-        let secondCorrection = Float(1 / (1 - pow(Double(beta2), Double(step))))
-        let count = parameters.count
-        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-        @inline(__always) func update(_ p: Float8, _ grad: Float8, _ m: Float8, _ v: Float8)
-            -> (p: Float8, m: Float8, v: Float8) {
-            let g = grad * gradientScale
-            let m2 = beta1 * m + oneMinusBeta1 * g
-            let v2 = beta2 * v + oneMinusBeta2 * (g * g)
-            let mhat = m2 * firstCorrection
-            let vhat = v2 * secondCorrection
-            let p2 = p - learningRate * (mhat / (vhat.squareRoot() + epsilon) + weightDecay * p)
-            return (p2, m2, v2)
-        }
-        let vectors = count / 8
-        parallelFor(vectors, grain: BLASBackend.elementGrain / 8) { range in
-            for vector in range {
-                let i = vector * 8
-                let r = update(VectorMath.load(pp + i), VectorMath.load(pg + i),
-                               VectorMath.load(pm + i), VectorMath.load(pv + i))
-                VectorMath.store(r.p, pp + i)
-                VectorMath.store(r.m, pm + i)
-                VectorMath.store(r.v, pv + i)
-            }
-        }
-        let i = vectors * 8, n = count - i
-        if n > 0 {
-            let r = update(VectorMath.load(pp + i, count: n), VectorMath.load(pg + i, count: n),
-                           VectorMath.load(pm + i, count: n), VectorMath.load(pv + i, count: n))
-            VectorMath.store(r.p, pp + i, count: n)
-            VectorMath.store(r.m, pm + i, count: n)
-            VectorMath.store(r.v, pv + i, count: n)
+        let step = AdamWStep(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            gradientScale: gradientScale,
+            firstCorrection: Float(1 / (1 - pow(Double(beta1), Double(step)))),
+            secondCorrection: Float(1 / (1 - pow(Double(beta2), Double(step)))))
+        let kernel = kernels.adamW
+        parallelVectors(parameters.count, grain: BLASBackend.elementGrain) { range in
+            let i = range.lowerBound
+            kernel(step, pp + i, pg + i, pm + i, pv + i, range.count)
         }
     }
 

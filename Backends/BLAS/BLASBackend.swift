@@ -1,6 +1,9 @@
 // The BLAS backend: every matmul through OpenBLAS `cblas_sgemm`, every other op in vectorised
 // (SIMD8<Float>), row-parallel Swift. Float32 storage and Float32 accumulation; the conformance
-// suite checks it against the Double-accumulating reference backend within stated tolerances.
+// suite checks it against the Double-accumulating reference backend within stated tolerances. The
+// hottest loops (GELU, SwiGLU, dropout, AdamW, fused attention with its own small products) are
+// BLASKernels' generic kernels, run in the build the CPU allows: AVX2+FMA or portable
+// (BLASBackend+Kernels.swift).
 //
 // This file holds the backend class, a reusable scratch arena and the plugin value; buffers, memory
 // ops and parallel loops come from HostMemory (shared with the reference backend). Each op family
@@ -26,6 +29,8 @@ public final class BLASBackend: HostBackend {
     public var profiler: Profiler?
     /// The loaded OpenBLAS: version and kernel family.
     public let openBLAS: OpenBLASStatus
+    /// The build of the vector kernels this backend runs.
+    public let kernels: VectorKernels
 
     /// Reusable Float scratch for ops that need temporaries (per-thread partial sums, attention
     /// tiles, RoPE tables). Grown on demand, never shrunk: no allocation in steady-state training.
@@ -38,19 +43,23 @@ public final class BLASBackend: HostBackend {
     /// `threads`: nil uses every online core. OpenBLAS is told the same count, at most the online
     /// cores, so its own worker threads never outnumber the cores the Swift loops use: its workers
     /// spin, and with far more of them than cores (--threads 32 on two) its per-thread buffers
-    /// exhaust an address-space limit and it never exits. Throws `.unavailable` when OpenBLAS
-    /// cannot be loaded.
-    public init(threads: Int? = nil) throws {
+    /// exhaust an address-space limit and it never exits. `kernels`: nil runs the fastest build of
+    /// the vector kernels this CPU can run (or GPT_BLAS_KERNELS's). Throws `.unavailable` when
+    /// OpenBLAS cannot be loaded or the CPU cannot run the requested build.
+    public init(threads: Int? = nil, kernels: VectorKernels.Build? = nil) throws {
         openBLAS = try OpenBLASLibrary.require()
+        self.kernels = try VectorKernels.choose(kernels, on: .current)
         threadCount = max(1, threads ?? BLASBackend.onlineCores)
         openblas_set_num_threads(Int32(min(threadCount, BLASBackend.onlineCores)))
     }
 
     deinit { scratchBase?.deallocate() }
 
-    /// "CPU, N threads, " then `openBLAS.summary` (the loaded OpenBLAS: version, kernel family).
-    public var deviceDescription: String { "CPU, \(threadCount) threads, \(openBLAS.summary)" }
-
+    /// "CPU, N threads, " then `openBLAS.summary` (the loaded OpenBLAS: version, kernel family),
+    /// then the build of the vector kernels in use.
+    public var deviceDescription: String {
+        "CPU, \(threadCount) threads, \(openBLAS.summary), \(kernels.build.rawValue) vector kernels"
+    }
 
     /// `count` Floats of scratch, valid until the next call to `scratch` (ops call it once, on the
     /// issuing thread, before any parallel region, and carve the region up themselves).
@@ -79,7 +88,9 @@ extension BLASBackend {
         probe: {
             switch OpenBLASLibrary.loaded {
             case let .success(status):
-                return .available(devices: ["CPU, \(BLASBackend.onlineCores) threads, \(status.summary)"])
+                let kernels = ((try? VectorKernels.choose(nil, on: .current))?.build ?? .portable).rawValue
+                return .available(devices: ["CPU, \(BLASBackend.onlineCores) threads, \(status.summary), "
+                                            + "\(kernels) vector kernels"])
             case let .failure(error):
                 if case let .unavailable(_, reason) = error { return .unavailable(reason: reason) }
                 return .unavailable(reason: error.description)

@@ -11,6 +11,14 @@ import OpenCLBackend
 /// Every backend plugin under test. Add a new backend's plugin here.
 /// Unavailable ones (no OpenBLAS, no GPU) drop out of the matrix; `ConformanceSuite` reports why.
 let pluginsUnderTest: [BackendPlugin] = [ReferenceBackend.plugin, BLASBackend.plugin, OpenCLBackend.plugin]
+    + (VectorKernels.fastest(on: .current) == .portable ? [] : [blasPortable])
+
+/// The BLAS backend forced onto its portable vector kernels: where this CPU gets the AVX2 build,
+/// the fallback every other x86-64 CPU runs is held to the reference too.
+let blasPortable = BackendPlugin(
+    name: "blas-portable", summary: "the BLAS backend with its portable vector kernels", priority: 0,
+    probe: BLASBackend.plugin.probe,
+    make: { options in try BLASBackend(threads: options.threads, kernels: .portable) })
 
 /// The reference checked against itself is a sanity check (it must be deterministic and pass its own
 /// guards); the whole-model cases add little there and cost the most, so they are left out for it.

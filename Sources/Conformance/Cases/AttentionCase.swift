@@ -3,10 +3,10 @@
 import Compute
 
 /// Attention over qkv (B, T, NH + 2·KVH, hs). Sequence lengths 1, 17, 33, 65, 127, 257 are
-/// deliberately not multiples of any tile size, head sizes 16, 24, 40, 64, 72 include ones that are
-/// not powers of two, and KV heads run from KVH = NH (no grouping) through groups of 2 and 3 to
-/// KVH = 1 (multi-query), where dK/dV sum over every query head. The backward feeds out and
-/// logsumexp from the same backend's forward, as training does.
+/// deliberately not multiples of any tile size, head sizes 16, 20, 24, 40, 64, 72 include ones that
+/// are not powers of two (20: nor a multiple of 8), and KV heads run from KVH = NH (no grouping)
+/// through groups of 2 and 3 to KVH = 1 (multi-query), where dK/dV sum over every query head. The
+/// backward feeds out and logsumexp from the same backend's forward, as training does.
 ///
 /// Tolerance (looser than other ops): a fused, tiled kernel rescales partial softmax sums as it goes
 /// (online softmax) and sums T·hs products per output in float32, while the reference materialises
@@ -68,7 +68,9 @@ public struct AttentionCase: OpCase {
         var shapes = [(2, 1, 2, 2, 16), (1, 17, 3, 3, 40), (2, 65, 2, 2, 64), (1, 127, 2, 2, 72), (1, 257, 1, 1, 64),
                       (1, 257, 2, 2, 16),
                       // Grouped-query attention: groups of 2 and 3, and multi-query.
-                      (2, 33, 4, 2, 40), (1, 65, 6, 2, 24), (2, 17, 3, 1, 16), (1, 127, 4, 1, 72), (1, 257, 4, 2, 64)]
+                      (2, 33, 4, 2, 40), (1, 65, 6, 2, 24), (2, 17, 3, 1, 16), (1, 127, 4, 1, 72), (1, 257, 4, 2, 64),
+                      // A head size that is not a multiple of 8 (a CPU kernel's padded copies).
+                      (2, 33, 4, 2, 20)]
         if extended {
             shapes += [(2, 256, 6, 6, 64), (1, 1024, 2, 2, 64), (1, 513, 1, 1, 128),
                        (2, 256, 12, 4, 64), (1, 1024, 8, 1, 64), (1, 513, 4, 2, 128)]

@@ -1,0 +1,79 @@
+// Vector building blocks of the kernels: unaligned SIMD8<Float> loads and stores, zero-padded
+// partial ones for tails, 2^x and the square root. All @inlinable and always inlined, so they are
+// compiled for the instruction set of the kernel that uses them (VectorArithmetic.swift).
+
+/// Loads, stores and math on Float8 shared by every kernel.
+public enum Vector {
+    /// Eight Floats from `pointer`, which need not be aligned.
+    @inlinable @inline(__always)
+    public static func load(_ pointer: UnsafePointer<Float>) -> Float8 {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Float8.self)
+    }
+
+    /// Stores the eight lanes at `pointer`, which need not be aligned.
+    @inlinable @inline(__always)
+    public static func store(_ value: Float8, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Float8.self)
+    }
+
+    /// The first `count` (< 8) elements; the other lanes 0.
+    @inlinable @inline(__always)
+    public static func load(_ pointer: UnsafePointer<Float>, count: Int) -> Float8 {
+        var value = Float8()
+        for lane in 0..<count { value[lane] = pointer[lane] }
+        return value
+    }
+
+    /// Stores the first `count` (< 8) lanes.
+    @inlinable @inline(__always)
+    public static func store(_ value: Float8, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        for lane in 0..<count { pointer[lane] = value[lane] }
+    }
+
+    /// The largest lane (NaN lanes ignored unless all are NaN). Written out rather than the
+    /// standard library's `max()`, whose specialisation the compiler may leave out of line: a
+    /// weak symbol shared by name across modules, which the AVX2 module must not define.
+    @inlinable @inline(__always)
+    public static func maximum(_ v: Float8) -> Float {
+        var m4 = v.lowHalf
+        m4 = m4.replacing(with: v.highHalf, where: v.highHalf .> m4)
+        var m2 = m4.lowHalf
+        m2 = m2.replacing(with: m4.highHalf, where: m4.highHalf .> m2)
+        return m2[1] > m2[0] ? m2[1] : m2[0]
+    }
+
+    /// 2^t per lane, relative error below 1e-7 for t in [-126, 127]; 0 below -127, +inf above 128,
+    /// NaN stays NaN. t = n + f with n = round(t) and f in [-1/2, 1/2]: 2^f from a degree-6
+    /// polynomial (a relative-error fit on that interval; Horner in the kernel's multiply-add),
+    /// 2^n built directly as the float with exponent field n + 127, which is 0 at n = -127 and
+    /// +inf at n = 128, so the clamp alone makes underflow and overflow come out right.
+    @inlinable @inline(__always)
+    public static func exp2<A: VectorArithmetic>(_ t: Float8, _ arithmetic: A.Type) -> Float8 {
+        // Written as select(bound op t, bound, t), which the compiler emits as one min or max
+        // (keeping NaN, which fails both comparisons).
+        var clamped = t
+        let upper = Float8(repeating: 128), lower = Float8(repeating: -127)
+        clamped = clamped.replacing(with: upper, where: upper .< clamped)
+        clamped = clamped.replacing(with: lower, where: lower .> clamped)
+        // Adding 1.5 * 2^23 rounds to an integer and leaves it in the low mantissa bits (|t| < 2^22).
+        let magic = Float8(repeating: 12_582_912)
+        let shifted = clamped + magic
+        let f = clamped - (shifted - magic)
+        var p = Float8(repeating: 1.5382401761598885e-4)
+        p = A.multiplyAdd(p, f, Float8(repeating: 1.340027549304068e-3))
+        p = A.multiplyAdd(p, f, Float8(repeating: 9.61835402995348e-3))
+        p = A.multiplyAdd(p, f, Float8(repeating: 5.5503275245428085e-2))
+        p = A.multiplyAdd(p, f, Float8(repeating: 2.4022647738456726e-1))
+        p = A.multiplyAdd(p, f, Float8(repeating: 6.931471824645996e-1))
+        p = A.multiplyAdd(p, f, Float8(repeating: 1))
+        // bits(shifted) - bits(magic) = n; the exponent field of 2^n is n + 127.
+        let exponent = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- (0x4B40_0000 - 127)
+        return p * unsafeBitCast(exponent &<< 23, to: Float8.self)
+    }
+
+    /// The square root per lane, correctly rounded. One sqrtps where the calling module is
+    /// compiled with -fno-math-errno (both kernel modules are, Package.swift); elsewhere the
+    /// same result from a libm call per lane.
+    @inlinable @inline(__always)
+    public static func squareRoot(_ x: Float8) -> Float8 { x.squareRoot() }
+}
