@@ -17,6 +17,16 @@ public protocol HostBackend: Backend {
     var chunksPerThread: Int { get }
 }
 
+/// `--device` for a CPU backend, which has one device: nil, "0" or a case-insensitive part of
+/// "cpu" names it; anything else is an error (instead of being silently ignored).
+public func checkHostDevice(_ selector: String?, backend: String) throws {
+    guard let selector else { return }
+    if selector == "0" || (!selector.isEmpty && "cpu".contains(selector.lowercased())) { return }
+    throw BackendError.invalidArgument(
+        op: backend, reason: "no device '\(selector)': the \(backend) backend has one device, 0 (the CPU); "
+            + "give --device 0 or leave it out")
+}
+
 extension HostBackend {
     /// One chunk per thread unless the backend says otherwise.
     public var chunksPerThread: Int { 1 }

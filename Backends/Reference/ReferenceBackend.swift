@@ -40,6 +40,7 @@ extension ReferenceBackend {
         priority: 0,
         probe: { .available(devices: ["CPU, \(ReferenceBackend.onlineCores) threads"]) },
         make: { options in
+            try checkHostDevice(options.device, backend: "reference")
             if let threads = options.threads, threads < 1 {
                 throw BackendError.invalidArgument(
                     op: "reference", reason: "threads must be at least 1, got \(threads)")

@@ -8,6 +8,7 @@
 // build on two cores; `extended` adds model-sized shapes for `gpt conformance --extended`.
 
 import Compute
+import GPT
 
 /// Every conformance case the tests and `gpt conformance` run.
 public enum Catalogue {
@@ -39,6 +40,23 @@ public enum Catalogue {
         guard let name, !name.isEmpty else { return cases }
         let wanted = name.lowercased()
         return cases.filter { $0.op.lowercased().hasPrefix(wanted) }
+    }
+
+    /// Memory an op case may take, on the backend and the oracle together: the largest (the
+    /// extended 511 × 509 × 1021 matmul) needs about 10 MB with its guard regions and host copies.
+    static let opCaseAllowance = 64 << 20
+
+    /// What running `cases` needs at most at once: the largest whole-model case on the backend and
+    /// on the oracle (each trains it), or an op case's allowance.
+    public static func memoryEstimate(of cases: [any ConformanceCase]) throws -> MemoryEstimate {
+        let models = try cases.compactMap { $0 as? ModelCase }.map {
+            try MemoryEstimate.training($0.config, batch: $0.batch, heldBatches: 1).totalBytes
+        }
+        return try MemoryEstimate([
+            MemoryEstimate.Part("the largest model case, on the backend and the oracle",
+                                bytes: try CheckedSize.product(2, models.max() ?? 0, of: "the model cases")),
+            MemoryEstimate.Part("an op case (allowance)", bytes: opCaseAllowance),
+        ])
     }
 
     /// Every op family name in the catalogue, for `--op` error messages.

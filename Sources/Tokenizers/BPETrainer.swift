@@ -30,7 +30,9 @@ public enum BPETrainer {
         guard counts.distinctCount > 0 else { throw TokenizerError.emptyCorpus }
         var state = State(counts: counts)
         var tokenBytes = (0..<256).map { [UInt8($0)] }
-        var vocabulary = ByteStringTable(capacity: vocabularySize)
+        // The table grows as merges come: a vocabulary asked for (up to 2^31) may be far more than
+        // the corpus can give, so it is not the first allocation's size.
+        var vocabulary = ByteStringTable(capacity: min(vocabularySize, 1 << 16))
         for bytes in tokenBytes { _ = vocabulary.insert(bytes) }
         var merges: [BPETokenizer.Merge] = []
         let target = vocabularySize - specialTokens.count

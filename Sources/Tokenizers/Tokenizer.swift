@@ -96,14 +96,21 @@ public enum TokenizerFile {
         try FileIO.writeDurably(try tokenizer.jsonData(), to: path)
     }
 
+    /// The files `save(_:intoDirectory:)` writes for `tokenizer`: `fileName`, and a Hub
+    /// tokenizer's companion files, in the order it writes them.
+    public static func fileNames(of tokenizer: any Tokenizer) -> [String] {
+        guard let hub = tokenizer as? HuggingFaceTokenizer else { return [fileName] }
+        return [fileName] + hub.companionFiles.keys.sorted()
+    }
+
     /// Writes `tokenizer` into `directory` as `fileName`, with the companion files a Hugging Face
     /// tokenizer was read with (tokenizer_config.json, generation_config.json, ...: they say which
     /// tokens begin and end a sequence), so `load(from:)` there gives back the same tokenizer.
     public static func save(_ tokenizer: any Tokenizer, intoDirectory directory: String) throws {
         try save(tokenizer, to: directory + "/" + fileName)
         guard let hub = tokenizer as? HuggingFaceTokenizer else { return }
-        for (name, data) in hub.companionFiles.sorted(by: { $0.key < $1.key }) {
-            try FileIO.writeDurably(data, to: directory + "/" + name)
+        for name in fileNames(of: tokenizer).dropFirst() {
+            try FileIO.writeDurably(hub.companionFiles[name]!, to: directory + "/" + name)
         }
     }
 

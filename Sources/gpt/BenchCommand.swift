@@ -14,7 +14,7 @@ import GPT
 struct BenchOptions: OptionGroup {
     let workload = WorkloadOptions(steps: 20, stepsHelp: "timed training steps", warmupSteps: 2,
                                    warmupHelp: "untimed training steps first")
-    let compare = Option("compare", .text("NAME"), help: "also bench this backend, side by side")
+    let compare = Option("compare", CommonOptions.backendName, help: "also bench this backend, side by side")
     let op = Option("op", Choice.cases(of: KernelBenchSpec.Op.self),
                     help: "time one kernel instead of training (see KernelBench.swift); needs --shape")
     let shape = Option("shape", .text("M,N,K|B,NH,T,hs"), help: "the kernel's size, for --op")
@@ -45,8 +45,11 @@ let benchCommand = Command("bench",
     let names = [workload.backend.backend.value] + (options.compare.given.map { [$0] } ?? [])
     let plugins = try names.map { try backendRegistry.resolve($0) }
 
-    let flops = FlopCount(config: config)
     let length = config.contextLength
+    let rows = try CheckedSize.product(batch, length, of: "a batch of \(batch) x \(length) tokens")
+    let flops = FlopCount(config: config)
+    let estimate = try SyntheticWorkload.memoryEstimate(config: config, batch: batch)
+        .adding(try MatmulRig.memoryEstimate(shapes: flops.matmulShapes(rows: rows)))
     print("config: \(describe(config))")
     print("batch: \(batch) x \(length) = \(Format.grouped(batch * length)) tokens per step (random tokens); "
           + "\(warmup) warm-up + \(steps) timed steps")
@@ -55,6 +58,8 @@ let benchCommand = Command("bench",
     for plugin in plugins {
         let backend = try plugin.make(workload.backend.backendOptions)
         print("backend: \(backend.name) (\(backend.deviceDescription))")
+        try checkMemory(estimate, backend: backend, limit: workload.memoryLimit.given, work: "the benchmark",
+                        hint: "use a smaller --batch-size or --config")
         results.append(try runBench(backend: backend, config: config, batch: batch, steps: steps, warmup: warmup,
                                     seed: workload.seed.value))
     }

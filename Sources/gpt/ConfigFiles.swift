@@ -16,7 +16,7 @@ func loadRunConfig(_ value: String) throws -> RunConfig {
        keys.contains("model") || keys.contains("training") {
         return try RunConfig.load(path: value)
     }
-    return RunConfig(model: try loadModelConfig(value))
+    return try RunConfig.loadModel(path: value)
 }
 
 /// The keys of a JSON object, to tell a run config from a ModelConfig.
@@ -38,12 +38,9 @@ private struct TopLevelKeys: Decodable {
 /// A preset name, or a path to a JSON ModelConfig (camelCase keys, as `ModelConfig` encodes).
 func loadModelConfig(_ value: String) throws -> ModelConfig {
     let isFile = value.hasSuffix(".json") || value.contains("/")
-    let config = isFile ? try FileIO.decodeJSON(ModelConfig.self, from: value) : try ModelConfig.preset(value)
-    do {
-        try config.validate()
-    } catch {
-        throw RuntimeError(isFile ? "\(value): \(error)" : "\(error)")
-    }
+    if isFile { return try RunConfig.loadModel(path: value).model }
+    let config = try ModelConfig.preset(value)
+    try config.validate()
     return config
 }
 

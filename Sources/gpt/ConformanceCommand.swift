@@ -27,11 +27,12 @@ struct ConformanceOptions: OptionGroup {
         "backend", .text("NAME[,NAME...]"), default: "all",
         help: "backends to check, comma-separated; all: every available one but the reference (the oracle)"))
     let op = Option("op", .text("NAME"), help: "only cases whose op starts with NAME (e.g. matmul, attention, layerNorm, model)")
-    let csv = Option("csv", .text("FILE"), help: "also write every result to FILE as CSV")
+    let csv = Option("csv", .path("FILE"), help: "also write every result to FILE as CSV")
     let cases = Option("cases", Choice.cases(of: CaseSet.self), default: .standard,
                        help: "standard (what swift test runs) or extended (adds model-sized shapes; slow on reference)")
+    let memoryLimit = CommonOptions.memoryLimit()
 
-    var all: [any AnyOption] { backends.all + [op, csv, cases] }
+    var all: [any AnyOption] { backends.all + [op, csv, cases, memoryLimit] }
 }
 
 let conformanceCommand = Command("conformance",
@@ -48,9 +49,15 @@ func runConformance(_ options: ConformanceOptions, registry: BackendRegistry) th
         throw UsageError(command: "conformance", message: "no case matches --op '\(options.op.given ?? "")'; "
                          + "ops: \(Catalogue.opNames.joined(separator: ", "))")
     }
+    if let path = options.csv.given { try checkOutputPath(path, flag: "--csv") }  // before the work, not after it
     let names = try conformanceBackendNames(options.backends.backend.value, registry: registry)
     let backends = try names.map { try registry.make($0, options: options.backends.backendOptions) }
     let oracle = ReferenceBackend(threads: options.backends.threads.given)
+    let estimate = try Catalogue.memoryEstimate(of: cases)
+    for backend in backends + [oracle] {
+        try checkMemory(estimate, backend: backend, limit: options.memoryLimit.given, work: "running the conformance cases",
+                        hint: "run fewer with --op or --cases standard")
+    }
 
     print("oracle: \(oracle.name) (\(oracle.deviceDescription))")
     for backend in backends { print("backend: \(backend.name) (\(backend.deviceDescription))") }
@@ -89,5 +96,11 @@ func conformanceBackendNames(_ value: String, registry: BackendRegistry) throws 
     guard !names.isEmpty, !names.contains(where: { $0.isEmpty }) else {
         throw UsageError(command: "conformance", message: "--backend expects NAME[,NAME...], got '\(value)'")
     }
-    return try names.map { try registry.resolve($0).name }
+    return try names.map { name in
+        guard registry.plugins.contains(where: { $0.name == name }) || name == "auto" else {
+            throw UsageError(command: "conformance", message: "--backend: unknown backend '\(name)'; known: "
+                             + (["auto"] + registry.plugins.map(\.name).sorted()).joined(separator: ", "))
+        }
+        return try registry.resolve(name).name
+    }
 }

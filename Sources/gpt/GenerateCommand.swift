@@ -7,19 +7,21 @@ import GPT
 import Tokenizers
 
 struct GenerateOptions: OptionGroup {
-    let checkpoint = Option("checkpoint", .text("DIR"), required: true,
+    let checkpoint = Option("checkpoint", .path("DIR"), required: true,
                             help: "checkpoint directory (from gpt train, or saved by transformers: GPT-2, Llama)")
     let prompt = Option("prompt", .escapedText("TEXT"), default: "\n", help: "text to continue (escapes: \\n, \\t, \\\\)")
     let interactive = Option(onOff: "interactive", help: "read prompts from stdin, one per line; :help lists the commands")
-    let promptsFile = Option("prompts-file", .text("FILE"),
+    let promptsFile = Option("prompts-file", .path("FILE"),
                              help: "continue each line of FILE (bad lines are reported with their number and skipped)")
-    let output = Option("output", .text("FILE"), help: "where --prompts-file writes its '=== prompt N ===' blocks")
+    let output = Option("output", .path("FILE"), help: "where --prompts-file writes its '=== prompt N ===' blocks")
     let sampling = SamplingSettings.options()
     let noKVCache = Option(onOff: "no-kv-cache", help: "recompute the whole window for every token (slow; for comparison)")
     let backend = BackendSelection()
+    let memoryLimit = CommonOptions.memoryLimit()
 
     var all: [any AnyOption] {
         [checkpoint, prompt, interactive, promptsFile, output] + sampling.options() + [noKVCache] + backend.all
+            + [memoryLimit]
     }
 }
 
@@ -31,17 +33,28 @@ let generateCommand = Command("generate", summary: "generate text from a checkpo
     } catch {
         throw UsageError(command: "generate", message: "\(error)")
     }
-    if options.interactive.value && options.promptsFile.wasGiven {
-        throw UsageError(command: "generate", message: "choose one of --interactive and --prompts-file")
+    let modes = ([options.prompt, options.interactive, options.promptsFile] as [any AnyOption]).filter(\.wasGiven)
+        .map { "--" + $0.name }
+    if modes.count > 1 {
+        throw UsageError(command: "generate", message: "give one of --prompt, --interactive and --prompts-file, not "
+                         + modes.joined(separator: " and "))
     }
     if options.promptsFile.wasGiven != options.output.wasGiven {
         throw UsageError(command: "generate", message: "--prompts-file and --output go together")
     }
     let backend = try options.backend.make()
-    let (model, tokenizer) = try Checkpoint.load(from: options.checkpoint.value, backend: backend)
+    let limit = options.memoryLimit.given
+    let (model, tokenizer) = try Checkpoint.load(from: options.checkpoint.value, backend: backend) { config in
+        try checkMemory(try MemoryEstimate.inference(config, maxTokens: settings.maxTokens), backend: backend,
+                        limit: limit, work: "the model", hint: "use a smaller --max-tokens, or a device with more memory")
+    }
     let useKVCache = !options.noKVCache.value
     if options.interactive.value {
-        var session = InteractiveSession(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache)
+        let config = model.config
+        var session = InteractiveSession(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache) {
+            try checkMemory(try MemoryEstimate.inference(config, maxTokens: $0.maxTokens), backend: backend, limit: limit,
+                            work: "generating", hint: "use a smaller :max-tokens")
+        }
         try session.run()
     } else if let promptsFile = options.promptsFile.given, let outputFile = options.output.given {
         try PromptsFileRun(model: model, tokenizer: tokenizer, settings: settings, useKVCache: useKVCache)

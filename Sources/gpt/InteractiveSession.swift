@@ -2,7 +2,8 @@
 // \\ allowed) whose completion streams to stdout; a line starting with ':' is a command that changes
 // a setting (`:temperature 0.7`, `:top-k 40`, ...: gpt generate's sampling flags, declared once),
 // shows them (`:settings`, `:help`) or leaves (`:quit`; end of input leaves too). A bad command or
-// prompt gets one line on stderr and the loop goes on.
+// prompt gets one line on stderr and the loop goes on; a line longer than LineReader's bound (stdin
+// with no newline in sight) ends the session with an error.
 
 import GPT
 import Tokenizers
@@ -17,15 +18,20 @@ struct InteractiveSession {
     let tokenizer: any Tokenizer
     var settings: SamplingSettings
     let useKVCache: Bool
+    /// Refuses settings whose generation would not fit in memory (a huge :max-tokens), as the
+    /// flags' were refused before the model was loaded.
+    let checkMemory: (SamplingSettings) throws -> Void
 
     /// The `:name value` commands: the same declarations as gpt generate's sampling flags.
     private let settingOptions = SamplingSettings.options()
 
-    init(model: GPTModel, tokenizer: any Tokenizer, settings: SamplingSettings, useKVCache: Bool) {
+    init(model: GPTModel, tokenizer: any Tokenizer, settings: SamplingSettings, useKVCache: Bool,
+         checkMemory: @escaping (SamplingSettings) throws -> Void) {
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
         self.useKVCache = useKVCache
+        self.checkMemory = checkMemory
     }
 
     /// The commands, from their declarations.
@@ -42,9 +48,21 @@ struct InteractiveSession {
     /// Runs until `:quit` or end of input.
     mutating func run() throws {
         let showPrompt = isatty(STDIN_FILENO) == 1  // no "> " in piped transcripts
+        var reader = LineReader(descriptor: STDIN_FILENO, name: "stdin")
         while true {
             if showPrompt { Console.write("> ") }
-            guard let line = readLine(strippingNewline: true) else { break }
+            guard let next = try reader.next() else { break }
+            let line: String
+            switch next {
+            case let .text(text):
+                line = text
+            case .invalidUTF8:
+                Console.error("stdin: line \(reader.lineNumber) is not valid UTF-8 text; skipped")
+                continue
+            case .tooLong:
+                throw RuntimeError("stdin: line \(reader.lineNumber) runs past \(reader.limit) bytes without a newline; "
+                                   + "a prompt is one line")
+            }
             if line.hasPrefix(":") {
                 if try !command(line) { break }
                 continue
@@ -99,6 +117,7 @@ struct InteractiveSession {
         do {
             try setting.set(&changed, value)
             _ = try changed.makeSampler()
+            try checkMemory(changed)
         } catch let error as InvalidValue {
             Console.error(":\(name): \(error.phrase)")
             return

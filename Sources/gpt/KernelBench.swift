@@ -40,7 +40,9 @@ struct KernelBenchSpec: Equatable {
         guard parts.count == op.dimensionNames.count, values.count == parts.count else {
             throw fail("--shape for --op \(op.rawValue) expects \(names) (integers), got '\(shape)'")
         }
-        guard values.allSatisfy({ $0 >= 1 }) else { throw fail("--shape values must be at least 1, got '\(shape)'") }
+        guard values.allSatisfy({ (1...CheckedSize.countLimit).contains($0) }) else {
+            throw fail("--shape values must be in 1...\(CheckedSize.countLimit), got '\(shape)'")
+        }
         if let kvHeads {
             guard op != .matmul else { throw fail("--kv-heads applies to --op attention and attention-backward") }
             guard values[1] % kvHeads == 0 else {
@@ -50,6 +52,35 @@ struct KernelBenchSpec: Equatable {
         self.op = op
         dimensions = values
         self.kvHeads = op == .matmul ? 0 : kvHeads ?? values[1]
+    }
+
+    /// What the rig allocates (KernelBench+Rig.swift): the op's buffers on the backend, the host
+    /// copies of the inputs, and the output the check downloads.
+    func memoryEstimate() throws -> MemoryEstimate {
+        let d = dimensions
+        func floats(_ what: String, _ factors: Int...) throws -> MemoryEstimate.Part {
+            try MemoryEstimate.floats(try CheckedSize.product(factors, of: "\(what) of \(shapeDescription)"), what)
+        }
+        switch op {
+        case .matmul:
+            let (m, n, k) = (d[0], d[1], d[2])
+            return try MemoryEstimate([try floats("A and its host copy", 2, m, k), try floats("B and its host copy", 2, k, n),
+                                       try floats("C and its download", 2, m, n)])
+        case .attention, .attentionBackward:
+            // Rows of qkv and dqkv are W = (NH + 2·KVH)·hs wide; out and dout are C = NH·hs.
+            let (b, nh, t, hs) = (d[0], d[1], d[2], d[3]), qkvHeads = nh + 2 * kvHeads  // kvHeads divides nh
+            guard op == .attentionBackward else {
+                return try MemoryEstimate([
+                    try floats("qkv and its host copy", 2, b, t, qkvHeads, hs),
+                    try floats("out and its download", 2, b, t, nh, hs), try floats("logsumexp", b, nh, t),
+                ])
+            }
+            return try MemoryEstimate([
+                try floats("qkv and its host copy", 2, b, t, qkvHeads, hs), try floats("out", b, t, nh, hs),
+                try floats("logsumexp", b, nh, t), try floats("dout and its host copy", 2, b, t, nh, hs),
+                try floats("dqkv and its download", 2, b, t, qkvHeads, hs),
+            ])
+        }
     }
 
     /// "M=4096 N=4096 K=4096", "B=8 NH=12 T=1024 hs=64", "B=8 NH=12 KVH=4 T=1024 hs=64".
@@ -186,6 +217,9 @@ func benchKernel(op: KernelBenchSpec.Op, options: BenchOptions) throws {
         throw UsageError(command: "bench", message: "--compare does not apply to --op (run one backend at a time)")
     }
     let backend = try options.workload.backend.make()
+    try checkMemory(try spec.memoryEstimate(), backend: backend, limit: options.workload.memoryLimit.given,
+                    work: "--op \(op.rawValue) --shape \(spec.dimensions.map(String.init).joined(separator: ","))",
+                    hint: "use a smaller --shape")
     let result = try runKernelBench(spec, backend: backend, repeats: options.repeats.value,
                                     seed: options.workload.seed.value)
     guard printKernelBench(result, backend: backend) else {

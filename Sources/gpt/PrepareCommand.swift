@@ -1,7 +1,7 @@
 // `gpt prepare`: tokenize text files into a prepared data directory (train.bin, val.bin,
-// tokenizer.json, meta.json) that `gpt train --data DIR` memory-maps. Streams its input, so corpora
-// larger than memory work; shows progress per phase (reading, training the tokenizer, encoding).
-// With --tokenizer-from DIR the tokenizer is a checkpoint's (for `gpt train --init-from DIR`).
+// tokenizer.json, meta.json) that `gpt train --data DIR` reads window by window. Streams its input,
+// so corpora larger than memory work; shows progress per phase (reading, training the tokenizer,
+// encoding). With --tokenizer-from DIR the tokenizer is a checkpoint's (for `gpt train --init-from DIR`).
 
 import GPT
 
@@ -16,7 +16,7 @@ struct PrepareOptions: OptionGroup {
     let validationFraction = Option("val-fraction", .fraction, default: 0.1,
                                     help: "fraction of the input (its end) held out for validation")
     let tokenizerFrom = CommonOptions.tokenizerFrom()
-    let out = Option("out", .text("DIR"), required: true, help: "directory to write")
+    let out = Option("out", .path("DIR"), required: true, help: "directory to write")
     let threads = CommonOptions.threads()
 
     var all: [any AnyOption] { [inputs, tokenizer, vocabularySize, tokenizerFrom, validationFraction, out, threads] }

@@ -17,8 +17,8 @@ struct ProfileOptions: OptionGroup {
                                    warmupHelp: "unprofiled training steps first")
     let grouping = Option("by", Choice.cases(of: ProfileReport.Grouping.self), default: .op,
                           help: "one row per op, or per op and shape")
-    let csv = Option("csv", .text("FILE"), help: "also write the rows to FILE as CSV")
-    let trace = Option("trace", .text("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
+    let csv = Option("csv", .path("FILE"), help: "also write the rows to FILE as CSV")
+    let trace = Option("trace", .path("FILE"), help: "also write a Chrome trace JSON to FILE (open in ui.perfetto.dev)")
     let distributed = DistributedOptions()
 
     var all: [any AnyOption] { workload.all + [grouping, csv, trace] + distributed.all }
@@ -30,6 +30,9 @@ let profileCommand = Command("profile",
     let workload = options.workload
     let (steps, warmup, batch) = (workload.steps.value, workload.warmupSteps.value, workload.batchSize.value)
     let config = try workload.modelConfig()
+    for (flag, path) in [("--csv", options.csv.given), ("--trace", options.trace.given)] {
+        if let path { try checkOutputPath(path, flag: flag) }  // before the work, not after it
+    }
     let parallelism = try options.distributed.parallelism()
     var backendOptions = workload.backend.backendOptions
     if parallelism.size > 1 { backendOptions.deviceOrdinal = parallelism.communicator.localRank }
@@ -39,6 +42,10 @@ let profileCommand = Command("profile",
     print("backend: \(backend.name) (\(backend.deviceDescription))")
     print("batch: \(batch) x \(config.contextLength) tokens (random); \(warmup) warm-up + \(steps) profiled steps")
     if parallelism.size > 1 { print("distributed: \(parallelism.communicator.summary); rank 0's ops below") }
+    try parallelism.check(batch: batch)
+    try checkMemory(try SyntheticWorkload.memoryEstimate(config: config, batch: batch, parallelism: parallelism),
+                    backend: backend, limit: workload.memoryLimit.given, work: "the profiled run",
+                    hint: "use a smaller --batch-size or --config")
     let synthetic = try SyntheticWorkload(config: config, backend: backend, batch: batch, seed: workload.seed.value,
                                           parallelism: parallelism)
     for _ in 0..<warmup { _ = try synthetic.step() }

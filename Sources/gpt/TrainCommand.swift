@@ -1,5 +1,5 @@
-// `gpt train`: train a model on a prepared data directory (gpt prepare: memory-mapped tokens and
-// their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
+// `gpt train`: train a model on a prepared data directory (gpt prepare: token files read window by
+// window, and their tokenizer) or on a text file (character tokenizer built on the fly, last 10% held out for
 // validation). The run's settings come from --config (a preset, a ModelConfig JSON, or a run config
 // JSON with "model"/"training" sections) and the flags the user passed, which override it; or, with
 // --resume DIR, from the checkpoint's run.json (only --steps, --backend and --device may change); or,
@@ -7,34 +7,60 @@
 // transformers wrote) and the flags set only how it is trained.
 // The session around the library's TrainingLoop is in TrainingRun.swift.
 
+import FoundationEssentials
 import GPT
+import Tokenizers
 
 struct TrainOptions: OptionGroup {
-    let data = Option("data", .text("FILE|DIR"), required: true,
+    let data = Option("data", .path("FILE|DIR"), documentedDefault: "on --resume, the data the checkpoint records",
                       help: "a directory from gpt prepare, or UTF-8 text (char tokenizer; with --init-from, the checkpoint's)")
     let config = CommonOptions.config()
-    let resume = Option("resume", .text("DIR"),
+    let resume = Option("resume", .path("DIR"),
                         help: "continue the training checkpoint in DIR exactly (its run.json; only --steps, --backend, --device may change)")
+    let allowDifferentData = Option(onOff: "allow-different-data",
+                                    help: "on --resume, go on with --data other than the checkpoint's (no longer exact)")
     let initFrom = CommonOptions.initFrom()
     /// Flags that set a training setting. They have no default of their own: one not given leaves
     /// the config's value (help shows TrainingSettings' default).
     let settings = trainingSettingOptions()
-    let out = Option("out", .text("DIR"), documentedDefault: "the --resume DIR, else checkpoint",
+    let out = Option("out", .path("DIR"), documentedDefault: "the --resume DIR, else checkpoint",
                      help: "checkpoint directory; the best one goes to DIR/best")
-    let log = Option("log", .text("FILE.csv"), documentedDefault: "OUT/log.csv", help: "per-step CSV log")
+    let log = Option("log", .path("FILE.csv"), documentedDefault: "OUT/log.csv", help: "per-step CSV log")
     let stopAfter = Option("stop-after", .integer(atLeast: 1),
                            help: "end this session after step N with a resumable checkpoint (the schedule still spans --steps)")
-    let memoryLimit = Option("memory-limit", .byteCount, documentedDefault: "the device's memory",
-                             help: "refuse runs whose estimate exceeds this (e.g. 8G)")
+    let memoryLimit = CommonOptions.memoryLimit()
     let logEvery = Option("log-every", .integer(atLeast: 1), default: 50,
                           help: "steps between progress lines when stdout is not a terminal")
     let threads = CommonOptions.threads()
     let distributed = DistributedOptions()
 
     var all: [any AnyOption] {
-        [data, config, resume, initFrom] + settings.options() + [out, log, stopAfter, memoryLimit, logEvery, threads]
-            + distributed.all
+        [data, config, resume, allowDifferentData, initFrom] + settings.options()
+            + [out, log, stopAfter, memoryLimit, logEvery, threads] + distributed.all
     }
+}
+
+/// The run config keys of the training settings the flags set, by flag.
+private let runConfigKeys = [
+    "steps": "maxSteps", "batch-size": "batchSize", "grad-accum": "gradientAccumulation", "lr": "learningRate",
+    "min-lr": "minLearningRate", "warmup": "warmupSteps", "weight-decay": "weightDecay", "beta1": "beta1",
+    "beta2": "beta2", "grad-clip": "gradientClip", "dropout": "dropout", "eval-interval": "evalInterval",
+    "eval-batches": "evalBatches", "checkpoint-interval": "checkpointInterval", "sample-interval": "sampleInterval",
+    "sample-tokens": "sampleTokens",
+]
+
+/// A settings message in run config keys ("training.minLearningRate must not be above
+/// learningRate") with each key written as its flag ("--min-lr must not be above --lr").
+func flagNamed(_ message: String) -> String {
+    var words = message.replacing("training.", with: "").split(separator: " ", omittingEmptySubsequences: false)
+        .map(String.init)
+    for (index, word) in words.enumerated() {
+        let key = word.filter { $0.isLetter || $0.isNumber }
+        if let flag = runConfigKeys.first(where: { $0.value == key })?.key {
+            words[index] = word.replacing(key, with: "--" + flag)
+        }
+    }
+    return words.joined(separator: " ")
 }
 
 /// Every training setting a flag can set, in run.json's order of concerns.
@@ -86,17 +112,39 @@ let trainCommand = Command("train", summary: "train a model on a UTF-8 text file
                            options: TrainOptions.self) { options in
     var run = try startingRunConfig(options)
     run.training = options.settings.applied(to: run.training)
+    if options.resume.wasGiven, options.settings.contains(where: { $0.name == "backend" && $0.option.wasGiven }),
+       !options.settings.contains(where: { $0.name == "device" && $0.option.wasGiven }) {
+        run.training.device = nil  // a device of the old backend means nothing to the new one
+    }
     do {
         try run.training.validate()
     } catch {
-        throw UsageError(command: "train", message: "\(error)")
+        // The file's values were checked when it was read: what fails now is a flag's doing.
+        throw UsageError(command: "train", message: flagNamed("\(error)"))
+    }
+    if options.allowDifferentData.value && !options.resume.wasGiven {
+        throw UsageError(command: "train", message: "--allow-different-data applies only with --resume")
     }
     let invocation = TrainInvocation(
-        dataPath: options.data.value, resumeDirectory: options.resume.given, initFrom: options.initFrom.given,
+        dataPath: try dataPath(options), resumeDirectory: options.resume.given,
+        allowDifferentData: options.allowDifferentData.value, initFrom: options.initFrom.given,
         outputDirectory: options.out.given ?? options.resume.given ?? "checkpoint", logPath: options.log.given,
         stopAfter: options.stopAfter.given, memoryLimit: options.memoryLimit.given, logEvery: options.logEvery.value,
         threads: options.threads.given, parallelism: try options.distributed.parallelism())
     try TrainingRun.start(run, invocation: invocation)
+}
+
+/// --data, or on --resume the data the checkpoint records (a checkpoint of an earlier version
+/// records none: then --data is required).
+private func dataPath(_ options: TrainOptions) throws -> String {
+    if let data = options.data.given { return data }
+    guard let resume = options.resume.given else {
+        throw UsageError(command: "train", message: "missing required flag --data")
+    }
+    guard let recorded = try Checkpoint.readTrainingState(from: resume).data?.path else {
+        throw RuntimeError("\(resume): the checkpoint does not record its data (an earlier version wrote it); pass --data")
+    }
+    return recorded
 }
 
 /// The run config the flags apply to: the checkpoint's run.json on --resume, the model of the
@@ -114,6 +162,10 @@ private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
         return RunConfig(model: try Checkpoint.readConfig(from: source))
     }
     guard let resume = options.resume.given else { return try loadRunConfig(options.config.value) }
+    guard FileIO.isDirectory(resume) else {
+        throw RuntimeError("--resume \(resume): " + (FileManager.default.fileExists(atPath: resume)
+            ? "not a directory" : "no such checkpoint directory"))
+    }
     if options.config.wasGiven {
         throw UsageError(command: "train", message: "--config cannot be combined with --resume (the run config comes from the checkpoint)")
     }
@@ -124,5 +176,5 @@ private func startingRunConfig(_ options: TrainOptions) throws -> RunConfig {
         throw UsageError(command: "train",
                          message: "--\(setting.name) cannot change on --resume; only --steps, --backend and --device may")
     }
-    return try RunConfig.load(path: Checkpoint.normalized(resume) + "/" + Checkpoint.runConfigFileName)
+    return try RunConfig.load(path: Checkpoint.filePath(Checkpoint.runConfigFileName, in: resume))
 }

@@ -1,9 +1,10 @@
-// The `gpt train` session around the library's TrainingLoop: make the backend, load the corpus
-// (with --init-from, a text file is encoded by the checkpoint's tokenizer), build, resume or
-// initialise the run from a checkpoint, print what it is, refuse it when the memory estimate exceeds the device,
-// then train with hooks that print progress, evaluations, samples and checkpoints, and turn the
-// first Ctrl-C into a resumable checkpoint (Interrupt.swift). Under mpirun every rank runs this
-// with its own communicator (DistributedRun.swift) and takes the device of its node-local rank.
+// The `gpt train` session around the library's TrainingLoop: make the backend, lock --out (rank 0),
+// load the corpus (with --init-from, a text file is encoded by the checkpoint's tokenizer), build,
+// resume or initialise the run from a checkpoint (refused before it allocates when the memory
+// estimate exceeds the device), print what it is, then train with hooks that print progress,
+// evaluations, samples and checkpoints, and turn the first Ctrl-C into a resumable checkpoint
+// (Interrupt.swift). Under mpirun every rank runs this with its own communicator
+// (DistributedRun.swift) and takes the device of its node-local rank.
 
 import Compute
 import GPT
@@ -13,6 +14,8 @@ import Tokenizers
 struct TrainInvocation {
     var dataPath: String
     var resumeDirectory: String?
+    /// On resume, accept data whose fingerprint differs from the checkpoint's.
+    var allowDifferentData: Bool
     /// The checkpoint a fine-tuning run starts from (--init-from).
     var initFrom: String?
     var outputDirectory: String
@@ -34,6 +37,11 @@ enum TrainingRun {
             try run(requested, invocation: invocation)
         } catch let error as TrainingError {
             throw RuntimeError(message(for: error))
+        } catch let error as CheckpointLockError {
+            throw RuntimeError("--out \(error)")
+        } catch let error as MemoryError {
+            throw RuntimeError("the run \(error); use a smaller --batch-size (with --grad-accum to keep the batch), "
+                               + "fewer --eval-batches or --sample-tokens, or a smaller model")
         }
     }
 
@@ -44,21 +52,29 @@ enum TrainingRun {
             deviceOrdinal: parallelism.size > 1 ? parallelism.communicator.localRank : nil))
         let output = Checkpoint.normalized(invocation.outputDirectory)
         try TrainingLoop.checkOutputDirectory(output)
+        // Before anything is loaded: a second trainer on this --out is refused at once, and an
+        // interrupted save there is finished or undone before the run reads the checkpoint.
+        // Only rank 0 writes --out, so only it locks it (the other ranks never touch the directory).
+        try parallelism.check(batch: requested.training.batchSize)  // before the lock creates --out
+        let lock = parallelism.isWriter ? try CheckpointLock(output) : nil
+        for note in lock?.recovered ?? [] { print(note) }
         let corpus = try loadCorpus(invocation, contextLength: requested.model.contextLength)
+        let limit = invocation.memoryLimit
         let loop: TrainingLoop
         if let source = invocation.initFrom {
-            loop = try TrainingLoop(initializingFrom: source, training: requested.training, corpus: corpus, backend: backend)
+            loop = try TrainingLoop(initializingFrom: source, training: requested.training, corpus: corpus, backend: backend,
+                                    memoryLimit: limit, parallelism: parallelism)
         } else if let resume = invocation.resumeDirectory {
-            loop = try TrainingLoop(resuming: resume, run: requested, corpus: corpus, backend: backend)
+            loop = try TrainingLoop(resuming: resume, run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
+                                    allowingDifferentData: invocation.allowDifferentData, parallelism: parallelism)
         } else {
-            loop = try TrainingLoop(run: requested, corpus: corpus, backend: backend)
+            loop = try TrainingLoop(run: requested, corpus: corpus, backend: backend, memoryLimit: limit,
+                                    parallelism: parallelism)
         }
         if let stop = invocation.stopAfter, stop <= loop.state.step {
             throw UsageError(command: "train", message: "--stop-after \(stop) is not after the checkpoint's step \(loop.state.step)")
         }
-        try loop.distribute(parallelism)
         printRun(loop, backend: backend, invocation: invocation)
-        try checkMemory(loop.memoryEstimate, backend: backend, limit: invocation.memoryLimit)
         let settings = loop.run.training
         print("steps: \(settings.maxSteps), batch \(settings.batchSize) x \(settings.gradientAccumulation) micro-batches "
               + "x \(loop.run.model.contextLength) tokens, lr \(Format.scientific(Double(settings.learningRate))), "
@@ -71,9 +87,9 @@ enum TrainingRun {
         Interrupt.install()
         defer { Interrupt.uninstall() }
         let summary = try loop.train(output: TrainingOutput(directory: output, logPath: invocation.logPath,
-                                                            stopAfter: invocation.stopAfter),
+                                                            stopAfter: invocation.stopAfter, lock: lock),
                                      hooks: hooks(progress: progress))
-        printSummary(summary, maxSteps: settings.maxSteps, dataPath: invocation.dataPath)
+        printSummary(summary, maxSteps: settings.maxSteps)
         try DistributedProcess.finish()
     }
 
@@ -111,17 +127,6 @@ enum TrainingRun {
         print(loop.memoryEstimate.summary)
     }
 
-    /// Refuses a run whose estimate exceeds --memory-limit, else the device's memory (the host's
-    /// for CPU backends).
-    private static func checkMemory(_ estimate: MemoryEstimate, backend: any Backend, limit: Int?) throws {
-        guard let capacity = limit ?? backend.memoryCapacity ?? MemoryEstimate.physicalMemoryBytes(),
-              estimate.totalBytes > capacity else { return }
-        let device = limit != nil ? "--memory-limit" : "\(backend.name) (\(backend.deviceDescription))"
-        throw RuntimeError("the run needs about \(MemoryEstimate.format(estimate.totalBytes)) but \(device) holds "
-                           + "\(MemoryEstimate.format(capacity)); use a smaller --batch-size (with --grad-accum to keep "
-                           + "the batch) or a smaller model")
-    }
-
     /// The CLI's side of the loop: a progress line per step, a line per evaluation, checkpoint and
     /// sample, and Ctrl-C as the interrupt.
     private static func hooks(progress: ProgressLine) -> TrainingHooks {
@@ -150,13 +155,13 @@ enum TrainingRun {
         case .interrupted: return "interrupted"
         case .stopAfter: return "--stop-after"
         case .final: return "final"
+        case .stoppedByError: return "before the error below"
         }
     }
 
-    private static func printSummary(_ summary: TrainingSummary, maxSteps: Int, dataPath: String) {
+    private static func printSummary(_ summary: TrainingSummary, maxSteps: Int) {
         if summary.interrupted {
-            print("stopped at step \(summary.lastStep) of \(maxSteps); continue with: gpt train --data \(dataPath) "
-                  + "--resume \(summary.directory)")
+            print("stopped at step \(summary.lastStep) of \(maxSteps); continue with: gpt train --resume \(summary.directory)")
             return
         }
         let tokens = Double(summary.steps * summary.tokensPerStep)
@@ -173,10 +178,17 @@ enum TrainingRun {
             return "training diverged at step \(step) (loss \(loss)); try a lower --lr"
         case let .alreadyFinished(checkpoint, step, maxSteps):
             return "\(checkpoint): the run already finished step \(step) of \(maxSteps); pass a larger --steps to continue it"
+        case let .dataChanged(corpus, trainedOn, given):
+            return "--data \(corpus) is not the data the checkpoint was trained on (\(trainedOn.path): "
+                + "\(trainedOn.bytes) bytes, sha256 \(trainedOn.sha256.prefix(12))…; this is \(given.bytes) bytes, "
+                + "sha256 \(given.sha256.prefix(12))…); resume with that data, or pass --allow-different-data"
         case let .outputIsNotADirectory(path):
             return "--out \(path): exists and is not a directory"
         case let .outputIsNotACheckpoint(path):
-            return "--out \(path): exists and is not a checkpoint directory; choose another --out"
+            return "--out \(path): holds files a checkpoint would replace but is not a checkpoint directory; "
+                + "choose another --out"
+        case let .logIsACheckpointFile(path):
+            return "--log \(path): the log cannot take the place of a file the checkpoint writes; choose another --log"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty (--sample-prompt)"
         case let .batchNotDivisible(batch, ranks):

@@ -1,7 +1,7 @@
 // The synthetic training workload `gpt bench` and `gpt profile` run: the options that describe it
 // (backend, model config, batch, steps, seed), a model trained on random tokens (no corpus
 // needed: speed does not depend on the token values), and the matmul rig that times SGEMM at a
-// training step's shapes.
+// training step's shapes; each with the memory estimate checked before it is allocated.
 
 import Compute
 import GPT
@@ -17,24 +17,28 @@ struct WorkloadOptions {
                        documentedDefault: "65, tiny Shakespeare's, for char presets; else the config's",
                        help: "vocabulary size")
     let seed = CommonOptions.seed()
+    let memoryLimit = CommonOptions.memoryLimit()
 
     init(steps: Int, stepsHelp: String, warmupSteps: Int, warmupHelp: String) {
         self.steps = Option("steps", .integer(atLeast: 1), default: steps, help: stepsHelp)
         self.warmupSteps = Option("warmup-steps", .integer(atLeast: 0), default: warmupSteps, help: warmupHelp)
     }
 
-    var all: [any AnyOption] { backend.all + [config, steps, warmupSteps, batchSize, vocab, seed] }
+    var all: [any AnyOption] { backend.all + [config, steps, warmupSteps, batchSize, vocab, seed, memoryLimit] }
 
     /// --config with --vocab applied (see `syntheticConfig`).
     func modelConfig() throws -> ModelConfig { try syntheticConfig(config.value, vocab: vocab.given) }
 }
 
-/// The config to bench: a preset or a config file (a run config's model section), with the vocabulary a char corpus would give it
-/// (presets carry a placeholder) unless `--vocab` says otherwise.
+/// The config to bench: a preset or a config file (a run config's model section), with the
+/// vocabulary a char corpus would give it (char presets and files without vocabSize carry a
+/// placeholder) unless `--vocab` says otherwise.
 func syntheticConfig(_ value: String, vocab: Int?) throws -> ModelConfig {
-    var config = try loadRunConfig(value).model
-    let isCharPreset = ModelConfig.presetNames.contains(value) && value.contains("char")
-    if let vocab { config.vocabSize = vocab } else if isCharPreset { config.vocabSize = 65 }
+    let run = try loadRunConfig(value)
+    var config = run.model
+    let isPreset = ModelConfig.presetNames.contains(value)
+    let placeholder = isPreset ? value.contains("char") : run.vocabularyFromData  // a file that left vocabSize out
+    if let vocab { config.vocabSize = vocab } else if placeholder { config.vocabSize = 65 }
     return config
 }
 
@@ -49,6 +53,16 @@ final class SyntheticWorkload {
     let rows: Range<Int>
     private let batches: [(tokens: [Int32], targets: [Int32])]
     private var next = 0
+
+    /// What `init` allocates on one rank of `parallelism`: a model and its trainer for its rows
+    /// of micro-batches of `batch` sequences (AdamW sharded with ZeRO-1), and the random batches
+    /// (four of its rows, plus the whole batch's stream they are cut from).
+    static func memoryEstimate(config: ModelConfig, batch: Int,
+                               parallelism: DataParallelism = .singleProcess) throws -> MemoryEstimate {
+        let ranks = parallelism.size
+        return try MemoryEstimate.training(config, batch: batch / ranks, heldBatches: 4 + ranks,
+                                           optimizerShards: parallelism.shardsOptimizerState ? ranks : 1)
+    }
 
     init(config: ModelConfig, backend: any Backend, batch: Int, seed: UInt64,
          parallelism: DataParallelism = .singleProcess) throws {
@@ -87,6 +101,15 @@ final class MatmulRig {
     let backend: any Backend
     let shapes: [FlopCount.MatmulShape]
     private let a: Buffer, b: Buffer, c: Buffer
+
+    /// The three buffers `init` allocates: the largest A, B and C of `shapes`.
+    static func memoryEstimate(shapes: [FlopCount.MatmulShape]) throws -> [MemoryEstimate.Part] {
+        let largest = { (what: String, sizes: [(Int, Int)]) throws -> MemoryEstimate.Part in
+            try MemoryEstimate.floats(try sizes.map { try CheckedSize.product($0.0, $0.1, of: what) }.max() ?? 1, what)
+        }
+        return [try largest("SGEMM A", shapes.map { ($0.m, $0.k) }), try largest("SGEMM B", shapes.map { ($0.k, $0.n) }),
+                try largest("SGEMM C", shapes.map { ($0.m, $0.n) })]
+    }
 
     init(backend: any Backend, shapes: [FlopCount.MatmulShape]) throws {
         self.backend = backend

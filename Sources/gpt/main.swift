@@ -32,6 +32,9 @@ func topLevelHelp() -> String {
 
 func runMain() -> Int32 {
     Console.lineBufferStandardOutput()
+    // Past `ulimit -f`, a write fails with EFBIG (reported like a full disk) instead of SIGXFSZ
+    // killing the process with nothing said.
+    signal(SIGXFSZ, SIG_IGN)
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let name = arguments.first else {
         Console.error(topLevelHelp())

@@ -10,9 +10,8 @@ import Testing
         (["train", "--data", "{empty}", "--config", "{tiny}"], "empty.txt: the file is empty"),
         (["train", "--data", "{short}"], "text too short for context length 64"),
         (["train", "--data", "{corpus}", "--config", "nope"], "unknown preset 'nope'; known presets: char-baby"),
-        (["train", "--data", "{corpus}", "--backend", "cuda"], "unknown backend 'cuda'; available: auto, "),  // the rest depends on the machine
-        (["train", "--data", "{corpus}", "--config", "{malformed}"], "malformed.json: not valid JSON"),
-        (["train", "--data", "{corpus}", "--config", "{wrong-type}"], "wrong-type.json: key 'layers' has the wrong type"),
+        (["train", "--data", "{corpus}", "--config", "{malformed}"], "malformed.json: invalid JSON at byte "),
+        (["train", "--data", "{corpus}", "--config", "{wrong-type}"], "wrong-type.json: layers must be an integer"),
         (["generate", "--checkpoint", "{missing}"], "no such checkpoint directory"),
         (["generate", "--checkpoint", "{checkpoint}", "--prompt", "ROMEO€"], "prompt: character \"€\" (U+20AC) at position 5"),
     ])
@@ -33,6 +32,7 @@ import Testing
         (["train", "--data", "{corpus}", "--bogus", "1"], "unknown flag '--bogus'"),
         (["train", "--data", "{corpus}", "--steps", "1", "--steps", "2"], "--steps is given more than once"),
         (["train", "stray"], "unexpected argument 'stray'"),
+        (["train", "--data", "{corpus}", "--backend", "cuda"], "--backend expects one of auto, blas, opencl, reference, got 'cuda'"),
         (["fly"], "unknown command 'fly'"),
     ])
     func usageErrorsExitSixtyFourWithOneLine(arguments: [String], expected: String) throws {
@@ -68,12 +68,14 @@ import Testing
                          "--lr X", "--seed S", "--out DIR", "--eval-every N", "--eval-batches N", "--warmup N", "--dropout P"] {
                 #expect(run.stdout.contains(flag), "\(flag)")
             }
-            #expect(run.stdout.contains("(default: 2000)") && run.stdout.contains("(required)"))
+            #expect(run.stdout.contains("(default: 2000)"))
+            #expect(run.stdout.contains("(default: on --resume, the data the checkpoint records)"))
         }
         if command == "generate" {
             for flag in ["--checkpoint DIR", "--prompt TEXT", "--max-tokens N", "--temperature T", "--top-k K", "--seed S"] {
                 #expect(run.stdout.contains(flag), "\(flag)")
             }
+            #expect(run.stdout.contains("(required)"))
         }
     }
 

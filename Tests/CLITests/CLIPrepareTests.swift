@@ -33,10 +33,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["prepare", "--input", "{corpus}", "--tokenizer", "spm", "--out", "x"], "--tokenizer expects char, word, bpe, got 'spm'"),
+        (["prepare", "--input", "{corpus}", "--tokenizer", "spm", "--out", "x"], "--tokenizer expects one of char, word, bpe, got 'spm'"),
         (["prepare", "--input", "{corpus}", "--tokenizer", "char", "--vocab-size", "100", "--out", "x"],
          "--vocab-size does not apply to the char tokenizer"),
-        (["prepare", "--input", "{corpus}", "--val-fraction", "1.5", "--out", "x"], "--val-fraction must be below 1.0, got 1.5"),
+        (["prepare", "--input", "{corpus}", "--val-fraction", "1.5", "--out", "x"], "--val-fraction must be below 1, got 1.5"),
         (["prepare", "--input", "{corpus}"], "missing required flag --out"),
         (["prepare", "--input", "a,,b", "--out", "x"], "--input has an empty file name"),
     ])

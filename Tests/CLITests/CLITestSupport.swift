@@ -21,24 +21,42 @@ enum CLI {
 
     /// Runs `gpt arguments...` (or another `executable`, such as mpirun) in `directory`, capturing
     /// both streams through files (no pipe buffers to fill up). `environment` entries are added to
-    /// (or replace) the test's own.
+    /// (or replace) the test's own. With `virtualMemoryKiB` it runs under `ulimit -v`, so an
+    /// allocation nothing checked fails at once instead of growing into swap; with `fileSizeKiB`
+    /// under `ulimit -f`. `standardInput` is a file to read stdin from; past `timeout` seconds the
+    /// process is killed (status 9).
     static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
-                    environment: [String: String] = [:], executable: URL = CLI.executable) throws -> Run {
+                    environment: [String: String] = [:], virtualMemoryKiB: Int? = nil, fileSizeKiB: Int? = nil,
+                    standardInput: String? = nil, timeout: Double? = nil,
+                    executable: URL = CLI.executable) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         _ = FileManager.default.createFile(atPath: scratch + "/out", contents: nil)
         _ = FileManager.default.createFile(atPath: scratch + "/err", contents: nil)
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        let limits = [virtualMemoryKiB.map { "ulimit -v \($0)" }, fileSizeKiB.map { "ulimit -f \($0)" }].compactMap { $0 }
+        if !limits.isEmpty {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), executable.path]
+                + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let standardInput { process.standardInput = FileHandle(forReadingAtPath: standardInput) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))
         try process.run()
+        if let timeout {  // a hang fails the test instead of the suite
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         process.waitUntilExit()
         return Run(status: process.terminationStatus,
                    stdout: try String(contentsOfFile: scratch + "/out", encoding: .utf8),
@@ -87,7 +105,7 @@ struct Fixture {
         try "ROMEO:\nlove is light.\n".write(toFile: shortFile, atomically: true, encoding: .utf8)
         tinyConfig = directory + "/tiny.json"
         try """
-            {"vocabSize": 1, "contextLength": 16, "layers": 1, "heads": 2, "embeddingDim": 16, "ffnDim": 32,
+            {"contextLength": 16, "layers": 1, "heads": 2, "embeddingDim": 16, "ffnDim": 32,
              "norm": "layer", "activation": "gelu", "positions": "learned", "tiedEmbeddings": true,
              "bias": true, "dropout": 0, "normEpsilon": 1e-5, "ropeTheta": 10000}
             """.write(toFile: tinyConfig, atomically: true, encoding: .utf8)

@@ -99,7 +99,7 @@ import Testing
         #expect(files.isSuperset(of: ["config.json", "model.safetensors", "tokenizer.json", "run.json",
                                       "optimizer.safetensors", "training_state.json", "log.csv", "samples.txt", "best"]))
         let best = Set(try FileManager.default.contentsOfDirectory(atPath: out + "/best"))
-        #expect(best == ["config.json", "model.safetensors", "tokenizer.json", "run.json"])
+        #expect(best == [".gpt-manifest.json", "config.json", "model.safetensors", "tokenizer.json", "run.json"])
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/training_state.json")))
             as! [String: Any]
         let bestLoss = (state["bestValidationLoss"] as! NSNumber).floatValue

@@ -82,11 +82,11 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--op", "conv", "--shape", "1,1,1"], "--op expects matmul, attention, attention-backward, got 'conv'"),
+        (["--op", "conv", "--shape", "1,1,1"], "--op expects one of matmul, attention, attention-backward, got 'conv'"),
         (["--op", "matmul"], "--op matmul needs --shape M,N,K"),
         (["--op", "attention", "--shape", "1,2,8"], "--shape for --op attention expects B,NH,T,hs (integers), got '1,2,8'"),
         (["--op", "matmul", "--shape", "4,x,4"], "--shape for --op matmul expects M,N,K (integers), got '4,x,4'"),
-        (["--op", "matmul", "--shape", "4,0,4"], "--shape values must be at least 1, got '4,0,4'"),
+        (["--op", "matmul", "--shape", "4,0,4"], "--shape values must be in 1...2147483647, got '4,0,4'"),
         (["--shape", "4,4,4"], "--shape needs --op"),
         (["--op", "matmul", "--shape", "4,4,4", "--repeat", "0"], "--repeat must be at least 1, got 0"),
         (["--op", "matmul", "--shape", "4,4,4", "--compare", "reference"],

@@ -55,7 +55,7 @@ import Tokenizers
         #expect(try loaded.parameterValues().map(\.bitPattern) == original.parameterValues().map(\.bitPattern))
         #expect(try Self.logits(loaded).map(\.bitPattern) == Self.logits(original).map(\.bitPattern))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(files == ["config.json", "model.safetensors", "tokenizer.json"])
+        #expect(files == [".gpt-manifest.json", "config.json", "model.safetensors", "tokenizer.json"])
     }
 
     @Test func huggingFaceNamesShapesAndConfig() throws {
@@ -124,7 +124,7 @@ import Tokenizers
         #expect((hf["gpt"] as? [String: Any])?["kvHeads"] as? Int == 2)
     }
 
-    @Test func replacingKeepsOnlyTheNewCheckpointAndRefusesOtherDirectories() throws {
+    @Test func replacingKeepsOnlyTheNewCheckpointAndRefusesOthersFiles() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try Self.model(Self.variants[0].1, seed: 1), second = try Self.model(Self.variants[0].1, seed: 2)
@@ -135,12 +135,14 @@ import Tokenizers
         let parent = (directory as NSString).deletingLastPathComponent, base = (directory as NSString).lastPathComponent
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).filter { $0.hasPrefix(base) } == [base])
 
+        // A file of a checkpoint's name that no save wrote is someone else's: refused, untouched.
         let other = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: other) }
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        try "keep me".write(toFile: other + "/notes.txt", atomically: true, encoding: .utf8)
+        try "not weights".write(toFile: other + "/model.safetensors", atomically: true, encoding: .utf8)
         #expect(throws: CheckpointError.self) { try Checkpoint.save(first, tokenizer: Self.tokenizer, to: other) }
-        #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
+        #expect(try String(contentsOfFile: other + "/model.safetensors", encoding: .utf8) == "not weights")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other) == ["model.safetensors"])
     }
 
     /// Saves a valid checkpoint, lets `damage` break it, and returns the load error's message.
@@ -188,6 +190,55 @@ import Tokenizers
         let missing = Self.temporaryDirectory()
         #expect(throws: CheckpointError(path: missing, reason: "no such checkpoint directory")) {
             try Checkpoint.load(from: missing, backend: ReferenceBackend())
+        }
+    }
+
+    /// Issue 12, item 1: a config.json whose sizes imply far more parameters than the file holds
+    /// is refused before the model (or its flat parameter array) is allocated.
+    @Test(arguments: [("\"layers\" : 2", "\"layers\" : 100000"),
+                      ("\"contextLength\" : 8", "\"contextLength\" : 1000000000000000")])
+    func aConfigLargerThanItsWeightsIsRefusedBeforeAllocating(old: String, new: String) throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(try Self.model(Self.variants[0].1), tokenizer: Self.tokenizer, to: directory)
+        let url = URL(fileURLWithPath: directory + "/config.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
+        let backend = CountingBackend()
+        var admitted = false
+        #expect {
+            _ = try Checkpoint.load(from: directory, backend: backend) { _ in admitted = true }
+        } throws: { error in
+            "\(error)".contains("model.safetensors: invalid checkpoint: holds ") && "\(error)".contains("parameters")
+        }
+        #expect(!admitted && backend.allocatedBytes == 0)
+    }
+
+    @Test func loadingAsksBeforeAllocatingTheModel() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Checkpoint.save(try Self.model(Self.variants[0].1), tokenizer: Self.tokenizer, to: directory)
+        struct Refused: Error {}
+        let backend = CountingBackend()
+        #expect(throws: Refused.self) {
+            _ = try Checkpoint.load(from: directory, backend: backend) { config in
+                #expect(config == Self.variants[0].1)
+                throw Refused()
+            }
+        }
+        #expect(backend.allocatedBytes == 0)
+    }
+
+    /// A NaN or infinity in the weights (or in AdamW's moments, or a negative second moment) is
+    /// refused when the checkpoint is read, naming the tensor and element.
+    @Test func nonFiniteWeightsAreRefused() throws {
+        let config = Self.variants[0].1
+        let model = try Self.model(config)
+        var tensors = Checkpoint.huggingFaceTensors(config: config, layout: model.layout, values: try model.parameterValues())
+        tensors[1].values[3] = .nan
+        #expect(throws: CheckpointError(path: "f", reason: "tensor '\(tensors[1].name)' holds nan at element 3")) {
+            try Checkpoint.parameterValues(from: tensors, config: config, layout: model.layout, file: "f")
         }
     }
 

@@ -42,14 +42,14 @@ import Testing
                       resuming: String? = nil, stopAfter: Int? = nil) throws -> [Outcome] {
         let body: @Sendable (Int, (any Communicator)?) throws -> Outcome = { rank, communicator in
             let corpus = try TrainingCorpus(text: text, contextLength: 8)
+            // 1 KiB buckets: several per step, so the overlap path is exercised.
+            let parallelism = communicator.map {
+                DataParallelism(communicator: $0, shardsOptimizerState: zero, bucketBytes: 1024)
+            } ?? .singleProcess
             let loop = try resuming.map {
                 try TrainingLoop(resuming: $0, run: try RunConfig.load(path: $0 + "/run.json").withMaxSteps(run),
-                                 corpus: corpus, backend: ReferenceBackend())
-            } ?? TrainingLoop(run: run, corpus: corpus, backend: ReferenceBackend())
-            if let communicator {
-                // 1 KiB buckets: several per step, so the overlap path is exercised.
-                try loop.distribute(DataParallelism(communicator: communicator, shardsOptimizerState: zero, bucketBytes: 1024))
-            }
+                                 corpus: corpus, backend: ReferenceBackend(), parallelism: parallelism)
+            } ?? TrainingLoop(run: run, corpus: corpus, backend: ReferenceBackend(), parallelism: parallelism)
             var outcome = Outcome()
             var hooks = TrainingHooks()
             hooks.step = { outcome.losses.append($0.stats.loss) }
@@ -124,10 +124,10 @@ import Testing
 
     @Test func aGlobalBatchTheRanksCannotSplitIsRefused() throws {
         let group = ThreadGroup(size: 3)
-        let loop = try TrainingLoop(run: Self.run(), corpus: try TrainingCorpus(text: Self.text, contextLength: 8),
-                                    backend: ReferenceBackend())
+        let corpus = try TrainingCorpus(text: Self.text, contextLength: 8)
         #expect(throws: TrainingError.batchNotDivisible(batch: 4, ranks: 3)) {
-            try loop.distribute(DataParallelism(communicator: group.communicator(rank: 0)))
+            _ = try TrainingLoop(run: Self.run(), corpus: corpus, backend: ReferenceBackend(),
+                                 parallelism: DataParallelism(communicator: group.communicator(rank: 0)))
         }
     }
 

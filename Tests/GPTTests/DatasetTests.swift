@@ -24,7 +24,7 @@ import Tokenizers
         let dataset = try TextDataset(tokens: tokens, contextLength: 16)
         var batches = dataset.trainingBatches(batchSize: 4, seed: 7)
         for _ in 0..<50 {
-            guard let batch = batches.next() else { Issue.record("stream ended"); return }
+            let batch = try batches.next()
             #expect(batch.tokens.count == 4 * 16 && batch.targets.count == 4 * 16)
             for row in 0..<4 {
                 let window = batch.tokens[row * 16 ..< (row + 1) * 16]
@@ -38,9 +38,11 @@ import Tokenizers
 
     @Test func sameSeedSameBatchesDifferentSeedDifferentBatches() throws {
         let dataset = try TextDataset(tokens: (0..<1000).map { Int32($0 % 37) }, contextLength: 8)
-        let a = Array(dataset.trainingBatches(batchSize: 3, seed: 1).prefix(5))
-        let b = Array(dataset.trainingBatches(batchSize: 3, seed: 1).prefix(5))
-        let c = Array(dataset.trainingBatches(batchSize: 3, seed: 2).prefix(5))
+        func first5(_ seed: UInt64) throws -> [TokenBatch] {
+            var stream = dataset.trainingBatches(batchSize: 3, seed: seed)
+            return try (0..<5).map { _ in try stream.next() }
+        }
+        let a = try first5(1), b = try first5(1), c = try first5(2)
         #expect(a == b)
         #expect(a != c)
     }
@@ -67,8 +69,12 @@ import Tokenizers
         let text = String(repeating: "First Citizen:\nSpeak, speak.\n\n", count: 20)
         let path = try Self.temporaryFile(Array(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let (dataset, tokenizer) = try TextDataset.loadCharacters(path: path, contextLength: 16)
+        let (dataset, tokenizer, fingerprint) = try TextDataset.loadCharacters(path: path, contextLength: 16)
         #expect(tokenizer.decode(dataset.train + dataset.validation) == text)
+        var hash = SHA256()
+        hash.update(Array(text.utf8))
+        #expect(fingerprint.bytes == text.utf8.count && fingerprint.sha256 == hash.finalize())
+        #expect(fingerprint.path.hasPrefix("/") && fingerprint.path.hasSuffix(".txt"))
     }
 
     @Test func fileErrorsAreOneLine() throws {

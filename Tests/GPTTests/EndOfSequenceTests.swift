@@ -49,6 +49,8 @@ import Tokenizers
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let model = try Self.chainModel(tokenizer, try Self.chain(tokenizer, end: tokenizer.sequenceBoundaries.endOfSequence[0]))
         try Checkpoint.save(model, tokenizer: tokenizer, to: directory)
+        // A second save replaces the companions as files the checkpoint owns (its manifest lists them).
+        try Checkpoint.save(model, tokenizer: tokenizer, to: directory)
 
         let loaded = try Checkpoint.load(from: directory, backend: ReferenceBackend()).tokenizer
         #expect(loaded.sequenceBoundaries == tokenizer.sequenceBoundaries)

@@ -48,7 +48,7 @@ import Tokenizers
         let dataset = try PreparedDataset(directory: output, contextLength: 8)
         let tokenizer = try TokenizerFile.load(from: source + "/tokenizer.json")
         #expect(tokenizer.sequenceBoundaries.prepended.isEmpty != bos && tokenizer.sequenceBoundaries.appended.isEmpty != eos)
-        let tokens = dataset.train.allTokens + dataset.validation.allTokens
+        let tokens = try dataset.train.allTokens + dataset.validation.allTokens
         let framing = tokenizer.sequenceBoundaries
         // The first file, before the validation cut, is exactly what encode gives; every file
         // gets the framing once (the cut itself is a stream boundary, not a text's).

@@ -89,16 +89,18 @@ struct GroupedQueryTests {
     func cacheMemory() throws {
         let grouped = Self.llama(kvHeads: 1), full = Self.llama(kvHeads: nil)
         // Per layer and position, 2·KVH·hs floats are cached instead of 2·NH·hs.
-        let saved = grouped.layers * grouped.contextLength * 2 * (grouped.heads - grouped.kvHeads) * grouped.headDim * 4
-        #expect(KVCache.byteCount(config: full) - KVCache.byteCount(config: grouped) == saved)
+        let saved = grouped.layers * grouped.contextLength * 2 * (grouped.heads - grouped.kvHeads) * grouped.headDim
+        #expect(try full.kvCacheFloatCount() - grouped.kvCacheFloatCount() == saved)
         let model = try GPTModel(config: grouped, backend: ReferenceBackend(), seed: 1)
         let cache = try model.makeKVCache()
         #expect(cache.keysValues.count == grouped.layers * grouped.contextLength * 2 * grouped.kvHeads * grouped.headDim)
-        let estimate = MemoryEstimate(model: model, batch: 2, length: 8)
-        #expect(estimate.kvCacheBytes == KVCache.byteCount(config: grouped))
-        #expect(estimate.totalBytes == estimate.parameterBytes + estimate.gradientBytes + estimate.optimizerBytes
-                + estimate.activationBytes + estimate.kvCacheBytes)
-        #expect(estimate.summary.contains("KV cache "))
+        var settings = TrainingSettings()
+        (settings.batchSize, settings.sampleInterval, settings.sampleTokens) = (2, 1, 8)
+        let estimate = try MemoryEstimate.training(grouped, settings: settings)
+        let sample = try #require(estimate.parts.last)
+        #expect(sample.name.contains("KV cache"))
+        #expect(sample.bytes == 4 * (try grouped.kvCacheFloatCount()) + 8 * MemoryEstimate.bytesPerGeneratedToken)
+        #expect(estimate.summary.contains("KV cache"))
     }
 
     @Test("the activation estimate is what the model allocates", arguments: [1, 2, 4])
@@ -107,7 +109,7 @@ struct GroupedQueryTests {
         let backend = ReferenceBackend()
         let buffers = try ActivationBuffers(config: config, capacity: 6, backend: backend)
         let allocated = Mirror(reflecting: buffers).children.compactMap { ($0.value as? Buffer)?.count }.reduce(0, +)
-        #expect(ActivationBuffers.floatCount(config: config, capacity: 6) == allocated)
+        #expect(try config.activationFloatCount(tokens: 6) == allocated)
     }
 
     @Test("FLOP count: P is every matmul weight, with k and v of KVH heads", arguments: [1, 2, 4])

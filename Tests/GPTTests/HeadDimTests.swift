@@ -65,12 +65,13 @@ struct HeadDimTests {
         let config = Self.llama(headDim: headDim), backend = ReferenceBackend()
         let buffers = try ActivationBuffers(config: config, capacity: 6, backend: backend)
         let allocated = Mirror(reflecting: buffers).children.compactMap { ($0.value as? Buffer)?.count }.reduce(0, +)
-        #expect(ActivationBuffers.floatCount(config: config, capacity: 6) == allocated)
+        #expect(try config.activationFloatCount(tokens: 6) == allocated)
+        #expect(try config.parameterCount() == ParameterLayout(config).count)
 
         let model = try GPTModel(config: config, backend: backend, seed: 1)
         let cache = try model.makeKVCache()
         let cacheFloats = Mirror(reflecting: cache).children.compactMap { ($0.value as? Buffer)?.count }.reduce(0, +)
-        #expect(KVCache.byteCount(config: config) == 4 * cacheFloats)
+        #expect(try config.kvCacheFloatCount() == cacheFloats)
 
         let layout = ParameterLayout(config)
         let matrices = layout.entries.filter { $0.shape.count == 2 && $0.name != "model.embed_tokens.weight" }

@@ -41,26 +41,25 @@ import Tokenizers
         defer { Self.remove(paths) }
         #expect(dataset.metadata.tokenizer == kind && dataset.tokenizer.kind == kind)
         #expect(dataset.metadata.dtype == .uint16)
-        let text = dataset.tokenizer.decode(dataset.train.allTokens) + dataset.tokenizer.decode(dataset.validation.allTokens)
+        let text = dataset.tokenizer.decode(try dataset.train.allTokens) + dataset.tokenizer.decode(try dataset.validation.allTokens)
         #expect(text == Self.corpus)
         #expect(dataset.metadata.sources.first?.bytes == Self.corpus.utf8.count)
         var hash = SHA256()
         hash.update(Array(Self.corpus.utf8))
         #expect(dataset.metadata.sources.first?.sha256 == hash.finalize())
-        // Batches come from the mapped files: next-token targets, the same for the same seed.
+        // Batches come from the token files: next-token targets, the same for the same seed.
         var batches = dataset.trainingBatches(batchSize: 3, seed: 5)
-        let first = batches.next()
-        let batch = try #require(first)
+        let batch = try batches.next()
         #expect(batch.tokens.count == 3 * 8 && Array(batch.tokens[1..<8]) == Array(batch.targets[0..<7]))
         var again = dataset.trainingBatches(batchSize: 3, seed: 5)
-        #expect(again.next() == batch)
+        #expect(try again.next() == batch)
     }
 
     @Test(arguments: [0.1, 0.25, 0.5])
     func splitFollowsTheValidationFraction(fraction: Double) throws {
         let (dataset, paths) = try Self.prepareAndLoad(Self.corpus, kind: "char", fraction: fraction)
         defer { Self.remove(paths) }
-        let validationText = dataset.tokenizer.decode(dataset.validation.allTokens)
+        let validationText = dataset.tokenizer.decode(try dataset.validation.allTokens)
         let share = Double(validationText.utf8.count) / Double(Self.corpus.utf8.count)
         #expect(abs(share - fraction) < 0.001, "validation holds \(share) of the bytes")
         #expect(Self.corpus.hasSuffix(validationText))
@@ -73,8 +72,8 @@ import Tokenizers
         defer { Self.remove(wholePaths) }
         let (chunked, chunkedPaths) = try Self.prepareAndLoad(Self.corpus, kind: kind, vocabularySize: vocabulary, chunkBytes: 7)
         defer { Self.remove(chunkedPaths) }
-        #expect(chunked.train.allTokens == whole.train.allTokens)
-        #expect(chunked.validation.allTokens == whole.validation.allTokens)
+        #expect(try chunked.train.allTokens == whole.train.allTokens)
+        #expect(try chunked.validation.allTokens == whole.validation.allTokens)
     }
 
     /// With several inputs the split point can fall inside the first file, inside the second, or on
@@ -88,12 +87,12 @@ import Tokenizers
         try DataPreparation.prepare(PreparationOptions(inputs: inputs, tokenizerKind: "char",
                                                        validationFraction: fraction, outputDirectory: output))
         let dataset = try PreparedDataset(directory: output, contextLength: 4)
-        func text(_ split: any TokenStorage) -> String {
+        func text(_ split: any TokenStorage) throws -> String {
             var tokens: [Int32] = []
-            split.appendTokens(from: 0, count: split.count, to: &tokens)
+            try split.appendTokens(from: 0, count: split.count, to: &tokens)
             return dataset.tokenizer.decode(tokens)
         }
-        let train = text(dataset.train), validation = text(dataset.validation)
+        let train = try text(dataset.train), validation = try text(dataset.validation)
         #expect(train + validation == first + second)
         let expected = Double((first + second).utf8.count) * (1 - fraction)
         #expect(abs(Double(train.utf8.count) - expected) <= 1)
@@ -105,8 +104,8 @@ import Tokenizers
         defer { Self.remove(paths) }
         #expect(dataset.tokenizer.vocabularySize > 65_535)
         #expect(dataset.metadata.dtype == .uint32)
-        #expect(dataset.train.allTokens.contains { $0 > 65_535 })
-        #expect(dataset.tokenizer.decode(dataset.train.allTokens + dataset.validation.allTokens) == text)
+        #expect(try dataset.train.allTokens.contains { $0 > 65_535 })
+        #expect(try dataset.tokenizer.decode(dataset.train.allTokens + dataset.validation.allTokens) == text)
     }
 
     static func preparationError(_ options: PreparationOptions) -> String {
@@ -145,6 +144,26 @@ import Tokenizers
         #expect(message == "\(binary): not valid UTF-8 text (at byte 2)")
     }
 
+    /// Issue 12, item 12: one rule for every tokenizer: random bytes are refused by word and bpe
+    /// as by char (and train), naming the first bad byte, also across chunk boundaries.
+    @Test(arguments: ["char", "word", "bpe"])
+    func everyTokenizerRefusesBytesThatAreNotUTF8(kind: String) throws {
+        let text = RandomText.temporaryPath("random") + ".txt", output = RandomText.temporaryPath("prepared")
+        defer { Self.remove([text, output]) }
+        var bytes = Array(String(repeating: "valid text é\n", count: 50).utf8)
+        let bad = bytes.count - 7
+        bytes[bad] = 0xC3  // a lead byte followed by ASCII
+        try Data(bytes).write(to: URL(fileURLWithPath: text))
+        for chunkBytes in [8 << 20, 5] {
+            var options = PreparationOptions(inputs: [text], tokenizerKind: kind, outputDirectory: output)
+            options.chunkBytes = chunkBytes
+            #expect(Self.preparationError(options) == "\(text): not valid UTF-8 text (at byte \(bad))", "chunk \(chunkBytes)")
+        }
+        try Data(RandomText.bytes(count: 4096, seed: 9)).write(to: URL(fileURLWithPath: text))
+        #expect(Self.preparationError(PreparationOptions(inputs: [text], tokenizerKind: kind, outputDirectory: output))
+            .contains("not valid UTF-8 text (at byte "))
+    }
+
     @Test func corruptedDirectoriesAreRefused() throws {
         let (_, paths) = try Self.prepareAndLoad(Self.corpus, kind: "char")
         defer { Self.remove(paths) }
@@ -168,6 +187,14 @@ import Tokenizers
             #expect("\(error)".contains("train.bin: holds"), "\(error)")
         }
         try original.write(to: URL(fileURLWithPath: train))
+        // meta.json naming a file outside the directory.
+        let meta = directory + "/meta.json", metaText = try String(contentsOfFile: meta, encoding: .utf8)
+        try metaText.replacingOccurrences(of: "\"train.bin\"", with: "\"../train.bin\"")
+            .write(toFile: meta, atomically: true, encoding: .utf8)
+        #expect(throws: FileError(path: meta, reason: "names the file '../train.bin': expected a file name in the directory")) {
+            try PreparedDataset(directory: directory, contextLength: 8)
+        }
+        try metaText.write(toFile: meta, atomically: true, encoding: .utf8)
         // A tokenizer file that does not parse.
         try Data("{\"type\": ".utf8).write(to: URL(fileURLWithPath: directory + "/tokenizer.json"))
         do {

@@ -13,10 +13,10 @@ import Tokenizers
     func skippingBatchesEqualsDrawingThem(count: Int) throws {
         let dataset = try TextDataset(tokens: (0..<500).map { Int32($0 % 37) }, contextLength: 8)
         var drawn = dataset.trainingBatches(batchSize: 3, seed: 99)
-        for _ in 0..<count { _ = drawn.next() }
+        for _ in 0..<count { _ = try drawn.next() }
         var skipped = dataset.trainingBatches(batchSize: 3, seed: 99)
         skipped.skip(batches: count)
-        for _ in 0..<4 { #expect(skipped.next() == drawn.next()) }
+        for _ in 0..<4 { #expect(try skipped.next() == drawn.next()) }
     }
 
     @Test func trainingCheckpointRestoresTheNextStepExactly() throws {
@@ -28,7 +28,7 @@ import Tokenizers
         (settings.batchSize, settings.maxSteps, settings.warmupSteps) = (2, 6, 1)
         func train(_ trainer: Trainer, _ batches: inout RandomBatches, steps: Int) throws -> [Float] {
             try (0..<steps).map { _ in
-                let batch = batches.next()!
+                let batch = try batches.next()
                 return try trainer.trainStep(tokens: batch.tokens, targets: batch.targets, batch: 2, length: 8).loss
             }
         }

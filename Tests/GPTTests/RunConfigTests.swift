@@ -46,12 +46,33 @@ struct RunConfigTests {
         var training = TrainingSettings()
         training.minLearningRate = 2e-5
         training.device = "1"
-        let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training)
+        // An encoded config states its vocabSize, so it parses back as one the data must match.
+        let config = RunConfig(model: try ModelConfig.preset("llama-350m"), training: training, vocabularyFromData: false)
         #expect(try RunConfig.parse(try config.encoded()) == config)
-        let grouped = RunConfig(model: try ModelConfig.preset("llama-char"), training: training)
+        let grouped = RunConfig(model: try ModelConfig.preset("llama-char"), training: training, vocabularyFromData: false)
         #expect(try RunConfig.parse(try grouped.encoded()) == grouped)
         #expect(try RunConfig.parse(try RunConfig(model: try ModelConfig.preset("char-baby")).encoded())
-                == RunConfig(model: try ModelConfig.preset("char-baby")))
+                == RunConfig(model: try ModelConfig.preset("char-baby"), vocabularyFromData: false))
+    }
+
+    /// Issue 12, item 13: a bare ModelConfig is read strictly, and says whether it gave vocabSize.
+    @Test func aBareModelConfigRefusesUnknownAndMissingKeys() throws {
+        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try ModelConfig.preset("char-baby")))
+            as! [String: Any]
+        func parse(_ object: [String: Any]) throws -> RunConfig {
+            try RunConfig.parseModel(try JSONSerialization.data(withJSONObject: object))
+        }
+        #expect(try parse(fields).vocabularyFromData == false)
+        #expect(try parse(fields).model == ModelConfig.preset("char-baby"))
+        fields["vocabSize"] = nil
+        #expect(try parse(fields).vocabularyFromData == true)
+        #expect(throws: RunConfigError.self) { try parse(fields.merging(["dropuot": 0.1]) { $1 }) }
+        fields["ffnDim"] = nil
+        #expect(throws: RunConfigError("missing key 'ffnDim' (only vocabSize may be left out: then it is the data's)")) {
+            try parse(fields)
+        }
+        fields["ffnDim"] = 4.5
+        #expect(throws: RunConfigError("ffnDim must be an integer")) { try parse(fields) }
     }
 
     @Test(arguments: ModelConfig.presetNames)
@@ -74,7 +95,10 @@ struct RunConfigTests {
         #expect(message(#"{"training": {"learningRate": true}}"#) == "training.learningRate must be a number")
         #expect(message(#"{"model": {"layers": 1.5}}"#) == "model.layers must be an integer")
         #expect(message(#"{"training": {"maxSteps": 10.5}}"#) == "training.maxSteps must be an integer")
-        #expect(message(#"{"model": {"norm": "batch"}}"#).hasPrefix("model.norm: "))
+        #expect(message(#"{"model": {"norm": "batch"}}"#) == "model.norm: expects layer or rms, got 'batch'")
+        #expect(message(#"{"training": {"seed": 1e30}}"#) == "training.seed must be an integer of at most 15 digits")
+        #expect(message(#"{"training": {"learningRate": 0.01, "minLearningRate": 0.1}}"#)
+                == "training.minLearningRate must not be above learningRate (the decay's floor), got 0.1 > 0.01")
         #expect(message(#"{"training": {"batchSize": 0}}"#) == "training.batchSize must be at least 1, got 0")
         #expect(message(#"{"model": {"preset": "tiny"}}"#).hasPrefix("unknown preset 'tiny'"))
         #expect(message(#"{"training": {"seed": 1, "seed": 2}}"#) == "duplicate key 'training.seed'")

@@ -28,7 +28,7 @@ struct TrainingLogTests {
         let rows = Self.rows(1...20)
         do {
             let writer = try TrainingLog.Writer(path: path)
-            for row in rows { writer.append(row) }
+            for row in rows { try writer.append(row) }
         }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix(TrainingLog.header + "\n"))
@@ -40,11 +40,11 @@ struct TrainingLogTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let writer = try TrainingLog.Writer(path: path)
-            for row in Self.rows(1...20) { writer.append(row) }
+            for row in Self.rows(1...20) { try writer.append(row) }
         }
         do {
             let writer = try TrainingLog.Writer(path: path, resumeStep: 10)
-            for row in Self.rows(11...12) { writer.append(row) }
+            for row in Self.rows(11...12) { try writer.append(row) }
         }
         let parsed = try TrainingLog.parse(try String(contentsOfFile: path, encoding: .utf8))
         #expect(parsed.map(\.step) == Array(1...12))

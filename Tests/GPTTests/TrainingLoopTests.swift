@@ -5,9 +5,13 @@
 
 import Compute
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GPT
 import ReferenceBackend
 import Testing
+import TestSupport
 import Tokenizers
 
 @Suite struct TrainingLoopTests {
@@ -84,7 +88,7 @@ import Tokenizers
         // best/ holds the best model: its validation loss, evaluated afresh, is the best one.
         let (model, _) = try Checkpoint.load(from: directory + "/best", backend: ReferenceBackend())
         let trainer = try Trainer(model: model, settings: loop.run.training)
-        let batches = loop.corpus.dataset.validationBatches(batchSize: 2, count: 1).map { ($0.tokens, $0.targets) }
+        let batches = try loop.corpus.dataset.validationBatches(batchSize: 2, count: 1).map { ($0.tokens, $0.targets) }
         #expect(try trainer.evaluate(batches, batch: 2, length: 8) == best)
     }
 
@@ -150,16 +154,138 @@ import Tokenizers
         }
     }
 
-    @Test func anOutputDirectoryThatIsNotACheckpointIsRefusedBeforeTraining() throws {
+    /// Issue 12, item 14: the checkpoint records its data; a resume on other text with the same
+    /// characters is refused unless allowed, and then the new data is recorded.
+    @Test func aResumeOnDifferentDataIsRefusedUnlessAllowed() throws {
+        let directory = Self.scratch("fingerprint")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let corpus = try Self.corpus()
+        let loop = try TrainingLoop(run: try Self.run(), corpus: corpus, backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 2))
+        #expect(try Checkpoint.readTrainingState(from: directory).data == corpus.fingerprint)
+        let saved = try RunConfig.load(path: directory + "/" + Checkpoint.runConfigFileName)
+        let shuffled = try TrainingCorpus(text: String(Self.text.reversed()), contextLength: 8, name: "reversed")
+        #expect(shuffled.tokenizer.vocabularySize == corpus.tokenizer.vocabularySize)
+        #expect(throws: TrainingError.dataChanged(corpus: "reversed", trainedOn: corpus.fingerprint!,
+                                                  given: shuffled.fingerprint!)) {
+            _ = try TrainingLoop(resuming: directory, run: saved, corpus: shuffled, backend: ReferenceBackend())
+        }
+        let allowed = try TrainingLoop(resuming: directory, run: saved, corpus: shuffled, backend: ReferenceBackend(),
+                                       allowingDifferentData: true)
+        #expect(allowed.state.data == shuffled.fingerprint)
+    }
+
+    /// Issue 12, item 4: a token file truncated while the run reads it ends the run with the
+    /// file's error, after a resumable checkpoint of the last completed step.
+    @Test func aTruncatedTokenFileSavesTheRunBeforeFailing() throws {
+        let text = RandomText.temporaryPath("loop-text") + ".txt", prepared = Self.scratch("prepared")
+        let directory = Self.scratch("truncated")
+        defer { for path in [text, prepared, directory] { try? FileManager.default.removeItem(atPath: path) } }
+        try String(repeating: Self.text, count: 20).write(toFile: text, atomically: true, encoding: .utf8)
+        try DataPreparation.prepare(PreparationOptions(inputs: [text], tokenizerKind: "char", outputDirectory: prepared))
+        let corpus = try TrainingCorpus.load(path: prepared, contextLength: 8)
+        let loop = try TrainingLoop(run: try Self.run(), corpus: corpus, backend: ReferenceBackend())
+        var reasons: [CheckpointReason] = []
+        var hooks = TrainingHooks()
+        hooks.step = { report in
+            if report.step == 2 { _ = truncate(prepared + "/" + PreparedMetadata.trainFileName, 6) }
+        }
+        hooks.checkpoint = { _, reason, _ in reasons.append(reason) }
+        #expect(throws: TokenFileError.self) { _ = try loop.train(output: TrainingOutput(directory: directory), hooks: hooks) }
+        #expect(reasons == [.stoppedByError])
+        let point = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        #expect(point.state.step == 2 && point.state.batchesConsumed == 4)
+        #expect(try Self.lossColumns(directory).count == 3)  // header and steps 1, 2
+    }
+
+    /// A sample (or log row) that cannot be written mid-run stops the run after saving the step
+    /// it finished, instead of going on without it.
+    @Test func aWriteThatFailsMidRunSavesTheStepBeforeFailing() throws {
+        let directory = Self.scratch("write-fails")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var run = try Self.run()
+        (run.training.sampleInterval, run.training.sampleTokens, run.training.samplePrompt) = (2, 3, "ROMEO")
+        let loop = try TrainingLoop(run: run, corpus: try Self.corpus(), backend: ReferenceBackend())
+        var reasons: [CheckpointReason] = []
+        var hooks = TrainingHooks()
+        hooks.sample = { step, _ in  // the samples file becomes unwritable after the first sample
+            let samples = directory + "/" + TrainingLoop.samplesFileName
+            if step == 2 { _ = try? FileManager.default.removeItem(atPath: samples); _ = mkdir(samples, 0o755) }
+        }
+        hooks.checkpoint = { _, reason, _ in reasons.append(reason) }
+        #expect(throws: TrainingLogError.self) { _ = try loop.train(output: TrainingOutput(directory: directory), hooks: hooks) }
+        #expect(reasons == [.stoppedByError])
+        #expect(try Checkpoint.readTrainingState(from: directory).step == 4)
+    }
+
+    /// Issue 12, item 3: a state file whose batch count the run could not have drawn (resuming
+    /// would skip 10^15 batches: an endless skip) or whose time is not a number is refused.
+    @Test(arguments: [("\"batchesConsumed\" : 6", "\"batchesConsumed\" : 1000000000000000", "batchesConsumed"),
+                      ("\"step\" : 3", "\"step\" : 4000000000", "step must be in"),
+                      ("\"elapsedSeconds\" : ", "\"elapsedSeconds\" : -1, \"x\" : ", "elapsedSeconds")])
+    func aStateFileOutOfRangeIsRefused(old: String, new: String, expected: String) throws {
+        let directory = Self.scratch("state")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 3))
+        let path = directory + "/" + TrainingState.fileName
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        } throws: { error in
+            "\(error)".contains(TrainingState.fileName) && "\(error)".contains(expected)
+        }
+    }
+
+    /// A NaN in AdamW's moments (or a negative second moment) is refused when resuming: it would
+    /// turn the parameters it updates into NaN.
+    @Test(arguments: [("exp_avg", Float.nan), ("exp_avg_sq", -1)])
+    func aMomentThatIsNotANumberIsRefused(name: String, value: Float) throws {
+        let directory = Self.scratch("moments")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        _ = try loop.train(output: TrainingOutput(directory: directory, stopAfter: 2))
+        let path = directory + "/" + Checkpoint.optimizerFileName
+        var tensors = try SafeTensors.read(path)
+        let index = try #require(tensors.firstIndex { $0.name == name })
+        tensors[index].values[7] = value
+        try SafeTensors.write(tensors, to: path)
+        #expect {
+            _ = try Checkpoint.loadTraining(from: directory, backend: ReferenceBackend())
+        } throws: { error in
+            "\(error)" == "\(path): invalid checkpoint: '\(name)' holds \(value) at element 7"
+        }
+    }
+
+    /// Issue 12, item 3: generating a huge number of tokens reserves nothing up front.
+    @Test func aHugeTokenCountIsNotReservedUpFront() throws {
+        let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
+        struct Enough: Error {}
+        for cached in [true, false] {
+            var sampler = try Sampler(temperature: 0, seed: 1)
+            var count = 0
+            #expect(throws: Enough.self) {
+                try Generator(model: loop.model, useKVCache: cached).generate(prompt: [1], maxTokens: Int.max,
+                                                                              sampler: &sampler) { _ in
+                    count += 1
+                    if count == 3 { throw Enough() }
+                }
+            }
+        }
+    }
+
+    @Test func anOutputDirectoryHoldingSomeoneElsesCheckpointNamesIsRefusedBeforeTraining() throws {
         let directory = Self.scratch("occupied")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "keep me".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
+        try "{}".write(toFile: directory + "/tokenizer.json", atomically: true, encoding: .utf8)  // a prepared data directory's
         let loop = try TrainingLoop(run: try Self.run(), corpus: try Self.corpus(), backend: ReferenceBackend())
         #expect(throws: TrainingError.outputIsNotACheckpoint(path: directory)) {
             _ = try loop.train(output: TrainingOutput(directory: directory))
         }
         #expect(loop.state.step == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["notes.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["tokenizer.json"])
     }
 }

@@ -27,13 +27,18 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestValidationLoss: Float?
     /// Wall-clock seconds spent so far, so elapsed times in a resumed log keep counting.
     public var elapsedSeconds: Double
+    /// The data the run trains on (nil in checkpoints of earlier versions, and for a corpus of
+    /// unknown origin).
+    public var data: DataFingerprint?
 
     /// A run that has taken `step` optimizer steps.
-    public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double) {
+    public init(step: Int, batchesConsumed: Int, bestValidationLoss: Float?, elapsedSeconds: Double,
+                data: DataFingerprint? = nil) {
         self.step = step
         self.batchesConsumed = batchesConsumed
         self.bestValidationLoss = bestValidationLoss
         self.elapsedSeconds = elapsedSeconds
+        self.data = data
     }
 }
 
@@ -80,46 +85,66 @@ extension Checkpoint {
                 (TrainingState.fileName, try encoder.encode(state))]
     }
 
+    /// The training state file of the checkpoint in `directory`: where the run stands and what it
+    /// trains on (for a resume that is not told the data).
+    public static func readTrainingState(from directory: String) throws -> TrainingState {
+        let path = filePath(TrainingState.fileName, in: directory)
+        let state: TrainingState
+        do {
+            state = try FileIO.decodeJSON(TrainingState.self, from: path)
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
+        }
+        guard state.formatVersion == TrainingState.currentVersion else {
+            throw CheckpointError(path: path, reason: "format version \(state.formatVersion) is not supported "
+                                  + "(expected \(TrainingState.currentVersion))")
+        }
+        return state
+    }
+
     /// Whether `directory` holds a training checkpoint (one `--resume` accepts).
     public static func isResumable(_ directory: String) -> Bool {
         let root = normalized(directory)
         return [runConfigFileName, optimizerFileName, TrainingState.fileName].allSatisfy {
-            FileManager.default.fileExists(atPath: root + "/" + $0)
+            FileManager.default.fileExists(atPath: filePath($0, in: root))
         }
     }
 
-    /// Loads a training checkpoint onto `backend`; any missing or inconsistent file is a one-line error.
-    public static func loadTraining(from directory: String, backend: any Backend) throws -> ResumePoint {
+    /// Loads a training checkpoint onto `backend`; any missing or inconsistent file is a one-line
+    /// error. `beforeAllocating` is called as `load` calls it.
+    public static func loadTraining(from directory: String, backend: any Backend,
+                                    beforeAllocating: (ModelConfig) throws -> Void = { _ in }) throws -> ResumePoint {
         let root = normalized(directory)
-        let (model, tokenizer) = try load(from: root, backend: backend)
+        let (model, tokenizer) = try load(from: root, backend: backend, beforeAllocating: beforeAllocating)
         for name in [runConfigFileName, optimizerFileName, TrainingState.fileName]
-        where !FileManager.default.fileExists(atPath: root + "/" + name) {
+        where !FileManager.default.fileExists(atPath: filePath(name, in: root)) {
             throw CheckpointError(path: root, reason: "no \(name): not a training checkpoint (cannot resume from it)")
         }
         let run: RunConfig
         do {
-            run = try RunConfig.load(path: root + "/" + runConfigFileName)
+            run = try RunConfig.load(path: filePath(runConfigFileName, in: root))
         } catch let error as RunConfigError {
             throw CheckpointError(path: root, reason: error.description)
         }
         guard run.model == model.config else {
             throw CheckpointError(path: root, reason: "\(runConfigFileName)'s model section does not match \(configFileName)")
         }
-        let statePath = root + "/" + TrainingState.fileName
-        let state: TrainingState
-        do {
-            state = try FileIO.decodeJSON(TrainingState.self, from: statePath)
-        } catch let error as FileError {
-            throw CheckpointError(path: error.path, reason: error.reason)
+        let statePath = filePath(TrainingState.fileName, in: root)
+        let state = try readTrainingState(from: root)
+        guard (0...CheckedSize.countLimit).contains(state.step), state.batchesConsumed >= 0 else {
+            throw CheckpointError(path: statePath, reason: "step must be in 0...\(CheckedSize.countLimit) and "
+                                  + "batchesConsumed at least 0, got \(state.step) and \(state.batchesConsumed)")
         }
-        guard state.formatVersion == TrainingState.currentVersion else {
-            throw CheckpointError(path: statePath, reason: "format version \(state.formatVersion) is not supported "
-                                  + "(expected \(TrainingState.currentVersion))")
+        // Resuming skips batchesConsumed batches of the stream: a count the run could not have drawn
+        // would be a wrong position (or an endless skip).
+        guard state.batchesConsumed == state.step * run.training.gradientAccumulation else {
+            throw CheckpointError(path: statePath, reason: "batchesConsumed \(state.batchesConsumed) is not step "
+                                  + "\(state.step) x gradientAccumulation \(run.training.gradientAccumulation)")
         }
-        guard state.step >= 0, state.batchesConsumed >= 0 else {
-            throw CheckpointError(path: statePath, reason: "step and batchesConsumed must be >= 0")
+        guard state.elapsedSeconds.isFinite, state.elapsedSeconds >= 0 else {
+            throw CheckpointError(path: statePath, reason: "elapsedSeconds must be a number of at least 0, got \(state.elapsedSeconds)")
         }
-        let optimizerPath = root + "/" + optimizerFileName
+        let optimizerPath = filePath(optimizerFileName, in: root)
         let tensors = try SafeTensors.read(optimizerPath)
         func moment(_ name: String) throws -> [Float] {
             guard let tensor = tensors.first(where: { $0.name == name }) else {
@@ -128,6 +153,10 @@ extension Checkpoint {
             guard tensor.values.count == model.layout.count else {
                 throw CheckpointError(path: optimizerPath, reason: "'\(name)' holds \(tensor.values.count) values, "
                                       + "the model has \(model.layout.count) parameters")
+            }
+            // Moments are finite, and the second one (a running mean of squares) never negative.
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite || name == "exp_avg_sq" && $0 < 0 }) {
+                throw CheckpointError(path: optimizerPath, reason: "'\(name)' holds \(tensor.values[bad]) at element \(bad)")
             }
             return tensor.values
         }

@@ -41,6 +41,11 @@ extension Checkpoint {
         var values = [Float](repeating: 0, count: layout.count)
         for (entry, stored) in reads {
             let tensor = try source.values(of: stored)
+            // A NaN or an infinity in a weight poisons every output; nothing saves one on purpose.
+            if let bad = tensor.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError(path: source.file(of: stored), reason: "tensor '\(stored)' holds \(tensor[bad]) "
+                                      + "at element \(bad)")
+            }
             let ours = entry.huggingFaceTransposed ? transpose(tensor, rows: entry.shape[1], columns: entry.shape[0]) : tensor
             values.replaceSubrange(entry.offset ..< entry.offset + entry.count, with: ours)
         }

@@ -3,9 +3,11 @@
 // tokenizer's companion files (tokenizer_config.json, generation_config.json, ...) go beside it:
 // they hold its BOS/EOS, which generation stops at.
 //
-// Saving writes a temporary sibling directory, fsyncs it and renames it over the target: an
-// interrupted save never leaves a broken checkpoint, and an existing one stays until the rename.
-// Loading checks every file, name, shape and dtype, and refuses bad input with one line.
+// Saving goes through CheckpointPublisher: the files are staged, committed by one rename and moved
+// into place, so a kill at any instant leaves a checkpoint that loads (the old one or the new one)
+// and a state the next trainer finishes or undoes; files the checkpoint did not write are left
+// alone. Loading reads each file where the publisher says it is, checks every file, name, shape
+// and dtype, and refuses bad input with one line.
 
 import Compute
 import FoundationEssentials
@@ -35,47 +37,18 @@ public enum Checkpoint {
 
     // MARK: - Save
 
-    /// Saves `model`'s parameters, config and `tokenizer` to the directory `directory`, replacing
-    /// an existing checkpoint there. Refuses to replace a directory that is not a checkpoint.
-    ///
-    /// `extraFiles` are written beside the model files (e.g. the training state). `companions`
-    /// name entries of an existing `directory` that are not part of the checkpoint but live with it
-    /// (a training log, samples, the best checkpoint): they are moved into the new directory before
-    /// it is published, by rename, so open files keep writing to them, and a directory holding only
-    /// companions may be written into.
+    /// Saves `model`'s parameters, config and `tokenizer` into the directory `directory` (created
+    /// when missing), replacing the files of a checkpoint there and leaving every other file alone.
+    /// `extraFiles` are written beside the model files (e.g. the training state). Refuses to
+    /// replace a file of a checkpoint's name that no checkpoint save wrote.
     public static func save(_ model: GPTModel, tokenizer: any Tokenizer, to directory: String,
-                            extraFiles: [(name: String, data: Data)] = [], companions: [String] = []) throws {
-        let target = normalized(directory)
-        if FileManager.default.fileExists(atPath: target) {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-            let onlyCompanions = contents.allSatisfy { companions.contains($0) }
-            guard FileIO.isDirectory(target), onlyCompanions || contents.contains(configFileName) else {
-                throw CheckpointError(path: target, reason: "refusing to replace it: it exists and is not a checkpoint directory")
-            }
-        }
-        let parent = parentDirectory(of: target)
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-
-        let temporary = target + ".saving-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
-        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-        var moved: [String] = []
-        do {
-            try writeFiles(model, tokenizer: tokenizer, into: temporary)
-            for file in extraFiles { try FileIO.writeDurably(file.data, to: temporary + "/" + file.name) }
-            FileIO.syncDirectory(temporary)
-            for name in companions where FileManager.default.fileExists(atPath: target + "/" + name) {
-                guard rename(target + "/" + name, temporary + "/" + name) == 0 else {
-                    throw FileIO.systemError(target + "/" + name, "cannot move into the new checkpoint")
-                }
-                moved.append(name)
-            }
-            try publish(temporary, as: target)
-            FileIO.syncDirectory(parent)
-        } catch {
-            for name in moved { _ = rename(temporary + "/" + name, target + "/" + name) }
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
+                            extraFiles: [(name: String, data: Data)] = []) throws {
+        // tokenizer.json before its companions: a reader that finds it still in .gpt-publishing
+        // reads them there too (CheckpointPublisher moves the files in this order).
+        let names = [configFileName, weightsFileName] + TokenizerFile.fileNames(of: tokenizer) + extraFiles.map(\.name)
+        try CheckpointPublisher.publish(into: normalized(directory), names: names) { staging in
+            try writeFiles(model, tokenizer: tokenizer, into: staging)
+            for file in extraFiles { try FileIO.writeDurably(file.data, to: staging + "/" + file.name) }
         }
     }
 
@@ -89,24 +62,13 @@ public enum Checkpoint {
         try TokenizerFile.save(tokenizer, intoDirectory: directory)
     }
 
-    /// Renames `temporary` to `target`. Linux cannot rename over a non-empty directory, so an
-    /// existing target is first moved aside and deleted only once the new one is in place.
-    static func publish(_ temporary: String, as target: String) throws {
-        let aside = target + ".replaced-\(getpid())"
-        let hadOld = FileManager.default.fileExists(atPath: target)
-        if hadOld {
-            try? FileManager.default.removeItem(atPath: aside)
-            guard rename(target, aside) == 0 else { throw FileIO.systemError(target, "cannot move the old checkpoint aside") }
-        }
-        guard rename(temporary, target) == 0 else {
-            let error = FileIO.systemError(target, "cannot rename \(temporary) into place")
-            if hadOld { _ = rename(aside, target) }
-            throw error
-        }
-        if hadOld { try? FileManager.default.removeItem(atPath: aside) }
-    }
-
     // MARK: - Load
+
+    /// Where file `name` of the checkpoint in `directory` is to be read from: normally
+    /// `directory/name`; while a committed save is being moved into place, its new copy.
+    public static func filePath(_ name: String, in directory: String) -> String {
+        CheckpointPublisher.path(of: name, in: normalized(directory))
+    }
 
     /// Reads config.json's model config, validated: ours (under the "gpt" key) or, when there is
     /// no "gpt" key, one that transformers wrote (GPT2LMHeadModel, LlamaForCausalLM).
@@ -116,7 +78,7 @@ public enum Checkpoint {
 
     /// config.json's model config, and whether it was imported from a transformers config.
     static func readConfigFile(in root: String) throws -> (config: ModelConfig, imported: Bool) {
-        let path = root + "/" + configFileName
+        let path = filePath(configFileName, in: root)
         let data: Data
         let json: JSONValue
         do {
@@ -132,10 +94,12 @@ public enum Checkpoint {
         }
         let file: CheckpointConfigFile
         do {
-            file = try JSONDecoder().decode(CheckpointConfigFile.self, from: data)
+            file = try FileIO.decodeJSON(CheckpointConfigFile.self, data: data, path: path)
             try file.gpt.validate()
         } catch let error as ModelError {
             throw CheckpointError(path: path, reason: "\(error)")
+        } catch let error as FileError {
+            throw CheckpointError(path: error.path, reason: error.reason)
         } catch {
             throw CheckpointError(path: path, reason: FileIO.describe(error))
         }
@@ -145,11 +109,18 @@ public enum Checkpoint {
     /// Loads a checkpoint onto `backend`: the model with the saved parameters, and its tokenizer.
     /// The checkpoint is ours or a directory transformers wrote (`save_pretrained`: config.json
     /// without a "gpt" key, model.safetensors or its shards in F32, F16 or BF16, tokenizer.json).
-    public static func load(from directory: String, backend: any Backend) throws -> (model: GPTModel, tokenizer: any Tokenizer) {
+    /// Every file is checked against config.json before anything its sizes imply is allocated;
+    /// `beforeAllocating` is then called with the config (to refuse a model too large for the
+    /// device: see `MemoryEstimate`).
+    public static func load(from directory: String, backend: any Backend,
+                            beforeAllocating: (ModelConfig) throws -> Void = { _ in })
+        throws -> (model: GPTModel, tokenizer: any Tokenizer)
+    {
         let root = try existingDirectory(directory)
         let (config, imported) = try readConfigFile(in: root)
         let tokenizer = try readTokenizer(in: root, config: config, imported: imported)
-        let values = try readParameterValues(in: root, config: config, imported: imported)
+        let values = try readParameterValues(in: root, config: config, imported: imported,
+                                             beforeAllocating: beforeAllocating)
         let model = try GPTModel(config: config, backend: backend, seed: 0)
         try model.loadParameterValues(values)
         return (model, tokenizer)
@@ -176,7 +147,7 @@ public enum Checkpoint {
     /// The checkpoint's tokenizer, checked against the config: ours have exactly its vocabulary; an
     /// imported model may have more rows than its tokenizer has tokens (padded embeddings), never fewer.
     static func readTokenizer(in root: String, config: ModelConfig, imported: Bool) throws -> any Tokenizer {
-        let tokenizer = try TokenizerFile.load(from: root + "/" + TokenizerFile.fileName)
+        let tokenizer = try TokenizerFile.load(from: filePath(TokenizerFile.fileName, in: root))
         if imported {
             guard tokenizer.vocabularySize <= config.vocabSize else {
                 throw CheckpointError(path: root, reason: "tokenizer.json has \(tokenizer.vocabularySize) tokens, more than "
@@ -190,9 +161,22 @@ public enum Checkpoint {
     }
 
     /// The flat parameter values from the checkpoint's weight files: model.safetensors, or for an
-    /// imported checkpoint also the shards of model.safetensors.index.json.
-    static func readParameterValues(in root: String, config: ModelConfig, imported: Bool) throws -> [Float] {
+    /// imported checkpoint also the shards of model.safetensors.index.json. A config that implies
+    /// more values than the files hold (a corrupted "layers" or "contextLength") is refused from
+    /// the headers alone, before its layout is built; `beforeAllocating` is called before the
+    /// values are read.
+    static func readParameterValues(in root: String, config: ModelConfig, imported: Bool,
+                                    beforeAllocating: (ModelConfig) throws -> Void = { _ in }) throws -> [Float] {
         let weights = try CheckpointWeights.open(directory: root, shardsAllowed: imported)
+        let expected = try config.parameterCount()
+        let held = try CheckedSize.sum(try weights.names.map { name in
+            try CheckedSize.product(weights.shape(of: name) ?? [], of: "the tensors of \(weights.location)")
+        }, of: "the tensors of \(weights.location)")
+        guard held >= expected else {
+            throw CheckpointError(path: weights.location, reason: "holds \(held) values, but \(configFileName) describes "
+                                  + "a model of \(expected) parameters")
+        }
+        try beforeAllocating(config)
         return try parameterValues(from: weights, config: config, layout: ParameterLayout(config))
     }
 

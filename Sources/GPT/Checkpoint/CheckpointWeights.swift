@@ -75,7 +75,9 @@ struct CheckpointWeights: TensorSource {
     /// The weights of the checkpoint in `directory`: model.safetensors, or (when `shardsAllowed`)
     /// the shards of model.safetensors.index.json. Both at once are refused: one would be stale.
     static func open(directory: String, shardsAllowed: Bool) throws -> CheckpointWeights {
-        let single = directory + "/" + Checkpoint.weightsFileName, index = directory + "/" + indexFileName
+        // Ours may be mid-publish: its new model.safetensors is then still in .gpt-publishing.
+        let single = Checkpoint.filePath(Checkpoint.weightsFileName, in: directory)
+        let index = directory + "/" + indexFileName
         guard shardsAllowed else { return try CheckpointWeights(file: single) }
         switch (FileManager.default.fileExists(atPath: single), FileManager.default.fileExists(atPath: index)) {
         case (true, true):

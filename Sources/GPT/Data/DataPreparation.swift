@@ -93,10 +93,11 @@ public enum DataPreparation {
         }
         var sizes: [Int] = []
         for path in options.inputs {
-            guard FileManager.default.fileExists(atPath: path) else { throw FileError(path: path, reason: "no such file") }
-            guard !FileIO.isDirectory(path) else { throw FileError(path: path, reason: "is a directory, expected a file") }
+            // A regular file: it is read twice, and a pipe's or device's size says nothing.
+            let descriptor = try FileIO.openRegularFile(path)
+            defer { close(descriptor) }
             var info = stat()
-            guard stat(path, &info) == 0 else { throw FileIO.systemError(path, "cannot read") }
+            guard fstat(descriptor, &info) == 0 else { throw FileIO.systemError(path, "cannot read") }
             sizes.append(Int(info.st_size))
         }
         let totalBytes = sizes.reduce(0, +)
@@ -157,12 +158,17 @@ public enum DataPreparation {
         return metadata
     }
 
-    /// Creates `output`, or clears a previous preparation there; refuses any other non-empty directory.
+    /// The files a preparation writes: a directory holding nothing else is one, complete or not.
+    static let preparedFiles: Set<String> = [PreparedMetadata.fileName, TokenizerFile.fileName,
+                                             PreparedMetadata.trainFileName, PreparedMetadata.validationFileName]
+
+    /// Creates `output`, or clears a previous preparation there (also one that was interrupted
+    /// before writing meta.json); refuses any other non-empty directory.
     static func prepareOutputDirectory(_ output: String) throws {
         if FileManager.default.fileExists(atPath: output) {
             guard FileIO.isDirectory(output) else { throw FileError(path: output, reason: "exists and is not a directory") }
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
-            guard contents.isEmpty || contents.contains(PreparedMetadata.fileName) else {
+            guard contents.contains(PreparedMetadata.fileName) || contents.allSatisfy(preparedFiles.contains) else {
                 throw FileError(path: output, reason: "refusing to write into it: it is not empty and not a prepared data directory")
             }
             // Incomplete until meta.json is written again; a previous tokenizer's companion files
@@ -171,7 +177,7 @@ public enum DataPreparation {
                 try? FileManager.default.removeItem(atPath: output + "/" + name)
             }
         } else {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try FileIO.makeDirectory(output)
         }
     }
 
@@ -191,6 +197,9 @@ public enum DataPreparation {
                 let fresh = offset + chunk.count - hashed
                 hash.update(UnsafeBufferPointer(rebasing: chunk[(chunk.count - fresh)...]))
                 hashed += fresh
+                // One rule for every tokenizer: the input is UTF-8 text (byte-level BPE could encode
+                // any bytes, but train and generate read text, and char refuses the same file).
+                try checkUTF8(chunk, isFinal: isFinal, path: path, offset: offset)
                 let consumed: Int
                 if given != nil {
                     consumed = chunk.count
@@ -220,14 +229,20 @@ public enum DataPreparation {
         return (sources, tokenizer)
     }
 
+    /// Throws naming the byte when `chunk`, up to its last whole character (all of it when final),
+    /// is not UTF-8.
+    static func checkUTF8(_ chunk: UnsafeBufferPointer<UInt8>, isFinal: Bool, path: String, offset: Int) throws {
+        let end = isFinal ? chunk.count : UTF8Boundary.lastCharacterBoundary(in: chunk)
+        if let position = UTF8Boundary.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: chunk[..<end])) {
+            throw FileError(path: path, reason: "not valid UTF-8 text (at byte \(offset + position))")
+        }
+    }
+
+    /// Marks the characters of `chunk` (checked UTF-8) up to its last whole character.
     static func collectCharacters(_ chunk: UnsafeBufferPointer<UInt8>, isFinal: Bool, into seen: inout [Bool],
                                   path: String, offset: Int) throws -> Int {
         let end = isFinal ? chunk.count : UTF8Boundary.lastCharacterBoundary(in: chunk)
-        let piece = UnsafeBufferPointer(rebasing: chunk[..<end])
-        guard let text = String(validating: piece, as: UTF8.self) else {
-            let position = UTF8Boundary.firstInvalidOffset(in: piece) ?? 0
-            throw FileError(path: path, reason: "not valid UTF-8 text (at byte \(offset + position))")
-        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: chunk[..<end]), as: UTF8.self)
         for scalar in text.unicodeScalars { seen[Int(scalar.value)] = true }
         return end
     }

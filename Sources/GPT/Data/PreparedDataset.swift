@@ -3,8 +3,9 @@
 //   tokenizer.json   the tokenizer (ours, or a Hugging Face file for BPE)
 //   train.bin        training tokens, little-endian uint16 or uint32
 //   val.bin          validation tokens
-// Loading memory-maps the token files and checks them against meta.json, so a truncated or
-// mismatched directory fails with one line instead of training on garbage.
+// Loading opens the token files (TokenFile: read window by window, every id checked against the
+// vocabulary) and checks them against meta.json, so a truncated or mismatched directory fails with
+// one line instead of training on garbage.
 
 import FoundationEssentials
 import Tokenizers
@@ -55,8 +56,8 @@ public struct PreparedMetadata: Codable, Equatable, Sendable {
     public var sources: [Source]
 }
 
-/// A prepared directory opened for training: its token files memory-mapped, so corpora larger
-/// than memory work.
+/// A prepared directory opened for training: its token files read window by window, so corpora
+/// larger than memory work.
 public struct PreparedDataset: TrainingData {
     /// The directory (without a trailing slash).
     public let directory: String
@@ -65,10 +66,20 @@ public struct PreparedDataset: TrainingData {
     /// The tokenizer the tokens were made with.
     public let tokenizer: any Tokenizer
     /// The training tokens.
-    public let train: MappedTokenFile
+    public let train: TokenFile
     /// The validation tokens.
-    public let validation: MappedTokenFile
+    public let validation: TokenFile
     public let contextLength: Int
+
+    /// The token files' identity (see DataFingerprint).
+    public var fingerprint: DataFingerprint {
+        DataFingerprint(path: DataFingerprint.absolute(directory), bytes: (train.count + validation.count) * metadata.dtype.byteCount,
+                        sha256: {
+                            var hash = SHA256()
+                            hash.update(Array(((train.sha256 ?? "") + "\n" + (validation.sha256 ?? "") + "\n").utf8))
+                            return hash.finalize()
+                        }())
+    }
 
     /// Tokens in the training split.
     public var trainTokenCount: Int { train.count }
@@ -96,6 +107,11 @@ public struct PreparedDataset: TrainingData {
             throw FileError(path: metadataPath, reason: "format version \(metadata.formatVersion) is not supported "
                             + "(expected \(PreparedMetadata.currentVersion)); prepare the data again")
         }
+        // The files meta.json names live in the directory: plain names, no path to elsewhere.
+        for name in [metadata.tokenizerFile, metadata.trainFile, metadata.validationFile]
+        where name.isEmpty || name.contains("/") || name == "." || name == ".." {
+            throw FileError(path: metadataPath, reason: "names the file '\(name)': expected a file name in the directory")
+        }
         let tokenizer = try TokenizerFile.load(from: root + "/" + metadata.tokenizerFile)
         guard tokenizer.vocabularySize == metadata.vocabSize, tokenizer.kind == metadata.tokenizer else {
             throw FileError(path: metadataPath, reason: "says a \(metadata.tokenizer) tokenizer of \(metadata.vocabSize) tokens, "
@@ -104,8 +120,8 @@ public struct PreparedDataset: TrainingData {
         guard TokenDType.fitting(vocabularySize: metadata.vocabSize).byteCount <= metadata.dtype.byteCount else {
             throw FileError(path: metadataPath, reason: "dtype \(metadata.dtype.rawValue) cannot hold \(metadata.vocabSize) token ids")
         }
-        func open(_ name: String, expected: Int) throws -> MappedTokenFile {
-            let file = try MappedTokenFile(path: root + "/" + name, dtype: metadata.dtype)
+        func open(_ name: String, expected: Int) throws -> TokenFile {
+            let file = try TokenFile(path: root + "/" + name, dtype: metadata.dtype, vocabularySize: metadata.vocabSize)
             guard file.count == expected else {
                 throw FileError(path: file.path, reason: "holds \(file.count) tokens but \(PreparedMetadata.fileName) says \(expected)")
             }
@@ -129,12 +145,12 @@ public struct PreparedDataset: TrainingData {
     }
 
     /// `count` fixed batches spread over the validation split.
-    public func validationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
-        TextDataset.evenlySpacedBatches(from: validation, batchSize: batchSize, count: count, length: contextLength)
+    public func validationBatches(batchSize: Int, count: Int) throws -> [TokenBatch] {
+        try TextDataset.evenlySpacedBatches(from: validation, batchSize: batchSize, count: count, length: contextLength)
     }
 
     /// `count` fixed batches spread over the training split.
-    public func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
-        TextDataset.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)
+    public func trainingEvaluationBatches(batchSize: Int, count: Int) throws -> [TokenBatch] {
+        try TextDataset.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)
     }
 }

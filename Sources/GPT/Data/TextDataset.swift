@@ -1,7 +1,7 @@
 // A tokenized text corpus split into training and validation tokens (the last 10% held out), and the
 // (B, T) batches the trainer consumes: random windows for training, a fixed sequence for evaluation.
-// Batching works on any `TokenStorage`, so a prepared directory's memory-mapped token files
-// (PreparedDataset) yields batches the same way as tokens in memory.
+// Batching works on any `TokenStorage`, so a prepared directory's token files (PreparedDataset,
+// read window by window) yield batches the same way as tokens in memory; reading a file can throw.
 
 import Compute
 import FoundationEssentials
@@ -48,7 +48,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// What the training loop needs from a dataset, in memory or memory-mapped.
+/// What the training loop needs from a dataset, in memory or read from files.
 public protocol TrainingData {
     /// T: window length.
     var contextLength: Int { get }
@@ -59,9 +59,9 @@ public protocol TrainingData {
     /// An endless stream of random training windows, the same for the same seed.
     func trainingBatches(batchSize: Int, seed: UInt64) -> RandomBatches
     /// `count` fixed batches spread over the validation split, for evaluation.
-    func validationBatches(batchSize: Int, count: Int) -> [TokenBatch]
+    func validationBatches(batchSize: Int, count: Int) throws -> [TokenBatch]
     /// `count` fixed batches spread over the training split, for a training-loss estimate.
-    func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch]
+    func trainingEvaluationBatches(batchSize: Int, count: Int) throws -> [TokenBatch]
 }
 
 extension TrainingData {
@@ -101,20 +101,20 @@ public struct TextDataset: TrainingData {
 
     /// Reads a UTF-8 text file and builds a character tokenizer from it, then splits its tokens.
     public static func loadCharacters(path: String, contextLength: Int) throws
-        -> (dataset: TextDataset, tokenizer: CharTokenizer)
+        -> (dataset: TextDataset, tokenizer: CharTokenizer, fingerprint: DataFingerprint)
     {
         let text = try FileIO.readText(path)
         guard !text.isEmpty else { throw DatasetError.emptyFile(path: path) }
         let tokenizer = try CharTokenizer(corpus: text)
         let dataset = try TextDataset(tokens: try tokenizer.encode(text), contextLength: contextLength)
-        return (dataset, tokenizer)
+        return (dataset, tokenizer, DataFingerprint(path: path, contents: text.utf8))
     }
 
     public var trainTokenCount: Int { train.count }
     public var validationTokenCount: Int { validation.count }
 
     /// The window of `split` starting at each of `starts`, with its targets.
-    static func batch(from split: any TokenStorage, starts: [Int], length: Int) -> TokenBatch {
+    static func batch(from split: any TokenStorage, starts: [Int], length: Int) throws -> TokenBatch {
         var tokens: [Int32] = [], targets: [Int32] = []
         tokens.reserveCapacity(starts.count * length)
         targets.reserveCapacity(starts.count * length)
@@ -122,7 +122,7 @@ public struct TextDataset: TrainingData {
         window.reserveCapacity(length + 1)
         for start in starts {
             window.removeAll(keepingCapacity: true)
-            split.appendTokens(from: start, count: length + 1, to: &window)
+            try split.appendTokens(from: start, count: length + 1, to: &window)
             tokens.append(contentsOf: window[0 ..< length])
             targets.append(contentsOf: window[1 ... length])
         }
@@ -137,27 +137,30 @@ public struct TextDataset: TrainingData {
     /// `count` batches of windows spread evenly over the validation split: the same every call,
     /// so successive evaluations are comparable.
     public func validationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
-        Self.evenlySpacedBatches(from: validation, batchSize: batchSize, count: count, length: contextLength)
+        // Tokens in memory never fail to read.
+        (try? Self.evenlySpacedBatches(from: validation, batchSize: batchSize, count: count, length: contextLength)) ?? []
     }
 
     /// Like `validationBatches`, over the training split (an estimate of the training loss that
     /// does not depend on which random batches the last steps happened to draw).
     public func trainingEvaluationBatches(batchSize: Int, count: Int) -> [TokenBatch] {
-        Self.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)
+        (try? Self.evenlySpacedBatches(from: train, batchSize: batchSize, count: count, length: contextLength)) ?? []
     }
 
-    static func evenlySpacedBatches(from split: any TokenStorage, batchSize: Int, count: Int, length: Int) -> [TokenBatch] {
+    static func evenlySpacedBatches(from split: any TokenStorage, batchSize: Int, count: Int, length: Int) throws
+        -> [TokenBatch]
+    {
         let windows = batchSize * count
         let lastStart = split.count - length - 1
         let starts = (0..<windows).map { windows == 1 ? 0 : $0 * lastStart / (windows - 1) }
-        return (0..<count).map { index in
-            batch(from: split, starts: Array(starts[index * batchSize ..< (index + 1) * batchSize]), length: length)
+        return try (0..<count).map { index in
+            try batch(from: split, starts: Array(starts[index * batchSize ..< (index + 1) * batchSize]), length: length)
         }
     }
 }
 
 /// Random (B, T) training windows; the same seed gives the same sequence of batches.
-public struct RandomBatches: IteratorProtocol, Sequence {
+public struct RandomBatches {
     let tokens: any TokenStorage
     let batchSize: Int
     let length: Int
@@ -170,16 +173,17 @@ public struct RandomBatches: IteratorProtocol, Sequence {
         generator = SplitMix64(seed: seed)
     }
 
-    public mutating func next() -> TokenBatch? { next(rows: 0..<batchSize) }
+    /// The next batch (the stream is endless); throws when a token file can no longer be read.
+    public mutating func next() throws -> TokenBatch { try next(rows: 0..<batchSize) }
 
     /// The next batch's windows `rows` only (a data-parallel rank's part): the stream advances past
     /// the whole batch, and only these windows are read.
-    public mutating func next(rows: Range<Int>) -> TokenBatch {
+    public mutating func next(rows: Range<Int>) throws -> TokenBatch {
         // Window starts are uniform over 0...(count - T - 1), by Lemire's multiply-high reduction
         // (portable and stable across Swift versions, unlike `Int.random(in:using:)`'s algorithm).
         let startCount = UInt64(tokens.count - length)
         let starts = (0..<batchSize).map { _ in Int(generator.next().multipliedFullWidth(by: startCount).high) }
-        return TextDataset.batch(from: tokens, starts: Array(starts[rows]), length: length)
+        return try TextDataset.batch(from: tokens, starts: Array(starts[rows]), length: length)
     }
 
     /// Advances past `count` batches without building them (a resumed run continues the same

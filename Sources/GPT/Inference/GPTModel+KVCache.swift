@@ -54,18 +54,6 @@ public final class KVCache {
     /// Floats of one cached row of one layer: 2·KVH·hs.
     static func keyValueWidth(_ config: ModelConfig) -> Int { 2 * config.kvHeads * config.headDim }
 
-    /// Bytes a cache for `config` allocates: the cached keys and values (L·T·2·KVH·hs floats) and
-    /// the scratch of one call of up to T new rows.
-    public static func byteCount(config: ModelConfig) -> Int {
-        let t = config.contextLength, c = config.embeddingDim, f = config.ffnDim, a = config.attentionWidth
-        let up = config.activation == .swiglu ? 2 * f : f
-        let cached = config.layers * t * keyValueWidth(config)
-        // Per row: query, attention (A each), x, normed, projection (C each), ffnPre, ffnAct, token,
-        // mean, rstd.
-        let scratch = t * (2 * a + 3 * c + up + f + 3) + config.vocabSize
-        return 4 * (cached + scratch)
-    }
-
     fileprivate func advance(by count: Int) { length += count }
 }
 

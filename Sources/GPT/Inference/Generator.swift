@@ -18,7 +18,7 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .emptyPrompt: return "the prompt must hold at least one token"
-        case let .negativeTokenCount(count): return "the number of tokens to generate must be >= 0, got \(count)"
+        case let .negativeTokenCount(count): return "the number of tokens to generate must be at least 0, got \(count)"
         }
     }
 }
@@ -60,7 +60,7 @@ public struct Generator {
         let context = model.config.contextLength
         var window = Array(prompt.suffix(context))
         var generated: [Int32] = []
-        generated.reserveCapacity(maxTokens)
+        generated.reserveCapacity(min(maxTokens, 1 << 16))  // maxTokens may be huge
         for _ in 0..<maxTokens {
             try model.forward(tokens: window, targets: nil, batch: 1, length: window.count)
             let next = try sampler.sample(try model.logits(row: window.count - 1), recent: window)
@@ -80,7 +80,7 @@ public struct Generator {
         var window = Array(prompt.suffix(context))
         var logits = try model.forwardCached(tokens: window, cache: cache)
         var generated: [Int32] = []
-        generated.reserveCapacity(maxTokens)
+        generated.reserveCapacity(min(maxTokens, 1 << 16))  // maxTokens may be huge
         for index in 0..<maxTokens {
             let next = try sampler.sample(logits, recent: window)
             generated.append(next)

@@ -25,12 +25,15 @@ public enum SamplerError: Error, CustomStringConvertible, Equatable {
     case emptyLogits
 
     public var description: String {
+        func text(_ value: Float) -> String {  // "0", not Swift's "0.0": as the user typed it
+            value.description.hasSuffix(".0") ? String(value.description.dropLast(2)) : value.description
+        }
         switch self {
-        case let .invalidTemperature(value): return "temperature must be a finite number >= 0, got \(value)"
-        case let .invalidTopK(value): return "top-k must be >= 0 (0 keeps every token), got \(value)"
-        case let .invalidTopP(value): return "top-p must be in (0, 1] (1 keeps every token), got \(value)"
+        case let .invalidTemperature(value): return "temperature must be a number of at least 0, got \(text(value))"
+        case let .invalidTopK(value): return "top-k must be at least 0 (0 keeps every token), got \(value)"
+        case let .invalidTopP(value): return "top-p must be in (0, 1] (1 keeps every token), got \(text(value))"
         case let .invalidRepetitionPenalty(value):
-            return "repetition penalty must be a finite number >= 1 (1 is off), got \(value)"
+            return "repetition penalty must be a number of at least 1 (1 is off), got \(text(value))"
         case .emptyLogits: return "cannot sample from an empty row of logits"
         }
     }

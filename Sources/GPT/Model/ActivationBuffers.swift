@@ -44,6 +44,7 @@ struct ActivationBuffers {
         let c = config.embeddingDim, l = config.layers, v = config.vocabSize, f = config.ffnDim
         let up = config.activation == .swiglu ? 2 * f : f, w = config.qkvWidth, a = config.attentionWidth
         func floats(_ count: Int) throws -> Buffer { try backend.allocate(count, .float32) }
+        _ = try config.activationFloatCount(tokens: n)  // the products below cannot overflow
         capacity = n
         layers = l
         tokens = try backend.allocate(n, .int32)
@@ -73,20 +74,6 @@ struct ActivationBuffers {
         dFFNPre = try floats(n * up)
         dFFNAct = try floats(n * f)
         scalar = try floats(1)
-    }
-
-    /// Floats needed for a token capacity, for memory estimates: the buffers `init` allocates.
-    static func floatCount(config: ModelConfig, capacity n: Int) -> Int {
-        let c = config.embeddingDim, l = config.layers, f = config.ffnDim, w = config.qkvWidth
-        let up = config.activation == .swiglu ? 2 * f : f, a = config.attentionWidth
-        // residual, residualMid, norm1, norm2 (C each), attention (A), qkv (W), two means, two
-        // rstds, logsumexp (NH), ffnPre, ffnAct.
-        let perLayer = n * (c * 4 + a + w + 4 + config.heads + up + f)
-        // The last residual, final norm, its mean and rstd, tokens, targets, logits, losses.
-        let rest = n * (c * 2 + 5 + config.vocabSize)
-        // Backward scratch: dResidual, dScratch, dNorm (max(C, A)), dQKV, dFFNPre, dFFNAct; the scalar.
-        let scratch = n * (c * 2 + max(c, a) + w + up + f) + 1
-        return l * perLayer + rest + scratch
     }
 }
 

@@ -121,9 +121,4 @@ public final class GPTModel {
         activations = fresh
         return fresh
     }
-
-    /// Bytes of activations for a (B, T) batch, for memory estimates.
-    public func activationBytes(batch: Int, length: Int) -> Int {
-        ActivationBuffers.floatCount(config: config, capacity: batch * length) * 4
-    }
 }

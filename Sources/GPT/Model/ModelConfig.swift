@@ -6,6 +6,8 @@
 // of 16 in a 32-wide model), so the attention is NH·hs wide between the C-wide residual stream's
 // q/k/v and output projections.
 
+import Tokenizers
+
 /// The architecture of a decoder-only transformer: sizes, and which norm, FFN activation and
 /// position scheme it uses.
 public struct ModelConfig: Codable, Equatable, Sendable {
@@ -15,6 +17,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case layer
         /// RMSNorm: root mean square, gain only (Llama).
         case rms
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// The FFN's activation.
@@ -25,6 +30,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case gelu
         /// SwiGLU: silu(gate) * up, with a gate and an up projection (Llama).
         case swiglu
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// How positions enter the model.
@@ -35,6 +43,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case sinusoidal
         /// Rotary embeddings applied to queries and keys (Llama).
         case rope
+
+        /// Decodes a case from its name; another name is an error that lists the cases.
+        public init(from decoder: any Decoder) throws { self = try Self.decodeChoice(from: decoder) }
     }
 
     /// V: vocabulary size (char models: set from the tokenizer when training starts).
@@ -168,6 +179,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if !(0..<1).contains(dropout) { throw fail("dropout must be in [0, 1), got \(dropout)") }
         if !(normEpsilon > 0) { throw fail("normEpsilon must be positive, got \(normEpsilon)") }
         if !(ropeTheta > 0) { throw fail("ropeTheta must be positive, got \(ropeTheta)") }
+        // Sizes from a file may multiply past 64 bits: refuse them here, before anything is sized.
+        do {
+            _ = try parameterCount()
+            _ = try activationFloatCount(tokens: contextLength)
+            _ = try kvCacheFloatCount()
+        } catch {
+            throw fail(error.description)
+        }
     }
 }
 

@@ -20,11 +20,16 @@ public struct RunConfig: Equatable, Sendable {
     public var model: ModelConfig
     /// Everything else.
     public var training: TrainingSettings
+    /// Whether the model's vocabulary is the training data's (a preset's placeholder, or a config
+    /// that leaves vocabSize out) rather than a size the data's tokenizer must match.
+    public var vocabularyFromData: Bool
 
-    /// A run of `model` with `training` (default: every setting's default).
-    public init(model: ModelConfig, training: TrainingSettings = TrainingSettings()) {
+    /// A run of `model` with `training` (default: every setting's default); its vocabulary comes
+    /// from the data unless `vocabularyFromData` is false.
+    public init(model: ModelConfig, training: TrainingSettings = TrainingSettings(), vocabularyFromData: Bool = true) {
         self.model = model
         self.training = training
+        self.vocabularyFromData = vocabularyFromData
     }
 
     /// Reads a run config file; errors name the file and the key path.
@@ -49,6 +54,7 @@ public struct RunConfig: Equatable, Sendable {
         try rejectUnknown(object, known: ["model", "training"], path: "")
 
         var model = try ModelConfig.preset("char-baby")
+        var vocabularyFromData = true
         if let section = object["model"] {
             let fields = try Self.fields(section, path: "model.", what: "model")
             if let preset = fields["preset"] {
@@ -58,14 +64,15 @@ public struct RunConfig: Equatable, Sendable {
             let base = try encodeToObject(model)
             try rejectUnknown(fields, known: ModelConfig.jsonKeys.union(["preset"]), path: "model.")
             model = try decode(ModelConfig.self, base: base, overrides: fields.filter { $0.key != "preset" },
-                               section: "model")
+                               section: "model.")
+            vocabularyFromData = fields["vocabSize"] == nil
         }
         var training = TrainingSettings()
         if let section = object["training"] {
             let fields = try Self.fields(section, path: "training.", what: "training")
             try rejectUnknown(fields, known: Set(Self.trainingKeys), path: "training.")
             training = try decode(TrainingSettings.self, base: try encodeToObject(training), overrides: fields,
-                                  section: "training")
+                                  section: "training.")
         }
         do {
             try model.validate()
@@ -73,7 +80,7 @@ public struct RunConfig: Equatable, Sendable {
             throw RunConfigError("\(error)")
         }
         try training.validate()
-        return RunConfig(model: model, training: training)
+        return RunConfig(model: model, training: training, vocabularyFromData: vocabularyFromData)
     }
 
     /// The file form of this config: both sections complete (what a checkpoint saves).
@@ -95,14 +102,14 @@ public struct RunConfig: Equatable, Sendable {
                                "gradientClip", "dropout", "evalInterval", "evalBatches", "checkpointInterval",
                                "sampleInterval", "samplePrompt", "sampleTokens", "seed", "backend", "device"]
 
-    private static func rejectUnknown(_ fields: [String: JSONValue], known: Set<String>, path: String) throws {
+    static func rejectUnknown(_ fields: [String: JSONValue], known: Set<String>, path: String) throws {
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw RunConfigError("unknown key '\(path)\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 
     /// An object's fields by key; a non-object or a duplicated key is an error.
-    private static func fields(_ value: JSONValue, path: String, what: String) throws -> [String: JSONValue] {
+    static func fields(_ value: JSONValue, path: String, what: String) throws -> [String: JSONValue] {
         guard case let .object(pairs) = value else { throw RunConfigError("\(what) must be a JSON object") }
         var fields: [String: JSONValue] = [:]
         for (key, field) in pairs {
@@ -113,13 +120,14 @@ public struct RunConfig: Equatable, Sendable {
         return fields
     }
 
-    private static func encodeToObject<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
+    static func encodeToObject<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
         try fields(try JSONParser.parse(Array(try JSONEncoder().encode(value))), path: "", what: "value")
     }
 
-    /// Decodes `base` with `overrides` merged in. Errors name the key: when the decoder cannot say
+    /// Decodes `base` with `overrides` merged in; `section` ("model.", or "" for a bare file)
+    /// prefixes the keys errors name. Errors name the key: when the decoder cannot say
     /// which (a fraction in an integer field reports no path), the overrides are tried one by one.
-    private static func decode<T: Decodable>(_ type: T.Type, base: [String: JSONValue],
+    static func decode<T: Decodable>(_ type: T.Type, base: [String: JSONValue],
                                              overrides: [String: JSONValue], section: String) throws -> T {
         func attempt(_ fields: [String: JSONValue]) throws -> T {
             let object = JSONValue.object(fields.map { ($0.key, $0.value) })
@@ -128,24 +136,25 @@ public struct RunConfig: Equatable, Sendable {
         do {
             return try attempt(base.merging(overrides) { $1 })
         } catch let DecodingError.typeMismatch(expected, context) where !context.codingPath.isEmpty {
-            throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected))")
+            throw RunConfigError("\(section)\(keyPath(context)) must be \(describe(expected))")
         } catch let DecodingError.valueNotFound(expected, context) where !context.codingPath.isEmpty {
-            throw RunConfigError("\(section).\(keyPath(context)) must be \(describe(expected)), not null")
+            throw RunConfigError("\(section)\(keyPath(context)) must be \(describe(expected)), not null")
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw RunConfigError("\(section).\(keyPath(context)): \(context.debugDescription)")
+            throw RunConfigError("\(section)\(keyPath(context)): \(context.debugDescription)")
         } catch {
             for key in overrides.keys.sorted() {
                 guard (try? attempt(base.merging([key: overrides[key]!]) { $1 })) == nil else { continue }
                 let expected = base[key].map { value -> String in
+                    // An integer field given a fraction, or a whole number too large for it.
                     if case let .number(number) = value, number.rounded() == number,
-                       case let .number(given) = overrides[key]!, given.rounded() != given {
-                        return "an integer"
+                       case let .number(given) = overrides[key]!, given.rounded() != given || abs(given) >= 9e15 {
+                        return given.rounded() != given ? "an integer" : "an integer of at most 15 digits"
                     }
                     return "a value of the right type"
                 } ?? "a valid value"
-                throw RunConfigError("\(section).\(key) must be \(expected)")
+                throw RunConfigError("\(section)\(key) must be \(expected)")
             }
-            throw RunConfigError("\(section): \(error)")
+            throw RunConfigError((section.isEmpty ? "" : section.dropLast() + ": ") + "\(error)")
         }
     }
 

@@ -8,6 +8,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The corpus was tokenized differently from the checkpoint being resumed.
     case tokenizerMismatch(corpus: String, kind: String, vocabularySize: Int,
                            checkpointKind: String, checkpointVocabularySize: Int)
+    /// The config gives a vocabSize that the corpus's tokenizer does not have.
+    case vocabularyMismatch(corpus: String, kind: String, dataSize: Int, configSize: Int)
+    /// The corpus is not the data the resumed checkpoint was trained on (its fingerprint differs).
+    case dataChanged(corpus: String, trainedOn: DataFingerprint, given: DataFingerprint)
     /// The checkpoint being resumed already reached the run's `maxSteps`.
     case alreadyFinished(checkpoint: String, step: Int, maxSteps: Int)
     /// A resumed run changes a setting other than maxSteps, backend or device, so it would not
@@ -17,8 +21,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case stopsBeforeStart(stopAfter: Int, step: Int)
     /// The output path exists and is a file.
     case outputIsNotADirectory(path: String)
-    /// The output directory holds something other than a checkpoint and what a run keeps beside it.
+    /// The output directory (or its best/) holds a file of a checkpoint file's name that no
+    /// checkpoint save wrote: someone else's, which the first save would replace.
     case outputIsNotACheckpoint(path: String)
+    /// The log path is one of the files the checkpoint writes or manages.
+    case logIsACheckpointFile(path: String)
     /// The sample prompt encodes to no tokens.
     case emptySamplePrompt
     /// The sample prompt cannot be encoded (e.g. a character the tokenizer does not know).
@@ -35,6 +42,13 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .tokenizerMismatch(corpus, kind, size, checkpointKind, checkpointSize):
             return "\(corpus): its \(kind) tokenizer of \(size) tokens differs from the checkpoint's "
                 + "(\(checkpointKind), \(checkpointSize)); resume with the data the run was trained on"
+        case let .vocabularyMismatch(corpus, kind, dataSize, configSize):
+            return "the config's vocabSize \(configSize) differs from the data's: \(corpus) has a \(kind) tokenizer of "
+                + "\(dataSize) tokens; give vocabSize \(dataSize), or leave it out to take the data's"
+        case let .dataChanged(corpus, trainedOn, given):
+            return "\(corpus) is not the data the checkpoint was trained on (\(trainedOn.path): \(trainedOn.summary); "
+                + "this is \(given.summary)), so the run would not continue exactly; resume with that data, "
+                + "or allow different data to go on with this"
         case let .alreadyFinished(checkpoint, step, maxSteps):
             return "\(checkpoint): the run already finished step \(step) of \(maxSteps); "
                 + "raise maxSteps to continue it"
@@ -45,7 +59,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .outputIsNotADirectory(path):
             return "\(path): exists and is not a directory"
         case let .outputIsNotACheckpoint(path):
-            return "\(path): exists and is not a checkpoint directory; choose another output directory"
+            return "\(path): holds files a checkpoint would replace but is not a checkpoint directory; "
+                + "choose another output directory"
+        case let .logIsACheckpointFile(path):
+            return "\(path): the log cannot take the place of a file the checkpoint writes; choose another log path"
         case .emptySamplePrompt:
             return "sample prompt: must not be empty"
         case let .unusableSamplePrompt(reason):

@@ -12,12 +12,16 @@ public struct TrainingOutput: Sendable {
     public var logPath: String?
     /// End this session after this step with a resumable checkpoint; nil: run to maxSteps.
     public var stopAfter: Int?
+    /// The lock on `directory`, when the caller took it before loading the run (so a second
+    /// trainer is refused before it loads anything); nil: the session takes it.
+    public var lock: CheckpointLock?
 
     /// Where to write; by default the log goes into `directory` and the session runs to maxSteps.
-    public init(directory: String, logPath: String? = nil, stopAfter: Int? = nil) {
+    public init(directory: String, logPath: String? = nil, stopAfter: Int? = nil, lock: CheckpointLock? = nil) {
         self.directory = directory
         self.logPath = logPath
         self.stopAfter = stopAfter
+        self.lock = lock
     }
 }
 
@@ -55,6 +59,10 @@ public enum CheckpointReason: Sendable, Equatable {
     case stopAfter
     /// The run reached maxSteps.
     case final
+    /// The run stops on an error that left the model consistent (a token file that can no longer
+    /// be read, a log or sample that cannot be written): the last completed step is saved before
+    /// the error is thrown.
+    case stoppedByError
 }
 
 /// The calls a training loop makes as it goes; every one is optional.
@@ -70,6 +78,9 @@ public struct TrainingHooks {
     /// Asked after each step (once its evaluation and sample are done): true saves a resumable
     /// checkpoint and ends the session.
     public var interrupt: () -> Bool = { false }
+    /// Before the first step, once per interrupted save the session finished or undid when it
+    /// took the output directory's lock (see `CheckpointLock.recovered`).
+    public var recovered: (_ note: String) -> Void = { _ in }
 
     /// Hooks that do nothing and never interrupt.
     public init() {}

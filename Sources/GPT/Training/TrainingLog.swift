@@ -58,9 +58,15 @@ public enum TrainingLog {
             + "\(row.tokensPerSecond),\(row.elapsedSeconds)"
     }
 
-    /// Parses a log written by `Writer`; a malformed line is a one-line error naming its number.
+    /// Parses a log written by `Writer` (also after a trip through Windows: "\r\n" line ends); a
+    /// malformed line is a one-line error naming its number.
     public static func parse(_ text: String, path: String = "log") throws -> [TrainingLogRow] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        // Split on "\n" as bytes: Swift treats "\r\n" as one Character, which "\n" does not match.
+        // A byte-order mark (an editor's) is not part of the header.
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        var lines = body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).map { line in
+            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+        }.filter { !$0.isEmpty }
         guard let first = lines.first, first == header else {
             throw TrainingLogError(description: "\(path): not a training log (expected the header '\(header)')")
         }
@@ -87,6 +93,7 @@ public enum TrainingLog {
     /// `resumeStep` are dropped first, so a resumed run does not duplicate steps.
     public final class Writer {
         private let file: UnsafeMutablePointer<FILE>
+        private let path: String
 
         /// Opens `path`; with `resumeStep`, keeps the rows up to that step of the log already there.
         public init(path: String, resumeStep: Int? = nil) throws {
@@ -99,15 +106,20 @@ public enum TrainingLog {
                 throw TrainingLogError(description: "\(path): cannot open for writing (\(String(cString: strerror(errno))))")
             }
             self.file = file
-            fputs(TrainingLog.header + "\n", file)
-            for row in keep { fputs(TrainingLog.line(row) + "\n", file) }
-            fflush(file)
+            self.path = path
+            try write(([TrainingLog.header] + keep.map(TrainingLog.line)).joined(separator: "\n") + "\n")
         }
 
         /// Writes `row` and flushes it, so the log is complete up to the last step if the run dies.
-        public func append(_ row: TrainingLogRow) {
-            fputs(TrainingLog.line(row) + "\n", file)
-            fflush(file)
+        /// A row that cannot be written (a full disk) is an error, not a silent gap.
+        public func append(_ row: TrainingLogRow) throws {
+            try write(TrainingLog.line(row) + "\n")
+        }
+
+        private func write(_ text: String) throws {
+            guard fputs(text, file) >= 0, fflush(file) == 0 else {
+                throw TrainingLogError(description: "\(path): cannot write the log: \(String(cString: strerror(errno)))")
+            }
         }
 
         deinit { fclose(file) }

@@ -20,9 +20,11 @@ extension TrainingLoop {
     /// A run of `training` on `corpus` whose model is the checkpoint in `directory`: its config
     /// (dropout from `training`, else 0) and its parameters, with a fresh optimizer. `corpus` must
     /// be tokenized by the checkpoint's tokenizer (`DataPreparation` with `tokenizerDirectory`, or
-    /// `TrainingCorpus.load(textFile:tokenizer:contextLength:)`).
+    /// `TrainingCorpus.load(textFile:tokenizer:contextLength:)`). The memory estimate is checked
+    /// as for a fresh run (`memoryLimit`, `parallelism`) before the model is allocated.
     public convenience init(initializingFrom directory: String, training: TrainingSettings, corpus: TrainingCorpus,
-                            backend: any Backend) throws {
+                            backend: any Backend, memoryLimit: Int? = nil,
+                            parallelism: DataParallelism = .singleProcess) throws {
         let root = try Checkpoint.existingDirectory(directory)
         let (config, imported) = try Checkpoint.readConfigFile(in: root)
         let tokenizer = try Checkpoint.readTokenizer(in: root, config: config, imported: imported)
@@ -36,7 +38,8 @@ extension TrainingLoop {
         }
         var model = config
         model.dropout = training.dropout ?? 0
-        try self.init(run: RunConfig(model: model, training: training), corpus: corpus, backend: backend)
+        try self.init(run: RunConfig(model: model, training: training), corpus: corpus, backend: backend,
+                      memoryLimit: memoryLimit, parallelism: parallelism)
         try self.model.loadParameterValues(try Checkpoint.readParameterValues(in: root, config: config, imported: imported))
     }
 

@@ -28,6 +28,10 @@ struct TrainingSession {
     private let logWriter: TrainingLog.Writer?
     /// nil when sampling is off.
     private let samplePrompt: [Int32]?
+    /// The output directory's lock, held for the session by the rank that writes (nil on the others).
+    private let lock: CheckpointLock?
+    /// What taking the lock did about interrupted saves, when the session took it itself.
+    let recovered: [String]
 
     private var settings: TrainingSettings { loop.run.training }
     private var length: Int { loop.run.model.contextLength }
@@ -46,17 +50,27 @@ struct TrainingSession {
         lastStep = min(settings.maxSteps, output.stopAfter ?? settings.maxSteps)
         tokensPerStep = settings.batchSize * loop.run.model.contextLength * settings.gradientAccumulation
         samplePrompt = try Self.sampleTokens(settings, tokenizer: loop.tokenizer)
+        // Only the rank that writes locks the directory and opens the log: the others never touch it.
+        if !loop.parallelism.isWriter {
+            (lock, recovered) = (nil, [])
+        } else if let held = output.lock, held.directory == directory {
+            (lock, recovered) = (held, [])
+        } else {
+            let taken = try CheckpointLock(directory)
+            (lock, recovered) = (taken, taken.recovered)
+        }
         if loop.parallelism.isWriter {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            logWriter = try Self.openLog(output.logPath ?? directory + "/" + TrainingLoop.logFileName, loop: loop)
+            let logPath = output.logPath ?? directory + "/" + TrainingLoop.logFileName
+            try TrainingLoop.checkLogPath(logPath, directory: directory)
+            logWriter = try Self.openLog(logPath, loop: loop)
         } else {
             logWriter = nil
         }
         let dataset = loop.corpus.dataset, rows = rows
-        validationBatches = dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
+        validationBatches = try dataset.validationBatches(batchSize: settings.batchSize, count: settings.evalBatches)
             .map { $0.rows(rows).pair }
-        trainEvaluationBatches = dataset.trainingEvaluationBatches(batchSize: settings.batchSize,
-                                                                   count: settings.evalBatches).map { $0.rows(rows).pair }
+        trainEvaluationBatches = try dataset.trainingEvaluationBatches(batchSize: settings.batchSize,
+                                                                       count: settings.evalBatches).map { $0.rows(rows).pair }
         batches = dataset.trainingBatches(batchSize: settings.batchSize, seed: CounterRNG.seed(settings.seed, 0xDA7A))
         batches.skip(batches: loop.state.batchesConsumed)
     }
@@ -83,10 +97,12 @@ struct TrainingSession {
         return try TrainingLog.Writer(path: path, resumeStep: loop.resumedFrom != nil ? loop.state.step : nil)
     }
 
-    /// One optimizer step on the next K micro-batches; `state` counts it.
+    /// One optimizer step on the next K micro-batches; `state` counts it. A token file that can no
+    /// longer be read throws its `TokenFileError` before the model is touched.
     mutating func step(_ state: inout TrainingState) throws -> TrainingStepReport {
         let step = state.step + 1, accumulation = settings.gradientAccumulation
-        let micro = (0..<accumulation).map { _ in batches.next(rows: rows).pair }  // the stream is endless
+        var micro: [(tokens: [Int32], targets: [Int32])] = []
+        for _ in 0..<accumulation { micro.append(try batches.next(rows: rows).pair) }
         let start = ContinuousClock.now
         let stats = try trainer.trainStep(microBatches: micro, batch: rows.count, length: length,
                                           firstSequence: rows.lowerBound)
@@ -116,8 +132,8 @@ struct TrainingSession {
         return TrainingEvaluation(step: step, trainLoss: trainLoss, validationLoss: loss, isBest: isBest)
     }
 
-    func log(_ report: TrainingStepReport, validationLoss: Float?, elapsed: Double) {
-        logWriter?.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
+    func log(_ report: TrainingStepReport, validationLoss: Float?, elapsed: Double) throws {
+        try logWriter?.append(TrainingLogRow(step: report.step, trainLoss: report.stats.loss, validationLoss: validationLoss,
                                   learningRate: report.stats.learningRate, gradientNorm: report.stats.gradientNorm,
                                   tokensPerSecond: Double(tokensPerStep) / max(report.seconds, 1e-9),
                                   elapsedSeconds: elapsed))
@@ -138,9 +154,11 @@ struct TrainingSession {
         if let last = generated.last, stopTokens.contains(last) { generated.removeLast() }
         let text = settings.samplePrompt + String(decoding: loop.tokenizer.decodeBytes(generated), as: UTF8.self)
         let path = directory + "/" + TrainingLoop.samplesFileName
-        guard let file = fopen(path, "a") else { throw FileIO.systemError(path, "cannot open for appending") }
+        guard let file = fopen(path, "a") else { throw TrainingLogError(description: "\(path): cannot open for appending") }
         defer { fclose(file) }
-        fputs("=== step \(step) ===\n\(text)\n", file)
+        guard fputs("=== step \(step) ===\n\(text)\n", file) >= 0, fflush(file) == 0 else {
+            throw TrainingLogError(description: "\(path): cannot write the sample: \(String(cString: strerror(errno)))")
+        }
         return text
     }
 

@@ -67,19 +67,31 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         func fail(_ reason: String) -> RunConfigError { RunConfigError("training.\(reason)") }
         if batchSize < 1 { throw fail("batchSize must be at least 1, got \(batchSize)") }
         if gradientAccumulation < 1 { throw fail("gradientAccumulation must be at least 1, got \(gradientAccumulation)") }
-        if !(learningRate >= 0) { throw fail("learningRate must be >= 0, got \(learningRate)") }
-        if let minimum = minLearningRate, !(minimum >= 0) { throw fail("minLearningRate must be >= 0, got \(minimum)") }
-        if warmupSteps < 0 { throw fail("warmupSteps must be >= 0, got \(warmupSteps)") }
+        if !(learningRate >= 0) { throw fail("learningRate must be at least 0, got \(learningRate)") }
+        if let minimum = minLearningRate, !(minimum >= 0) { throw fail("minLearningRate must be at least 0, got \(minimum)") }
+        if let minimum = minLearningRate, minimum > learningRate {
+            throw fail("minLearningRate must not be above learningRate (the decay's floor), got \(minimum) > \(learningRate)")
+        }
+        if warmupSteps < 0 { throw fail("warmupSteps must be at least 0, got \(warmupSteps)") }
         if maxSteps < 1 { throw fail("maxSteps must be at least 1, got \(maxSteps)") }
-        if !(weightDecay >= 0) { throw fail("weightDecay must be >= 0, got \(weightDecay)") }
-        if !(0..<1).contains(beta1) || !(0..<1).contains(beta2) { throw fail("beta1 and beta2 must be in [0, 1)") }
+        if !(weightDecay >= 0) { throw fail("weightDecay must be at least 0, got \(weightDecay)") }
+        if !(0..<1).contains(beta1) || !(0..<1).contains(beta2) { throw fail("beta1 and beta2 must be in [0, 1), got \(beta1) and \(beta2)") }
         if !(epsilon > 0) { throw fail("epsilon must be positive, got \(epsilon)") }
-        if !(gradientClip >= 0) { throw fail("gradientClip must be >= 0, got \(gradientClip)") }
+        if !(gradientClip >= 0) { throw fail("gradientClip must be at least 0, got \(gradientClip)") }
         if let dropout, !(0..<1).contains(dropout) { throw fail("dropout must be in [0, 1), got \(dropout)") }
         if evalInterval < 1 { throw fail("evalInterval must be at least 1, got \(evalInterval)") }
         if evalBatches < 1 { throw fail("evalBatches must be at least 1, got \(evalBatches)") }
-        if checkpointInterval < 0 { throw fail("checkpointInterval must be >= 0, got \(checkpointInterval)") }
-        if sampleInterval < 0 { throw fail("sampleInterval must be >= 0, got \(sampleInterval)") }
-        if sampleTokens < 0 { throw fail("sampleTokens must be >= 0, got \(sampleTokens)") }
+        if checkpointInterval < 0 { throw fail("checkpointInterval must be at least 0, got \(checkpointInterval)") }
+        if sampleInterval < 0 { throw fail("sampleInterval must be at least 0, got \(sampleInterval)") }
+        if sampleTokens < 0 { throw fail("sampleTokens must be at least 0, got \(sampleTokens)") }
+        // Counts from a file get the flags' bound, so no product of them can overflow.
+        let counts: [(String, Int)] = [
+            ("batchSize", batchSize), ("gradientAccumulation", gradientAccumulation), ("warmupSteps", warmupSteps),
+            ("maxSteps", maxSteps), ("evalInterval", evalInterval), ("evalBatches", evalBatches),
+            ("checkpointInterval", checkpointInterval), ("sampleInterval", sampleInterval), ("sampleTokens", sampleTokens),
+        ]
+        if let (key, value) = counts.first(where: { $0.1 > CheckedSize.countLimit }) {
+            throw fail("\(key) must be at most \(CheckedSize.countLimit), got \(value)")
+        }
     }
 }

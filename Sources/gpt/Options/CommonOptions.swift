@@ -7,10 +7,17 @@ import Compute
 import GPT
 
 enum CommonOptions {
-    /// --backend NAME: a backend from the registry, or auto.
+    /// --backend NAME: a backend from the registry, or auto. A name no plugin has is a usage
+    /// error (exit 64); one that cannot run on this machine is the registry's runtime error.
     static func backend() -> Option<String> {
-        Option("backend", .text("NAME"), default: TrainingSettings().backend, help: "compute backend (see gpt backends)")
+        Option("backend", backendName, default: TrainingSettings().backend, help: "compute backend (see gpt backends)")
     }
+
+    /// A registered backend's name or auto, with `NAME` as help's placeholder.
+    static let backendName: ValueType<String> = {
+        let choice = Choice.names(["auto"] + backendRegistry.plugins.map(\.name).sorted())
+        return ValueType(placeholder: "NAME", parse: choice.parse, describe: choice.describe)
+    }()
 
     /// --device ID: which device of a backend that has several.
     static func device() -> Option<String> {
@@ -19,7 +26,9 @@ enum CommonOptions {
 
     /// --threads N: CPU threads of a CPU backend (and of other multi-threaded work).
     static func threads() -> Option<Int> {
-        Option("threads", .integer(atLeast: 1), documentedDefault: "all", help: "CPU threads for CPU backends")
+        // More threads than any machine has cores only cost thread start-ups; the bound keeps the
+        // parallel loops' chunk counts (threads x chunks per thread) far from overflowing.
+        Option("threads", .integer(atLeast: 1, atMost: 4096), documentedDefault: "all", help: "CPU threads for CPU backends")
     }
 
     /// --seed S: everything random in a run derives from it.
@@ -30,14 +39,14 @@ enum CommonOptions {
 
     /// --init-from DIR: gpt train starts from the weights and architecture of a checkpoint.
     static func initFrom() -> Option<String> {
-        Option("init-from", .text("DIR"),
+        Option("init-from", .path("DIR"),
                help: "fine-tune the checkpoint in DIR (ours, or saved by transformers): its architecture and weights, "
                    + "a fresh optimizer; the data must use its tokenizer (gpt prepare --tokenizer-from DIR, or a text file)")
     }
 
     /// --tokenizer-from DIR: gpt prepare encodes with a checkpoint's tokenizer.
     static func tokenizerFrom() -> Option<String> {
-        Option("tokenizer-from", .text("DIR"),
+        Option("tokenizer-from", .path("DIR"),
                help: "encode with the tokenizer of the checkpoint in DIR (its tokenizer.json and companion files) "
                    + "instead of building one")
     }

@@ -3,12 +3,25 @@
 // choice among fixed names. Each turns bad text into a phrase such as "expects an integer, got
 // 'x'", which the parser puts after the option's name.
 
+import GPT
+
 extension ValueType where Value == Int {
-    /// An integer of at least `minimum`.
-    static func integer(atLeast minimum: Int, placeholder: String = "N") -> ValueType {
+    /// An integer in minimum...maximum; by default at most `CheckedSize.countLimit`, so that no
+    /// count from the command line can overflow the sizes computed from it.
+    static func integer(atLeast minimum: Int, atMost maximum: Int = CheckedSize.countLimit,
+                        placeholder: String = "N") -> ValueType {
         ValueType(placeholder: placeholder) { text throws(InvalidValue) in
-            guard let value = Int(text) else { throw InvalidValue("expects an integer, got '\(text)'") }
+            guard let value = Int(text) else {
+                // Digits beyond Int's range are still a number: say which bound it passes.
+                let digits = text.drop { $0 == "-" || $0 == "+" }
+                if !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) {
+                    throw InvalidValue(text.hasPrefix("-") ? "must be at least \(minimum), got \(text)"
+                                       : "must be at most \(maximum), got \(text)")
+                }
+                throw InvalidValue("expects an integer, got '\(text)'")
+            }
             guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(value)") }
+            guard value <= maximum else { throw InvalidValue("must be at most \(maximum), got \(value)") }
             return value
         }
     }
@@ -21,20 +34,48 @@ extension ValueType where Value == Int {
             digits = text.dropLast()
             scale = unit
         }
-        guard let value = Double(digits), value.isFinite, value > 0, value * Double(scale) < 9e18 else {
+        guard let value = decimalNumber(String(digits)), value * Double(scale) >= 1, value * Double(scale) < 9e18 else {
             throw InvalidValue("expects a byte count such as 512M or 8G, got '\(text)'")
         }
         return Int(value * Double(scale))
     }
 }
 
+/// `text` as a decimal number (digits, an optional fraction and exponent: "3", "-0.5", "1e-3"):
+/// Swift's own parser also takes hexadecimal ("0x1p3"), "inf" and "nan", which no flag means.
+func decimalNumber(_ text: String) -> Double? {
+    var rest = Substring(text)
+    if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+    let mantissa = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+    guard mantissa.contains(where: \.isNumber), mantissa.filter({ $0 == "." }).count <= 1 else { return nil }
+    rest = rest.dropFirst(mantissa.count)
+    if let e = rest.first, e == "e" || e == "E" {
+        rest = rest.dropFirst()
+        if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+        guard !rest.isEmpty, rest.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        rest = ""
+    }
+    guard rest.isEmpty, let value = Double(text), value.isFinite else { return nil }
+    return value
+}
+
+/// A bound as a range message prints it: the shortest decimal that reads back as it ("0", "0.9",
+/// "1e-08"), never Swift's "0.0".
+func boundText(_ value: some BinaryFloatingPoint & CustomStringConvertible) -> String {
+    let text = value.description
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+}
+
 extension ValueType where Value == Float {
-    /// A finite number in [minimum, limit).
+    /// A finite decimal number in [minimum, limit).
     static func number(atLeast minimum: Float, below limit: Float? = nil, placeholder: String = "X") -> ValueType {
         ValueType(placeholder: placeholder) { text throws(InvalidValue) in
-            guard let value = Float(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
-            guard value >= minimum else { throw InvalidValue("must be at least \(minimum), got \(text)") }
-            if let limit, value >= limit { throw InvalidValue("must be below \(limit), got \(text)") }
+            guard let number = decimalNumber(text), Float(number).isFinite else {
+                throw InvalidValue("expects a number, got '\(text)'")
+            }
+            let value = Float(number)
+            guard value >= minimum else { throw InvalidValue("must be at least \(boundText(minimum)), got \(text)") }
+            if let limit, value >= limit { throw InvalidValue("must be below \(boundText(limit)), got \(text)") }
             return value
         }
     }
@@ -43,9 +84,9 @@ extension ValueType where Value == Float {
 extension ValueType where Value == Double {
     /// A number strictly between 0 and 1, kept in double precision.
     static let fraction = ValueType(placeholder: "F") { text throws(InvalidValue) in
-        guard let value = Double(text), value.isFinite else { throw InvalidValue("expects a number, got '\(text)'") }
+        guard let value = decimalNumber(text) else { throw InvalidValue("expects a number, got '\(text)'") }
         guard value > 0 else { throw InvalidValue("must be above 0, got \(text)") }
-        guard value < 1 else { throw InvalidValue("must be below 1.0, got \(text)") }
+        guard value < 1 else { throw InvalidValue("must be below 1, got \(text)") }
         return value
     }
 }
@@ -61,6 +102,15 @@ extension ValueType where Value == String {
     /// Any text.
     static func text(_ placeholder: String) -> ValueType {
         ValueType(placeholder: placeholder) { text in text }
+    }
+
+    /// A file or directory name: any text but the empty one (which names nothing, and used to
+    /// surface as a raw file-system error).
+    static func path(_ placeholder: String) -> ValueType {
+        ValueType(placeholder: placeholder) { text throws(InvalidValue) in
+            guard !text.isEmpty else { throw InvalidValue("expects a path, got an empty one") }
+            return text
+        }
     }
 
     /// Text with the escapes \n, \t and \\ turned into the characters they name (and printed back
@@ -84,7 +134,7 @@ extension ValueType where Value == [String] {
 enum Choice {
     static func of<Value: Sendable>(_ choices: [(name: String, value: Value)]) -> ValueType<Value> {
         let names = choices.map(\.name)
-        let listed = names.count == 2 ? "\(names[0]) or \(names[1])" : names.joined(separator: ", ")
+        let listed = names.count == 2 ? "\(names[0]) or \(names[1])" : "one of " + names.joined(separator: ", ")
         return ValueType(placeholder: names.joined(separator: "|"), parse: { text throws(InvalidValue) in
             guard let match = choices.first(where: { $0.name == text }) else {
                 throw InvalidValue("expects \(listed), got '\(text)'")
