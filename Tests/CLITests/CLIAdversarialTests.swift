@@ -7,21 +7,7 @@
 import Foundation
 import Testing
 
-@Suite struct CLIAdversarialTests {
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func expectOneLine(_ run: Run, status: Int32, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
-        #expect(run.stderrLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(run.stderr.contains(fragment), "\(run.stderr)", sourceLocation: sourceLocation)
-        }
-    }
-
+@Suite struct CLIAdversarialTests: CLISuite {
     static let tiny = ["--config", Fixture.shared.tinyConfig, "--backend", "reference", "--batch-size", "2", "--eval-batches", "1"]
 
     /// A vocabulary of 2^31 asked of BPE allocated a 17 GB table up front; the corpus gives far

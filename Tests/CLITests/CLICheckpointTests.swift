@@ -6,13 +6,7 @@
 import Foundation
 import Testing
 
-@Suite struct CLICheckpointTests {
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
+@Suite struct CLICheckpointTests: CLISuite {
     /// A run of 100 steps on the tiny config with no evaluation before step 100, so the session
     /// that stops after step N makes exactly one save (8 renames: the commit, 6 files, the manifest).
     static func train(_ out: String, stopAfter: Int, resume: Bool = false, extra: [String] = []) -> [String] {

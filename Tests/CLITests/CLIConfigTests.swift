@@ -5,21 +5,7 @@
 import Foundation
 import Testing
 
-@Suite struct CLIConfigTests {
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func expectOneLine(_ run: Run, status: Int32, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
-        #expect(run.stderrLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(run.stderr.contains(fragment), "\(run.stderr)", sourceLocation: sourceLocation)
-        }
-    }
-
+@Suite struct CLIConfigTests: CLISuite {
     /// The fixture's tiny ModelConfig with `old` replaced by `new`, as a file.
     static func modelConfig(replacing old: String, with new: String) throws -> String {
         let text = try String(contentsOfFile: Fixture.shared.tinyConfig, encoding: .utf8)

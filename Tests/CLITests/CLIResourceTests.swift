@@ -7,13 +7,7 @@
 import Foundation
 import Testing
 
-@Suite struct CLIResourceTests {
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
+@Suite struct CLIResourceTests: CLISuite {
     /// A copy of the fixture checkpoint whose config.json has `old` replaced by `new`.
     static func checkpoint(replacing old: String, with new: String) throws -> String {
         let copy = try scratch("checkpoint") + "/ck"
@@ -34,14 +28,6 @@ import Testing
              "bias": true, "dropout": 0, "normEpsilon": 1e-5, "ropeTheta": 10000}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
-    }
-
-    static func expectOneLine(_ run: Run, status: Int32, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
-        #expect(run.stderrLines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(run.stderr.contains(fragment), "\(run.stderr)", sourceLocation: sourceLocation)
-        }
     }
 
     /// Item 1: config.json saying far more layers (or a far longer context) than the weights hold.

@@ -7,14 +7,8 @@ import FoundationXML
 #endif
 import Testing
 
-@Suite struct CLITrainingTests {
+@Suite struct CLITrainingTests: CLISuite {
     /// A fresh directory for one test's runs.
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// Every training-setting flag of the small runs here (dropout and accumulation on, so their
     /// random streams are part of what resume must restore).
     static func trainArguments(out: String, steps: Int = 20) -> [String] {
