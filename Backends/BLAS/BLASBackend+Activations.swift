@@ -34,6 +34,7 @@ private struct ReLUBackward: ElementwiseKernel {
 }
 
 extension BLASBackend {
+    /// GELU (tanh form) with the vector kernel of the CPU's build, contiguous chunks per thread.
     public func uncheckedGeluForward(out: BufferView, input: BufferView) throws {
         let po = out.hostFloats, px = input.hostFloats
         let kernel = kernels.geluForward
@@ -42,6 +43,7 @@ extension BLASBackend {
         }
     }
 
+    /// GELU's input gradient with the vector kernel of the CPU's build (overwrites dinput).
     public func uncheckedGeluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats
         let px = input.hostFloats
@@ -51,17 +53,20 @@ extension BLASBackend {
         }
     }
 
+    /// max(x, 0) in SIMD8 chunks.
     public func uncheckedReluForward(out: BufferView, input: BufferView) throws {
         let po = out.hostFloats, px = input.hostFloats
         elementwise(count: input.count, ReLUForward(input: px, out: po))
     }
 
+    /// dout where the input is positive, 0 elsewhere (overwrites dinput).
     public func uncheckedReluBackward(dinput: BufferView, dout: BufferView, input: BufferView) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats
         let px = input.hostFloats
         elementwise(count: input.count, ReLUBackward(input: px, dout: pdy, dinput: pdx))
     }
 
+    /// SiLU(gate) · up per row with the vector kernel; rows split over the workers.
     public func uncheckedSwigluForward(out: BufferView, input: BufferView, rows: Int, hidden: Int) throws {
         let po = out.hostFloats, px = input.hostFloats
         let kernel = kernels.swigluForward
@@ -73,6 +78,7 @@ extension BLASBackend {
         }
     }
 
+    /// Gradients of gate and up per row with the vector kernel (overwrites dinput).
     public func uncheckedSwigluBackward(dinput: BufferView, dout: BufferView, input: BufferView,
                                         rows: Int, hidden: Int) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats

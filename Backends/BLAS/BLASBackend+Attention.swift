@@ -32,6 +32,8 @@ extension BLASBackend {
     /// and no two workers write the same cache line.
     static func workerStride(_ floats: Int) -> Int { (floats + 15) / 16 * 16 }
 
+    /// One (batch, query head) pair per kernel call, pairs spread over the workers; tiny attention stays on the calling
+    /// thread.
     public func uncheckedAttentionForward(out: BufferView, logsumexp: BufferView, qkv: BufferView, batch: Int,
                                           sequenceLength: Int, heads: Int, kvHeads: Int, headDim: Int) throws {
         let shape = AttentionShape(batch: batch, sequenceLength: sequenceLength, heads: heads, kvHeads: kvHeads,

@@ -11,6 +11,8 @@ import Compute
 import HostMemory
 
 extension BLASBackend {
+    /// One (batch, KV head) group per kernel call: P rebuilt from logsumexp, the group's dK and dV summed in scratch
+    /// and written once.
     public func uncheckedAttentionBackward(dqkv: BufferView, dout: BufferView, qkv: BufferView, out: BufferView,
                                            logsumexp: BufferView, batch: Int, sequenceLength: Int,
                                            heads: Int, kvHeads: Int, headDim: Int) throws {

@@ -15,6 +15,8 @@ import Darwin
 #endif
 
 extension BLASBackend {
+    /// Scores against the cached keys, a max-subtracted softmax and the weighted sum of values, per (query, head) pair
+    /// in parallel.
     public func uncheckedAttentionCachedForward(out: BufferView, query: BufferView, keysValues: BufferView,
                                                 start: Int, queries: Int, heads: Int, kvHeads: Int,
                                                 headDim: Int) throws {

@@ -5,6 +5,7 @@ import Compute
 import HostMemory
 
 extension BLASBackend {
+    /// a + b in SIMD8 chunks, one contiguous chunk per thread.
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         let po = out.hostFloats, pa = a.hostFloats, pb = b.hostFloats
         let count = a.count
@@ -21,6 +22,7 @@ extension BLASBackend {
         }
     }
 
+    /// y += alpha · x in SIMD8 chunks.
     public func uncheckedAddScaled(into y: BufferView, _ x: BufferView, alpha: Float) throws {
         let py = y.hostFloats, px = x.hostFloats
         let count = y.count
@@ -37,6 +39,7 @@ extension BLASBackend {
         }
     }
 
+    /// x *= alpha in place, SIMD8 chunks.
     public func uncheckedScale(_ x: BufferView, by alpha: Float) throws {
         let px = x.hostFloats
         let count = x.count
@@ -53,6 +56,7 @@ extension BLASBackend {
         }
     }
 
+    /// The bias added to every row, rows split over the workers.
     public func uncheckedAddBias(out: BufferView, bias: BufferView, rows: Int, cols: Int) throws {
         let po = out.hostFloats, pbias = bias.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in

@@ -7,6 +7,7 @@ import Compute
 import HostMemory
 
 extension BLASBackend {
+    /// Table rows copied per token, tokens split over the workers.
     public func uncheckedEmbeddingForward(out: BufferView, table: BufferView, tokens: BufferView,
                                           count: Int, dim: Int) throws {
         let po = out.hostFloats, ptable = table.hostFloats
@@ -18,6 +19,8 @@ extension BLASBackend {
         }
     }
 
+    /// Each worker owns a column range of dtable and walks the tokens in order: the documented summation order, no
+    /// atomics.
     public func uncheckedEmbeddingBackward(dtable: BufferView, dout: BufferView, tokens: BufferView,
                                            count: Int, dim: Int) throws {
         let pd = dtable.hostFloats, pout = dout.hostFloats

@@ -7,6 +7,7 @@ import Compute
 import HostMemory
 
 extension BLASBackend {
+    /// One row-major `cblas_sgemm` per batch item (OpenBLAS threads each call).
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
                                 m: Int, n: Int, k: Int,
                                 transposeA: Bool, transposeB: Bool,

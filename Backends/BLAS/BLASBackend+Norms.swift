@@ -12,6 +12,7 @@ import Darwin
 #endif
 
 extension BLASBackend {
+    /// Row-parallel LayerNorm with SIMD8 rows; saves mean and 1/std for the backward.
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
@@ -127,6 +128,7 @@ extension BLASBackend {
         }
     }
 
+    /// Row-parallel RMSNorm with SIMD8 rows; saves 1/rms for the backward.
     public func uncheckedRMSNormForward(out: BufferView, rstd: BufferView, input: BufferView, weight: BufferView,
                                         rows: Int, cols: Int, epsilon: Float) throws {
         let po = out.hostFloats, prstd = rstd.hostFloats

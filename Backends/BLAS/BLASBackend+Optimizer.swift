@@ -13,6 +13,7 @@ import Darwin
 #endif
 
 extension BLASBackend {
+    /// One fused pass over the flat buffers with the AdamW kernel of the CPU's build, one contiguous chunk per thread.
     public func uncheckedAdamW(parameters: BufferView, gradients: BufferView, firstMoment: BufferView,
                                secondMoment: BufferView, learningRate: Float, beta1: Float, beta2: Float,
                                epsilon: Float, weightDecay: Float, step: Int, gradientScale: Float) throws {

@@ -12,6 +12,7 @@ import Darwin
 #endif
 
 extension BLASBackend {
+    /// Row softmax with the vector exp, rows split over the workers.
     public func uncheckedSoftmaxForward(out: BufferView, input: BufferView, rows: Int, cols: Int) throws {
         let po = out.hostFloats, px = input.hostFloats
         parallelFor(rows, grain: rowGrain(cols)) { range in
@@ -23,6 +24,7 @@ extension BLASBackend {
         }
     }
 
+    /// Row softmax gradient from the saved output (overwrites dinput).
     public func uncheckedSoftmaxBackward(dinput: BufferView, dout: BufferView, out: BufferView,
                                          rows: Int, cols: Int) throws {
         let pdx = dinput.hostFloats, pdy = dout.hostFloats
@@ -54,6 +56,7 @@ extension BLASBackend {
         }
     }
 
+    /// Softmax and cross-entropy in one pass per row: e^(x - max) goes into dlogits as it is summed, then scaled.
     public func uncheckedCrossEntropyForward(losses: BufferView, dlogits: BufferView?, logits: BufferView,
                                              targets: BufferView, rows: Int, vocabulary: Int,
                                              gradientScale: Float) throws {

@@ -6,18 +6,25 @@
 
 import COpenBLAS
 
+/// What this CPU (and its OS) can run, as far as choosing OpenBLAS kernels and our vector kernel build goes.
 public struct CPUFeatures: Equatable, Sendable, CustomStringConvertible {
+    /// The CPUID vendor string, decoded.
     public enum Vendor: String, Sendable {
+        /// GenuineIntel, AuthenticAMD, or anything else.
         case intel = "Intel", amd = "AMD", other = "unknown vendor"
     }
 
+    /// Which vendor's rules apply (AVX2 picks Zen kernels on AMD, Haswell elsewhere).
     public var vendor: Vendor
     /// Display family and model, as the vendors' manuals combine the base and extended fields.
     public var family: Int
+    /// Display model (see `family`).
     public var model: Int
     /// Usable AVX (CPU and OS), FMA3 and AVX2.
     public var avx: Bool
+    /// FMA3 (with usable AVX).
     public var fma: Bool
+    /// AVX2 (with usable AVX).
     public var avx2: Bool
     /// Usable AVX-512 F, CD, BW, DQ and VL together: the set OpenBLAS's SkylakeX kernels need.
     public var avx512: Bool

@@ -17,6 +17,7 @@ public struct KernelFamilyChoice: Equatable, Sendable {
     public let reason: String
 }
 
+/// The rules that map CPU features to the OpenBLAS kernel family to request (see the file's comment).
 public enum OpenBLASKernelFamily {
     /// The family to request for `cpu`, or nil to leave the choice to OpenBLAS (CPUs without AVX,
     /// where every family it has is an SSE one and its own detection is as good as ours).

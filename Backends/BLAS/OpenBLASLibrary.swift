@@ -28,6 +28,7 @@ public struct OpenBLASStatus: Sendable {
     public let version: String
     /// The kernel family in use (`openblas_get_corename()`), e.g. "Cooperlake".
     public let kernelFamily: String
+    /// Whether the family was chosen by the user, by us (and why), or left to OpenBLAS.
     public let selection: Selection
     /// The file the library was loaded from.
     public let path: String
