@@ -10,13 +10,7 @@ import Testing
 
 @Suite(.enabled(if: MPI.isAvailable, "mpirun or libmpi.so.40 missing: apt-get install openmpi-bin libopenmpi3"),
        .serialized)
-struct CLIDistributedTests {
-    static func scratch(_ name: String) throws -> String {
-        let path = Fixture.shared.directory + "/mpi-\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
+struct CLIDistributedTests: CLISuite {
     /// The CLI tests' tiny model without biases: a key projection's bias has a zero gradient in exact
     /// arithmetic (softmax ignores a shift shared by all keys), so its AdamW update is rounding
     /// noise scaled up to the learning rate, which no two summation orders share.
@@ -44,7 +38,7 @@ struct CLIDistributedTests {
 
     @Test("2 ranks at global batch 4 equal 1 process at batch 4", arguments: ["0", "1"])
     func twoRanksEqualOneProcess(zero: String) throws {
-        let directory = try Self.scratch("equal")
+        let directory = try Self.scratch("mpi-equal")
         let single = directory + "/single", parallel = directory + "/parallel"
         let one = try CLI.run(Self.trainArguments(out: single))
         #expect(one.status == 0, "\(one.stderr)")
@@ -62,7 +56,7 @@ struct CLIDistributedTests {
 
     @Test(.enabled(if: openCLAvailable, "no OpenCL device"))
     func openCLTwoRanksEqualOneProcess() throws {
-        let directory = try Self.scratch("opencl")
+        let directory = try Self.scratch("mpi-opencl")
         let single = directory + "/single", parallel = directory + "/parallel"
         let arguments = { (out: String) in Self.trainArguments(out: out, steps: 3, backend: "opencl") }
         let one = try CLI.run(arguments(single))
@@ -75,7 +69,7 @@ struct CLIDistributedTests {
     }
 
     @Test func killingARankEndsTheOtherAndTheLastCheckpointResumes() throws {
-        let directory = try Self.scratch("kill")
+        let directory = try Self.scratch("mpi-kill")
         let straight = directory + "/straight", killed = directory + "/killed"
         // The schedule spans --steps: every run here has the same, and stops early.
         #expect(try CLI.run(Self.trainArguments(out: straight, steps: 100_000) + ["--stop-after", "16"]).status == 0)
@@ -107,7 +101,7 @@ struct CLIDistributedTests {
     }
 
     @Test func aStoppedRankIsNamedWhenTheCollectiveTimesOut() throws {
-        let directory = try Self.scratch("stop")
+        let directory = try Self.scratch("mpi-stop")
         let out = directory + "/run"
         let run = try BackgroundRun(ranks: 2, Self.trainArguments(out: out, steps: 100_000)
                                         + ["--checkpoint-interval", "4", "--collective-timeout", "5"], directory: directory)
@@ -122,7 +116,7 @@ struct CLIDistributedTests {
     }
 
     @Test func aGlobalBatchTheRanksCannotSplitIsOneLinePerRank() throws {
-        let out = try Self.scratch("indivisible") + "/run"
+        let out = try Self.scratch("mpi-indivisible") + "/run"
         let run = try MPI.run(ranks: 3, Self.trainArguments(out: out))
         #expect(run.status != 0)
         // Every rank finds it; the first to abort may end the others before they print.
