@@ -30,7 +30,8 @@ public struct DataFingerprint: Codable, Equatable, Sendable {
     /// Of `bytes` read from `path`.
     init(path: String, contents bytes: some Collection<UInt8>) {
         var hash = SHA256()
-        hash.update(Array(bytes))
+        // A String's UTF-8 view is contiguous: hash it in place rather than copying the corpus.
+        if bytes.withContiguousStorageIfAvailable({ hash.update($0) }) == nil { hash.update(Array(bytes)) }
         self.init(path: Self.absolute(path), bytes: bytes.count, sha256: hash.finalize())
     }
 
