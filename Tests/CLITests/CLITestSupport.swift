@@ -20,18 +20,23 @@ enum CLI {
     }()
 
     /// Runs `gpt arguments...` (or another `executable`, such as mpirun) in `directory`, capturing
-    /// both streams through files (no pipe buffers to fill up). `environment` entries are added to
+    /// both streams through files (no pipe buffers to fill up). Without `directory` it runs in a
+    /// fresh directory of its own, removed afterwards: tests run in parallel, and two runs that
+    /// fell back on a default path such as `--out checkpoint` in one shared directory would see
+    /// each other (the second is refused by the first's lock). `environment` entries are added to
     /// (or replace) the test's own. With `virtualMemoryKiB` it runs under `ulimit -v`, so an
     /// allocation nothing checked fails at once instead of growing into swap; with `fileSizeKiB`
     /// under `ulimit -f`. `standardInput` is a file to read stdin from; past `timeout` seconds the
     /// process is killed (status 9).
-    static func run(_ arguments: [String], in directory: String = NSTemporaryDirectory(),
+    static func run(_ arguments: [String], in directory: String? = nil,
                     environment: [String: String] = [:], virtualMemoryKiB: Int? = nil, fileSizeKiB: Int? = nil,
                     standardInput: String? = nil, timeout: Double? = nil,
                     executable: URL = CLI.executable) throws -> Run {
         let scratch = NSTemporaryDirectory() + "gpt-run-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let workingDirectory = directory ?? scratch + "/cwd"
+        if directory == nil { try FileManager.default.createDirectory(atPath: workingDirectory, withIntermediateDirectories: false) }
         _ = FileManager.default.createFile(atPath: scratch + "/out", contents: nil)
         _ = FileManager.default.createFile(atPath: scratch + "/err", contents: nil)
         let process = Process()
@@ -47,7 +52,7 @@ enum CLI {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         if let standardInput { process.standardInput = FileHandle(forReadingAtPath: standardInput) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))
