@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(
             name: "ReferenceBackendTests", dependencies: ["Compute", "ReferenceBackend"],
             path: "Tests/ReferenceBackendTests"),
+        .testTarget(name: "HostMemoryTests", dependencies: ["HostMemory"], path: "Tests/HostMemoryTests"),
         // Helpers shared by test targets (seeded random text, scratch paths).
         .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
         .testTarget(
@@ -115,6 +116,6 @@ let package = Package(
             path: "Tests/CLITests"),
     ],
     // Every target builds in the Swift 6 language mode: complete concurrency checking, with one
-    // documented escape (HostBackend's parallel loops; see docs/ARCHITECTURE.md).
+    // documented escape (the CPU backends' worker pool; see docs/ARCHITECTURE.md).
     swiftLanguageModes: [.v6]
 )

@@ -1,27 +1,68 @@
-// Matmul on the BLAS backend: every product goes to OpenBLAS `cblas_sgemm` (row-major). A strided
-// batch is one sgemm call per batch item: OpenBLAS threads each call itself, and the model's
-// batched products (per layer, per head) are large enough that the loop overhead is negligible.
+// Matmul on the BLAS backend: every product goes to OpenBLAS `cblas_sgemm` (row-major), run
+// single-threaded on each of the backend's threads (WorkerPool.swift says why not OpenBLAS's own
+// threads). A strided batch gives each thread whole batch items; a single product (or a batch
+// smaller than the threads) is cut into bands of C's rows, or of its columns when C is wider than
+// tall, so each thread's sgemm is a full-size product of its own. The bands are fixed by the shape
+// and thread count, so results do not depend on which thread ran which.
 
 import COpenBLAS
 import Compute
 import HostMemory
 
 extension BLASBackend {
-    /// One row-major `cblas_sgemm` per batch item (OpenBLAS threads each call).
+    /// One row-major `cblas_sgemm` per batch item, or per band of one item, over the threads.
     public func uncheckedMatmul(c: BufferView, a: BufferView, b: BufferView,
                                 m: Int, n: Int, k: Int,
                                 transposeA: Bool, transposeB: Bool,
                                 alpha: Float, beta: Float,
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
-        let pa = a.hostFloats
-        let pb = b.hostFloats
-        let pc = c.hostFloats
-        for item in 0..<batch {
-            BLASBackend.sgemm(c: pc + item * strideC, a: pa + item * strideA, b: pb + item * strideB,
-                              m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                              alpha: alpha, beta: beta,
-                              lda: transposeA ? m : k, ldb: transposeB ? k : n, ldc: n)
+        let pa = a.hostFloats, pb = b.hostFloats, pc = c.hostFloats
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let bands = matmulBands(batch: batch, m: m, n: n, k: k)
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        let grain = max(1, BLASBackend.matmulSplitWork / max(1, m * n * k))
+        parallelFor(batch * bands, grain: bands > 1 ? 1 : grain) { range in
+            for piece in range {
+                let item = piece / bands, band = piece % bands
+                // Bands start on multiples of 16 (OpenBLAS's widest register tile) where they can.
+                let lower = BLASBackend.bandEdge(band, of: bands, extent: extent)
+                let upper = BLASBackend.bandEdge(band + 1, of: bands, extent: extent)
+                guard upper > lower else { continue }
+                var a = pa + item * strideA, b = pb + item * strideB, c = pc + item * strideC
+                var rows = m, columns = n
+                if splitRows {  // rows lower..<upper of op(A) and C
+                    a += transposeA ? lower : lower * lda
+                    c += lower * n
+                    rows = upper - lower
+                } else {  // columns lower..<upper of op(B) and C
+                    b += transposeB ? lower * ldb : lower
+                    c += lower
+                    columns = upper - lower
+                }
+                BLASBackend.sgemm(c: c, a: a, b: b, m: rows, n: columns, k: k,
+                                  transposeA: transposeA, transposeB: transposeB,
+                                  alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: n)
+            }
         }
+    }
+
+    /// Bands per batch item: enough pieces for every thread once the product is worth splitting
+    /// (a 64³ product takes about 3 µs; waking a thread costs about a microsecond), 1 otherwise.
+    func matmulBands(batch: Int, m: Int, n: Int, k: Int) -> Int {
+        guard threadCount > 1, batch < threadCount, m * n * k >= BLASBackend.matmulSplitWork else { return 1 }
+        let perItem = (threadCount + batch - 1) / batch
+        return max(1, min(perItem, max(m, n) / 16))
+    }
+
+    /// Multiply-adds below which one product stays on one thread.
+    static let matmulSplitWork = 1 << 17
+
+    /// Where band `index` of `bands` starts in 0..<extent: an even split rounded to a multiple of
+    /// 16, the last band ending at `extent`.
+    static func bandEdge(_ index: Int, of bands: Int, extent: Int) -> Int {
+        if index >= bands { return extent }
+        return min(extent, (extent * index / bands + 8) / 16 * 16)
     }
 
     /// One row-major sgemm with explicit leading dimensions (strided views need no copy):

@@ -40,17 +40,16 @@ public final class BLASBackend: HostBackend {
     /// Cached RoPE cos/sin table and the arguments it was built for (see BLASBackend+Rope.swift).
     var ropeTable: RopeTable?
 
-    /// `threads`: nil uses every online core. OpenBLAS is told the same count, at most the online
-    /// cores, so its own worker threads never outnumber the cores the Swift loops use: its workers
-    /// spin, and with far more of them than cores (--threads 32 on two) its per-thread buffers
-    /// exhaust an address-space limit and it never exits. `kernels`: nil runs the fastest build of
+    /// `threads`: nil uses every online core. OpenBLAS is told to use one: the matmuls are split
+    /// over the backend's own worker threads (BLASBackend+Matmul.swift), so OpenBLAS's workers,
+    /// which spin after each call, never compete with them for the cores. `kernels`: nil runs the fastest build of
     /// the vector kernels this CPU can run (or GPT_BLAS_KERNELS's). Throws `.unavailable` when
     /// OpenBLAS cannot be loaded or the CPU cannot run the requested build.
     public init(threads: Int? = nil, kernels: VectorKernels.Build? = nil) throws {
         openBLAS = try OpenBLASLibrary.require()
         self.kernels = try VectorKernels.choose(kernels, on: .current)
         threadCount = max(1, threads ?? BLASBackend.onlineCores)
-        openblas_set_num_threads(Int32(min(threadCount, BLASBackend.onlineCores)))
+        openblas_set_num_threads(1)
     }
 
     deinit { scratchBase?.deallocate() }

@@ -68,9 +68,15 @@ enum OpenBLASLibrary {
         }
         // Set only for the moment OpenBLAS initialises, so child processes see the user's environment.
         if case let .chosen(choice) = selection { setenv("OPENBLAS_CORETYPE", choice.family, 1) }
+        // One thread: the backend splits the matmuls over its own workers (WorkerPool.swift), and
+        // a thread pool OpenBLAS started at load would spin for its first ~0.1 s on the cores
+        // those workers need. The user's value, if any, is left alone.
+        let ownThreadCount = getenv("OPENBLAS_NUM_THREADS") == nil
+        if ownThreadCount { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
         var message = [CChar](repeating: 0, count: 512)
         let opened = gpt_openblas_load(getenv("GPT_OPENBLAS_LIBRARY"), &message, message.count) != 0
         if case .chosen = selection { unsetenv("OPENBLAS_CORETYPE") }
+        if ownThreadCount { unsetenv("OPENBLAS_NUM_THREADS") }
         guard opened else {
             let reason = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             return .failure(.unavailable(

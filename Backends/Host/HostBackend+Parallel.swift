@@ -1,9 +1,8 @@
 // Parallel loops for the CPU backends: split a range of independent items (rows, columns, elements,
-// (batch, head) pairs) into contiguous chunks and run them on Dispatch's worker threads. Each chunk
+// (batch, head) pairs) into contiguous chunks and run them on the process's worker threads
+// (WorkerPool.swift, which says why not Dispatch's). Each chunk
 // writes only its own outputs, so no locks and no float atomics are needed; for a given thread
 // count the chunks, and so the results, are always the same.
-
-import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -38,7 +37,7 @@ extension HostBackend {
             body(0, 0..<count)
             return
         }
-        Self.concurrentPerform(iterations: chunks) { chunk in
+        WorkerPool.shared.run(chunks: chunks, threads: threadCount) { chunk in
             body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
         }
     }
@@ -52,19 +51,6 @@ extension HostBackend {
             body(0, 1)
             return
         }
-        Self.concurrentPerform(iterations: workers) { worker in body(worker, workers) }
-    }
-
-    /// `DispatchQueue.concurrentPerform` for an `iteration` that is not `Sendable`: the loops' bodies
-    /// capture raw pointers into the op's buffers, which Swift cannot prove safe to share. What makes
-    /// it safe is the loops' contract, not the types: each iteration writes only its own items, and
-    /// `concurrentPerform` returns only after every iteration has finished, so `body` never outlives
-    /// the call. This is the one place the CPU backends assert that (`nonisolated(unsafe)`); every
-    /// parallel op goes through `parallelChunks` or `parallelWorkers` and keeps to that contract.
-    private static func concurrentPerform(iterations: Int, _ iteration: (Int) -> Void) {
-        withoutActuallyEscaping(iteration) { iteration in
-            nonisolated(unsafe) let iteration = iteration
-            DispatchQueue.concurrentPerform(iterations: iterations) { index in iteration(index) }
-        }
+        WorkerPool.shared.run(chunks: workers, threads: threadCount) { worker in body(worker, workers) }
     }
 }

@@ -92,7 +92,10 @@ public struct MatmulCase: OpCase {
         cases.append(MatmulCase(m: 257, n: 257, k: 257, transposeA: false, transposeB: true))
         cases.append(MatmulCase(m: 257, n: 257, k: 257, transposeA: true, transposeB: true, alpha: -1, beta: 0.5))
         let scalars: [(Float, Float)] = [(1, 0), (0.5, 1.5), (-2, 1), (1, 0.25)]
-        let shapes = [(17, 65, 3), (65, 3, 127), (1, 257, 17), (127, 1, 65), (3, 17, 257), (257, 65, 1)]
+        // The last two are big enough for a CPU backend to cut one product into bands of rows
+        // (m >= n) or of columns (n > m), with edges off the 16-row grid.
+        let shapes = [(17, 65, 3), (65, 3, 127), (1, 257, 17), (127, 1, 65), (3, 17, 257), (257, 65, 1),
+                      (45, 301, 37), (301, 45, 37)]
         for (index, shape) in shapes.enumerated() {
             for (t, (tA, tB)) in transposes.enumerated() {
                 let (alpha, beta) = scalars[(index + t) % scalars.count]
