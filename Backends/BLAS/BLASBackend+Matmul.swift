@@ -21,7 +21,8 @@ extension BLASBackend {
         let bands = matmulBands(batch: batch, m: m, n: n, k: k)
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        let grain = max(1, BLASBackend.matmulSplitWork / max(1, m * n * k))
+        let work = BLASBackend.multiplyAdds(m, n, k)
+        let grain = max(1, BLASBackend.matmulSplitWork / max(1, work))
         parallelFor(batch * bands, grain: bands > 1 ? 1 : grain) { range in
             for piece in range {
                 let item = piece / bands, band = piece % bands
@@ -48,15 +49,23 @@ extension BLASBackend {
     }
 
     /// Bands per batch item: enough pieces for every thread once the product is worth splitting
-    /// (a 64³ product takes about 3 µs; waking a thread costs about a microsecond), 1 otherwise.
+    /// (a 64³ product takes about 3 µs; handing a chunk to a spinning worker about 2), 1 otherwise.
     func matmulBands(batch: Int, m: Int, n: Int, k: Int) -> Int {
-        guard threadCount > 1, batch < threadCount, m * n * k >= BLASBackend.matmulSplitWork else { return 1 }
+        guard threadCount > 1, batch < threadCount, BLASBackend.multiplyAdds(m, n, k) >= BLASBackend.matmulSplitWork
+        else { return 1 }
         let perItem = (threadCount + batch - 1) / batch
         return max(1, min(perItem, max(m, n) / 16))
     }
 
     /// Multiply-adds below which one product stays on one thread.
     static let matmulSplitWork = 1 << 17
+
+    /// m·n·k, saturating at Int.max (the contract bounds each buffer, not the product of all three).
+    static func multiplyAdds(_ m: Int, _ n: Int, _ k: Int) -> Int {
+        let (mn, overflow) = m.multipliedReportingOverflow(by: n)
+        let (mnk, overflow2) = mn.multipliedReportingOverflow(by: k)
+        return overflow || overflow2 ? Int.max : mnk
+    }
 
     /// Where band `index` of `bands` starts in 0..<extent: an even split rounded to a multiple of
     /// 16, the last band ending at `extent`.

@@ -42,9 +42,9 @@ public final class BLASBackend: HostBackend {
 
     /// `threads`: nil uses every online core. OpenBLAS is told to use one: the matmuls are split
     /// over the backend's own worker threads (BLASBackend+Matmul.swift), so OpenBLAS's workers,
-    /// which spin after each call, never compete with them for the cores. `kernels`: nil runs the fastest build of
-    /// the vector kernels this CPU can run (or GPT_BLAS_KERNELS's). Throws `.unavailable` when
-    /// OpenBLAS cannot be loaded or the CPU cannot run the requested build.
+    /// which spin after each call, never compete with them for the cores. `kernels`: nil runs the
+    /// fastest build of the vector kernels this CPU can run (or GPT_BLAS_KERNELS's). Throws
+    /// `.unavailable` when OpenBLAS cannot be loaded or the CPU cannot run the requested build.
     public init(threads: Int? = nil, kernels: VectorKernels.Build? = nil) throws {
         openBLAS = try OpenBLASLibrary.require()
         self.kernels = try VectorKernels.choose(kernels, on: .current)

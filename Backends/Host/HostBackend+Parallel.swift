@@ -1,8 +1,8 @@
 // Parallel loops for the CPU backends: split a range of independent items (rows, columns, elements,
 // (batch, head) pairs) into contiguous chunks and run them on the process's worker threads
-// (WorkerPool.swift, which says why not Dispatch's). Each chunk
-// writes only its own outputs, so no locks and no float atomics are needed; for a given thread
-// count the chunks, and so the results, are always the same.
+// (WorkerPool.swift, which says why not Dispatch's). Each chunk writes only its own outputs, so no
+// locks and no float atomics are needed; for a given thread count the chunks, and so the results,
+// are always the same.
 
 #if canImport(Glibc)
 import Glibc
