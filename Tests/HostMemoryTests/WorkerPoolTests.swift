@@ -60,7 +60,7 @@ import Testing
 
     @Test func workersWokenFromSleepFinishTheJob() {
         for _ in 0..<5 {
-            usleep(UInt32(WorkerPool.spinWindow.components.attoseconds / 1_000_000_000_000) * 5 + 2_000)
+            Thread.sleep(forTimeInterval: 0.002 + 5 * Double(WorkerPool.spinWindow.components.attoseconds) / 1e18)
             #expect(Self.runCounts(Self.pool, chunks: 16, threads: 4) == [Int](repeating: 1, count: 16))
         }
     }
