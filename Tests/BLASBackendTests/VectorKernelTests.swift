@@ -24,7 +24,7 @@ struct VectorKernelTests {
 
     static let arithmetics: [(String, Bool)] = [("separate multiply-add", false), ("fused multiply-add", true)]
 
-    @Test("2^t within 1.5e-7 relative on [-126, 127]; 0 below -127, +inf above 128, NaN kept",
+    @Test("2^t within 2.5e-7 relative on [-126, 127]; 0 below -127, +inf above 128, NaN kept",
           arguments: arithmetics)
     func exp2(name: String, fused: Bool) {
         let sweep = (0...200_000).map { Float(-126 + 253 * Double($0) / 200_000) }
@@ -37,7 +37,7 @@ struct VectorKernelTests {
             let exact = Foundation.exp2(Double(t))
             worst = max(worst, abs(Double(y) - exact) / exact)
         }
-        #expect(worst <= 1.5e-7, "\(name): worst relative error \(worst)")
+        #expect(worst <= 2.5e-7, "\(name): worst relative error \(worst)")
         let special = Array(outputs.suffix(specials.count))
         #expect(special[0...2] == [0, 0, 0] && special[3...5] == [.infinity, .infinity, .infinity], "\(name)")
         #expect(special[6].isNaN && special[7] == 1 && special[8] == 1, "\(name)")
