@@ -72,8 +72,10 @@ private final class PreparationProgressLine {
         let elapsed = seconds(since: phaseStart)
         let fraction = Double(update.bytesDone) / Double(max(1, update.bytesTotal))
         let rate = Double(update.bytesDone) / max(elapsed, 1e-9)
+        // No rate before the first bytes, so no ETA either (it would be the byte count in seconds).
+        let eta = update.bytesDone > 0 ? Format.duration(Double(update.bytesTotal - update.bytesDone) / rate) : "--"
         let line = "\(phase) \(Format.fixed(100 * fraction, 1))% of \(Format.megabytes(update.bytesTotal)) "
-            + "| \(Format.fixed(rate / 1e6, 1)) MB/s | ETA \(Format.duration(Double(update.bytesTotal - update.bytesDone) / max(rate, 1)))"
+            + "| \(Format.fixed(rate / 1e6, 1)) MB/s | ETA \(eta)"
         if Console.stdoutIsTerminal {
             Console.redraw(line)
         } else if Int(fraction * 10) > lastDecile {

@@ -14,6 +14,10 @@ import Testing
         // The corpus has few distinct words: merges run out before 300 tokens, and prepare says so.
         #expect(prepare.stdout.contains("prepared \(prepared): bpe tokenizer, vocabulary 298 (fewer than the 300 asked for"),
                 "\(prepare.stdout)")
+        // Progress lines (stdout is a file here): before the first byte there is no rate, so no ETA.
+        let progress = prepare.stdout.split(separator: "\n").filter { $0.contains("% of ") }
+        #expect(!progress.isEmpty && progress.allSatisfy { !$0.contains(" 0.0% of ") || $0.hasSuffix("| ETA --") },
+                "\(prepare.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: prepared).sorted()
         #expect(files == ["meta.json", "tokenizer.json", "train.bin", "val.bin"])
 
