@@ -18,12 +18,13 @@ extension BLASBackend {
                                 batch: Int, strideA: Int, strideB: Int, strideC: Int) throws {
         let pa = a.hostFloats, pb = b.hostFloats, pc = c.hostFloats
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
-        let bands = matmulBands(batch: batch, m: m, n: n, k: k)
+        let work = BLASBackend.multiplyAdds(m, n, k)
+        let bands = matmulBands(batch: batch, m: m, n: n, work: work)
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        let work = BLASBackend.multiplyAdds(m, n, k)
+        // Whole items per chunk until a chunk holds matmulSplitWork (1 once the items are banded).
         let grain = max(1, BLASBackend.matmulSplitWork / max(1, work))
-        parallelFor(batch * bands, grain: bands > 1 ? 1 : grain) { range in
+        parallelFor(batch * bands, grain: grain) { range in
             for piece in range {
                 let item = piece / bands, band = piece % bands
                 // Bands start on multiples of 16 (OpenBLAS's widest register tile) where they can.
@@ -48,11 +49,11 @@ extension BLASBackend {
         }
     }
 
-    /// Bands per batch item: enough pieces for every thread once the product is worth splitting
-    /// (a 64³ product takes about 3 µs; handing a chunk to a spinning worker about 2), 1 otherwise.
-    func matmulBands(batch: Int, m: Int, n: Int, k: Int) -> Int {
-        guard threadCount > 1, batch < threadCount, BLASBackend.multiplyAdds(m, n, k) >= BLASBackend.matmulSplitWork
-        else { return 1 }
+    /// Bands per batch item: enough pieces for every thread once the product (`work` multiply-adds)
+    /// is worth splitting (a 64³ product takes about 3 µs; handing a chunk to a spinning worker
+    /// about 2), 1 otherwise.
+    func matmulBands(batch: Int, m: Int, n: Int, work: Int) -> Int {
+        guard threadCount > 1, batch < threadCount, work >= BLASBackend.matmulSplitWork else { return 1 }
         let perItem = (threadCount + batch - 1) / batch
         return max(1, min(perItem, max(m, n) / 16))
     }

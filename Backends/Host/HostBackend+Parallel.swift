@@ -12,7 +12,7 @@ import Darwin
 
 extension HostBackend {
     /// Cores the operating system has online (the default thread count).
-    public static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var onlineCores: Int { WorkerPool.onlineCores }
 
     /// How many chunks `parallelChunks(count, grain:)` uses (to size per-chunk scratch): at most
     /// `chunksPerThread` per thread, each holding at least `grain` items.
