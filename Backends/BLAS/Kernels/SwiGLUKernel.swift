@@ -8,7 +8,7 @@ public enum SwiGLUKernel {
     /// reference's g / (1 + e^-g).
     @inlinable @inline(__always)
     static func sigmoid<A: VectorArithmetic>(_ g: Float8, _ arithmetic: A.Type) -> Float8 {
-        1 / (1 + Vector.exp2(g * Float8(repeating: -1.4426950408889634), A.self))
+        1 / Vector.onePlusExp2(g * Float8(repeating: -1.4426950408889634), A.self)
     }
 
     /// out[j] = silu(gate[j]) up[j] for j < count.
