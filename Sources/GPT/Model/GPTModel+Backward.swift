@@ -99,9 +99,8 @@ extension GPTModel {
         let ffnAct = acts.ffnAct.layer(l, stride: cap * f, count: n * f)
 
         // FFN: x_next = x_mid + dropout(down(act(up(norm2(x_mid))))).
-        try backend.copy(from: dResidual, to: dScratch)
-        try dropoutBackward(dScratch, seed: state.dropoutSeed, site: 2 + 2 * l)
-        try linearBackward(dinput: dAct, dout: dScratch, input: ffnAct, weight: p.ffnDownWeight,
+        let dFFNOut = try droppedGradient(dResidual, scratch: dScratch, seed: state.dropoutSeed, site: 2 + 2 * l)
+        try linearBackward(dinput: dAct, dout: dFFNOut, input: ffnAct, weight: p.ffnDownWeight,
                            bias: p.ffnDownBias, rows: n, inDim: f, outDim: c)
         switch config.activation {
         case .gelu: try backend.geluBackward(dinput: dPre, dout: dAct, input: ffnPre)
@@ -116,9 +115,8 @@ extension GPTModel {
                          weight: p.norm2Weight, bias: p.norm2Bias, rows: n)
 
         // Attention: x_mid = x + dropout(proj(attention(rope(qkv(norm1(x)))))).
-        try backend.copy(from: dResidual, to: dScratch)
-        try dropoutBackward(dScratch, seed: state.dropoutSeed, site: 1 + 2 * l)
-        try linearBackward(dinput: dAtt, dout: dScratch, input: att, weight: p.attentionProjWeight,
+        let dProjOut = try droppedGradient(dResidual, scratch: dScratch, seed: state.dropoutSeed, site: 1 + 2 * l)
+        try linearBackward(dinput: dAtt, dout: dProjOut, input: att, weight: p.attentionProjWeight,
                            bias: p.attentionProjBias, rows: n, inDim: a, outDim: c)
         try backend.attentionBackward(dqkv: dQKV, dout: dAtt, qkv: qkv, out: att,
                                       logsumexp: acts.logsumexp.layer(l, stride: cap * config.heads,
@@ -136,6 +134,17 @@ extension GPTModel {
                          mean: acts.norm1Mean.layer(l, stride: cap, count: n),
                          rstd: acts.norm1Rstd.layer(l, stride: cap, count: n),
                          weight: p.norm1Weight, bias: p.norm1Bias, rows: n)
+    }
+
+    /// The gradient at a block's dropout site, from dResidual (dL/d x_next, still needed by the
+    /// norm backward after it): dResidual itself when dropout is off (the linear backward only
+    /// reads it), else a copy in `scratch` with the site's mask applied.
+    private func droppedGradient(_ dResidual: BufferView, scratch: BufferView, seed stream: DropoutStream?,
+                                 site: Int) throws -> BufferView {
+        guard stream != nil else { return dResidual }
+        try backend.copy(from: dResidual, to: scratch)
+        try dropoutBackward(scratch, seed: stream, site: site)
+        return scratch
     }
 
     /// For out = input · Wᵀ + b: dW += doutᵀ · input, db += column sums of dout,
