@@ -42,6 +42,13 @@ public struct VectorKernels: Sendable {
     let swigluBackward: @Sendable (_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
                                    _ dout: UnsafePointer<Float>, _ dgate: UnsafeMutablePointer<Float>,
                                    _ dup: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    /// LayerNorm forward of a block of rows into `out`, saving mean and rstd.
+    let layerNormForward: @Sendable (_ block: LayerNormKernel.Rows, _ epsilon: Float,
+                                     _ out: UnsafeMutablePointer<Float>) -> Void
+    /// LayerNorm backward of a block of rows: dinput accumulated, dweight and dbias the block's partial sums.
+    let layerNormBackward: @Sendable (_ block: LayerNormKernel.Rows, _ dout: UnsafePointer<Float>,
+                                      _ dinput: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
+                                      _ dbias: UnsafeMutablePointer<Float>?) -> Void
     /// One (batch, query head) pair of the attention forward; `scratch` holds
     /// AttentionKernel.forwardScratch Floats.
     let attentionForward: @Sendable (_ pair: AttentionPair, _ scratch: UnsafeMutablePointer<Float>) -> Void
@@ -57,6 +64,8 @@ public struct VectorKernels: Sendable {
         dropout: { PortableKernels.dropout($0, $1, $2, $3, $4) },
         swigluForward: { PortableKernels.swigluForward($0, $1, $2, $3) },
         swigluBackward: { PortableKernels.swigluBackward($0, $1, $2, $3, $4, $5) },
+        layerNormForward: { PortableKernels.layerNormForward($0, $1, $2) },
+        layerNormBackward: { PortableKernels.layerNormBackward($0, $1, $2, $3, $4) },
         attentionForward: { PortableKernels.attentionForward($0, $1) },
         attentionBackward: { PortableKernels.attentionBackward($0, $1) })
 
@@ -71,6 +80,8 @@ public struct VectorKernels: Sendable {
         dropout: { AVX2Kernels.dropout($0, $1, $2, $3, $4) },
         swigluForward: { AVX2Kernels.swigluForward($0, $1, $2, $3) },
         swigluBackward: { AVX2Kernels.swigluBackward($0, $1, $2, $3, $4, $5) },
+        layerNormForward: { AVX2Kernels.layerNormForward($0, $1, $2) },
+        layerNormBackward: { AVX2Kernels.layerNormBackward($0, $1, $2, $3, $4) },
         attentionForward: { AVX2Kernels.attentionForward($0, $1) },
         attentionBackward: { AVX2Kernels.attentionBackward($0, $1) })
     #endif

@@ -1,7 +1,9 @@
-// LayerNorm and RMSNorm on the BLAS backend, forward and backward, row-parallel with SIMD8 rows.
+// LayerNorm and RMSNorm on the BLAS backend, forward and backward, row-parallel: LayerNorm through
+// the vector kernels (the build the CPU runs), RMSNorm with SIMD8 rows here.
 // Weight gradients are per-chunk partial sums in scratch, reduced afterwards in chunk order, so
 // they are deterministic for a given thread count and need no atomics.
 
+import BLASKernels
 import Compute
 import HostMemory
 
@@ -12,114 +14,42 @@ import Darwin
 #endif
 
 extension BLASBackend {
-    /// Row-parallel LayerNorm with SIMD8 rows; saves mean and 1/std for the backward.
+    /// Row-parallel LayerNorm: each chunk of rows one call of the vector kernel
+    /// (Kernels/LayerNormKernel.swift); saves mean and 1/std for the backward.
     public func uncheckedLayerNormForward(out: BufferView, mean: BufferView, rstd: BufferView,
                                           input: BufferView, weight: BufferView, bias: BufferView?,
                                           rows: Int, cols: Int, epsilon: Float) throws {
-        let po = out.hostFloats, pmean = mean.hostFloats
-        let prstd = rstd.hostFloats, px = input.hostFloats
-        let pw = weight.hostFloats
-        let pb = bias.map { $0.hostFloats }
-        let inverseCols = 1 / Float(cols)
+        let po = out.hostFloats, px = UnsafePointer(input.hostFloats), pw = UnsafePointer(weight.hostFloats)
+        let pb = bias.map { UnsafePointer($0.hostFloats) }, pmean = mean.hostFloats, prstd = rstd.hostFloats
+        let kernel = kernels.layerNormForward
         parallelFor(rows, grain: rowGrain(cols)) { range in
-            for row in range {
-                let x = px + row * cols, y = po + row * cols
-                let m = BLASBackend.rowSum(x, cols) * inverseCols
-                var squares = Float8(), tail: Float = 0
-                var j = 0
-                while j + 8 <= cols {
-                    let d = VectorMath.load(x + j) - m
-                    squares += d * d
-                    j += 8
-                }
-                while j < cols {
-                    tail += (x[j] - m) * (x[j] - m)
-                    j += 1
-                }
-                let s = 1 / sqrtf((squares.sum() + tail) * inverseCols + epsilon)
-                pmean[row] = m
-                prstd[row] = s
-                j = 0
-                if let pb {
-                    while j + 8 <= cols {
-                        let normalized = (VectorMath.load(x + j) - m) * s
-                        VectorMath.store(normalized * VectorMath.load(pw + j) + VectorMath.load(pb + j), y + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        y[j] = (x[j] - m) * s * pw[j] + pb[j]
-                        j += 1
-                    }
-                } else {
-                    while j + 8 <= cols {
-                        VectorMath.store((VectorMath.load(x + j) - m) * s * VectorMath.load(pw + j), y + j)
-                        j += 8
-                    }
-                    while j < cols {
-                        y[j] = (x[j] - m) * s * pw[j]
-                        j += 1
-                    }
-                }
-            }
+            let first = range.lowerBound
+            kernel(LayerNormKernel.Rows(rows: range.count, cols: cols, input: px + first * cols, weight: pw, bias: pb,
+                                        mean: pmean + first, rstd: prstd + first),
+                   epsilon, po + first * cols)
         }
     }
 
-    /// xhat = (x - mean) rstd, g = dout * weight:
-    ///   dinput += rstd (g - mean(g) - xhat mean(g xhat)),  dweight += dout xhat,  dbias += dout.
+    /// dinput += rstd (g - mean(g) - xhat mean(g xhat)), dweight += dout xhat, dbias += dout, with
+    /// xhat = (x - mean) rstd and g = dout * weight: each chunk of rows one call of the vector
+    /// kernel into its own partial dweight and dbias.
     public func uncheckedLayerNormBackward(dinput: BufferView, dweight: BufferView, dbias: BufferView?,
                                            dout: BufferView, input: BufferView, weight: BufferView,
                                            mean: BufferView, rstd: BufferView, rows: Int, cols: Int) throws {
         let pdx = dinput.hostFloats, pdw = dweight.hostFloats
         let pdb = dbias.map { $0.hostFloats }
-        let pdy = dout.hostFloats, px = input.hostFloats
-        let pw = weight.hostFloats, pmean = mean.hostFloats
-        let prstd = rstd.hostFloats
+        let pdy = UnsafePointer(dout.hostFloats), px = UnsafePointer(input.hostFloats)
+        let pw = UnsafePointer(weight.hostFloats), pmean = mean.hostFloats, prstd = rstd.hostFloats
         let grain = rowGrain(cols)
         let chunks = chunkCount(rows, grain: grain)
         let partials = scratch(chunks * 2 * cols)
         partials.update(repeating: 0, count: chunks * 2 * cols)
-        let inverseCols = 1 / Float(cols)
+        let kernel = kernels.layerNormBackward, hasBias = pdb != nil
         parallelChunks(rows, grain: grain) { chunk, range in
-            let dw = partials + chunk * 2 * cols, db = dw + cols
-            for row in range {
-                let x = px + row * cols, dy = pdy + row * cols, dx = pdx + row * cols
-                let m = pmean[row], s = prstd[row]
-                var sumG = Float8(), sumGX = Float8()
-                var tailG: Float = 0, tailGX: Float = 0
-                var j = 0
-                while j + 8 <= cols {
-                    let g = VectorMath.load(dy + j) * VectorMath.load(pw + j)
-                    sumG += g
-                    sumGX += g * ((VectorMath.load(x + j) - m) * s)
-                    j += 8
-                }
-                while j < cols {
-                    let g = dy[j] * pw[j]
-                    tailG += g
-                    tailGX += g * ((x[j] - m) * s)
-                    j += 1
-                }
-                let meanG = (sumG.sum() + tailG) * inverseCols
-                let meanGX = (sumGX.sum() + tailGX) * inverseCols
-                j = 0
-                while j + 8 <= cols {
-                    let d = VectorMath.load(dy + j)
-                    let xhat = (VectorMath.load(x + j) - m) * s
-                    let g = d * VectorMath.load(pw + j)
-                    VectorMath.store(VectorMath.load(dx + j) + (g - meanG - xhat * meanGX) * s, dx + j)
-                    VectorMath.store(VectorMath.load(dw + j) + d * xhat, dw + j)
-                    VectorMath.store(VectorMath.load(db + j) + d, db + j)
-                    j += 8
-                }
-                while j < cols {
-                    let xhat = (x[j] - m) * s
-                    let g = dy[j] * pw[j]
-                    dx[j] += (g - meanG - xhat * meanGX) * s
-                    dw[j] += dy[j] * xhat
-                    db[j] += dy[j]
-                    j += 1
-                }
-            }
+            let dw = partials + chunk * 2 * cols, first = range.lowerBound
+            kernel(LayerNormKernel.Rows(rows: range.count, cols: cols, input: px + first * cols, weight: pw, bias: nil,
+                                        mean: pmean + first, rstd: prstd + first),
+                   pdy + first * cols, pdx + first * cols, dw, hasBias ? dw + cols : nil)
         }
         for chunk in 0..<chunks {
             let dw = partials + chunk * 2 * cols, db = dw + cols
@@ -212,21 +142,5 @@ extension BLASBackend {
             let dw = partials + chunk * cols
             for j in 0..<cols { pdw[j] += dw[j] }
         }
-    }
-
-    /// Sum of a row (SIMD8 partial sums plus a scalar tail).
-    @inline(__always)
-    static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        var sum = Float8(), tail: Float = 0
-        var j = 0
-        while j + 8 <= count {
-            sum += VectorMath.load(x + j)
-            j += 8
-        }
-        while j < count {
-            tail += x[j]
-            j += 1
-        }
-        return sum.sum() + tail
     }
 }

@@ -51,4 +51,16 @@ public enum PortableKernels {
     public static func attentionBackward(_ group: AttentionGroup, _ scratch: UnsafeMutablePointer<Float>) {
         AttentionBackwardKernel.backward(BaselineArithmetic.self, group, scratch: scratch)
     }
+
+    /// LayerNormKernel.forward over one block of rows.
+    public static func layerNormForward(_ block: LayerNormKernel.Rows, _ epsilon: Float, _ out: UnsafeMutablePointer<Float>) {
+        LayerNormKernel.forward(BaselineArithmetic.self, block, epsilon: epsilon, out: out)
+    }
+
+    /// LayerNormKernel.backward over one block of rows, into its partial dweight and dbias.
+    public static func layerNormBackward(_ block: LayerNormKernel.Rows, _ dout: UnsafePointer<Float>,
+                                         _ dinput: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
+                                         _ dbias: UnsafeMutablePointer<Float>?) {
+        LayerNormKernel.backward(BaselineArithmetic.self, block, dout: dout, dinput: dinput, dweight: dweight, dbias: dbias)
+    }
 }

@@ -27,6 +27,18 @@ public enum AVX2Kernels {
         GELUKernel.forward(AVX2Arithmetic.self, input: input, out: out, count: count)
     }
 
+    /// LayerNormKernel.forward over one block of rows.
+    public static func layerNormForward(_ block: LayerNormKernel.Rows, _ epsilon: Float, _ out: UnsafeMutablePointer<Float>) {
+        LayerNormKernel.forward(AVX2Arithmetic.self, block, epsilon: epsilon, out: out)
+    }
+
+    /// LayerNormKernel.backward over one block of rows, into its partial dweight and dbias.
+    public static func layerNormBackward(_ block: LayerNormKernel.Rows, _ dout: UnsafePointer<Float>,
+                                         _ dinput: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
+                                         _ dbias: UnsafeMutablePointer<Float>?) {
+        LayerNormKernel.backward(AVX2Arithmetic.self, block, dout: dout, dinput: dinput, dweight: dweight, dbias: dbias)
+    }
+
     /// GELUKernel.backward over count elements.
     public static func geluBackward(_ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
                                     _ dinput: UnsafeMutablePointer<Float>, _ count: Int) {
