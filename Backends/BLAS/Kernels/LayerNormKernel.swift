@@ -19,7 +19,7 @@ public enum LayerNormKernel {
         public var rows: Int, cols: Int
         /// The normalised tensor's rows (forward input, read again by the backward).
         public var input: UnsafePointer<Float>
-        /// The gain and the optional shift.
+        /// The gain and the optional shift (read by the forward; the backward's dbias is its own argument).
         public var weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
         /// Per-row mean and 1/std: written by the forward, read by the backward.
         public var mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
@@ -98,8 +98,7 @@ public enum LayerNormKernel {
     /// tail's lanes past count are zeroed when `masked` (terms that are not zero there). Four
     /// partial sums, so consecutive vectors do not wait for each other's add.
     @inlinable @inline(__always)
-    static func sum(_ count: Int, masked: Bool = false,
-                                         _ term: (_ start: Int, _ lanes: Int) -> Float8) -> Float {
+    static func sum(_ count: Int, masked: Bool = false, _ term: (_ start: Int, _ lanes: Int) -> Float8) -> Float {
         var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8()
         var j = 0
         while j + 32 <= count {
@@ -138,7 +137,9 @@ public enum LayerNormKernel {
     }
 
     @inlinable @inline(__always)
-    static func load(_ pointer: UnsafeMutablePointer<Float>, _ lanes: Int) -> Float8 { load(UnsafePointer(pointer), lanes) }
+    static func load(_ pointer: UnsafeMutablePointer<Float>, _ lanes: Int) -> Float8 {
+        load(UnsafePointer(pointer), lanes)
+    }
 
     /// Stores eight lanes, or the first `lanes` (< 8).
     @inlinable @inline(__always)
