@@ -44,8 +44,7 @@ extension BLASBackend {
         let workspace = scratch(perWorker * threadCount)
         let kernel = kernels.attentionForward, pairs = batch * heads
         parallelWorkers(pairs, multiplyAdds: shape.causalMultiplyAdds) { worker, workers in
-            var pair = worker
-            while pair < pairs {
+            for pair in pairs * worker / workers ..< pairs * (worker + 1) / workers {
                 let b = pair / heads, h = pair % heads, g = h / shape.groupSize
                 let T = sequenceLength, base = UnsafePointer(pqkv + b * T * shape.rowStride)
                 kernel(AttentionPair(
@@ -53,7 +52,6 @@ extension BLASBackend {
                     values: base + shape.value(g), inputStride: shape.rowStride,
                     out: po + b * T * shape.channels + h * headDim, outStride: shape.channels,
                     logsumexp: plse + pair * T), workspace + worker * perWorker)
-                pair += workers
             }
         }
     }

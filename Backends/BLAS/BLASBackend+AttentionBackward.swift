@@ -26,8 +26,7 @@ extension BLASBackend {
         let workspace = scratch(perWorker * threadCount)
         let kernel = kernels.attentionBackward, kvPairs = batch * kvHeads
         parallelWorkers(kvPairs, multiplyAdds: shape.causalMultiplyAdds) { worker, workers in
-            var kvPair = worker
-            while kvPair < kvPairs {
+            for kvPair in kvPairs * worker / workers ..< kvPairs * (worker + 1) / workers {
                 let b = kvPair / kvHeads, g = kvPair % kvHeads, firstHead = g * shape.groupSize
                 let T = sequenceLength, rows = b * T * shape.rowStride, outRows = b * T * shape.channels
                 let firstOut = outRows + firstHead * headDim
@@ -39,7 +38,6 @@ extension BLASBackend {
                     logsumexp: plse + (b * heads + firstHead) * T,
                     dq: pdqkv + rows + shape.query(firstHead), dk: pdqkv + rows + shape.key(g),
                     dv: pdqkv + rows + shape.value(g)), workspace + worker * perWorker)
-                kvPair += workers
             }
         }
     }

@@ -5,9 +5,12 @@
 // char-baby's matmul shapes while two single-threaded sgemm halves on these threads reached
 // 186-197 every time. So every parallel loop, matmuls included, runs here.
 //
-// A job is `chunks` indices claimed one at a time from an atomic counter by the caller and the
-// workers alike, so a late worker only means the caller takes more chunks; chunk boundaries are the
-// caller's, so the result does not depend on who ran what. After a job a worker spins (yielding the
+// A job is `chunks` indices claimed one at a time by the caller and the workers alike, so a late
+// worker only means the caller takes more chunks; chunk boundaries are the caller's, so the result
+// does not depend on who ran what. Each thread first claims its own share, the same contiguous
+// block of chunks every job (the caller the first), and only then the chunks others have not
+// claimed: consecutive ops cut the same rows the same way, so the rows one op wrote are mostly
+// read by the next on the same core, from its own L2 rather than the other core's. After a job a worker spins (yielding the
 // core to anything runnable) for `spinWindow`, long enough to catch the next op of a step, then
 // sleeps on a condition until the next job.
 
@@ -31,6 +34,9 @@ package final class WorkerPool: Sendable {
     /// claimed and leaves it.
     private final class Job: Sendable {
         let chunks: Int, helpers: Int
+        /// Bit c set once chunk c is claimed (jobs of up to 64 chunks, the only ones that get shares).
+        let claimed = Atomic<UInt64>(0)
+        /// The claim counter of larger jobs.
         let nextChunk = Atomic<Int>(0)
         let finishedChunks = Atomic<Int>(0)
         /// Workers in `runChunks`: each may hold a reference to `body` until it leaves, and
@@ -87,7 +93,7 @@ package final class WorkerPool: Sendable {
                 wake.broadcast()
                 wake.unlock()
             }
-            runChunks(of: job)
+            runChunks(of: job, share: 0)
             while job.finishedChunks.load(ordering: .acquiring) < chunks {}
             while job.activeWorkers.load(ordering: .acquiring) > 0 {}
             current.withLock { $0 = nil }
@@ -96,14 +102,39 @@ package final class WorkerPool: Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    /// Claims and runs the job's chunks until none are left.
-    private func runChunks(of job: Job) {
-        while true {
-            let chunk = job.nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard chunk < job.chunks, let body else { return }
-            body(chunk)
-            job.finishedChunks.wrappingAdd(1, ordering: .releasing)
+    /// Claims and runs the job's chunks until none are left: thread `share`'s block of them first
+    /// (share 0 the caller's, worker i's i + 1), then whatever is unclaimed, from the end.
+    private func runChunks(of job: Job, share: Int) {
+        guard job.chunks <= 64 else {
+            while true {
+                let chunk = job.nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard chunk < job.chunks else { return }
+                run(chunk, of: job)
+            }
         }
+        let threads = job.helpers + 1
+        for chunk in job.chunks * share / threads ..< job.chunks * (share + 1) / threads {
+            claim(chunk, of: job)
+        }
+        var chunk = job.chunks
+        while chunk > 0 {
+            chunk -= 1
+            if job.claimed.load(ordering: .relaxed) & (1 << UInt64(chunk)) == 0 { claim(chunk, of: job) }
+        }
+    }
+
+    /// Runs `chunk` if no other thread has claimed it.
+    @inline(__always)
+    private func claim(_ chunk: Int, of job: Job) {
+        let bit: UInt64 = 1 << UInt64(chunk)
+        if job.claimed.bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0 { run(chunk, of: job) }
+    }
+
+    @inline(__always)
+    private func run(_ chunk: Int, of job: Job) {
+        guard let body else { return }
+        body(chunk)
+        job.finishedChunks.wrappingAdd(1, ordering: .releasing)
     }
 
     /// A worker's life: wait for a new generation, help with its job if it asked for this many.
@@ -113,7 +144,7 @@ package final class WorkerPool: Sendable {
             seen = waitForJob(after: seen)
             guard let job = current.withLock({ $0 }), index < job.helpers else { continue }
             job.activeWorkers.wrappingAdd(1, ordering: .relaxed)
-            runChunks(of: job)
+            runChunks(of: job, share: index + 1)
             job.activeWorkers.wrappingSubtract(1, ordering: .releasing)
         }
     }
