@@ -42,9 +42,9 @@ extension HostBackend {
         }
     }
 
-    /// Runs `body(worker, workers)` once per worker; each worker takes items worker,
-    /// worker + workers, ... of an uneven list (causal attention heads), which balances the load
-    /// without a shared counter.
+    /// Runs `body(worker, workers)` once per worker, for `items` items the body divides among the
+    /// workers itself (the BLAS attention gives each a contiguous block of (batch, head) pairs, all
+    /// the same work: worker w's block holds the rows the pool's share w of the op before wrote).
     package func parallelWorkers(_ items: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
         let workers = max(1, min(threadCount, items))
         if workers == 1 {
