@@ -12,10 +12,14 @@ let kernelMath: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
 /// ones Swift compiles for. Only BLASKernelsAVX2 gets them; everything else stays baseline x86-64.
 /// These are unsafe flags; since tools version 6.2 SwiftPM accepts them in a dependency fetched by
 /// version too, which is why the manifest asks for 6.2.
+/// BLASKernelsAVX512 adds AVX-512 F, DQ, CD, BW and VL (the set the backend checks for).
 #if arch(x86_64)
 let avx2: [SwiftSetting] = kernelMath + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+let avx512: [SwiftSetting] = avx2 + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512dq", "-Xcc", "-mavx512cd",
+                                                   "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl"])]
 #else
 let avx2: [SwiftSetting] = kernelMath
+let avx512: [SwiftSetting] = kernelMath
 #endif
 
 let package = Package(
@@ -59,14 +63,19 @@ let package = Package(
         .target(name: "COpenBLAS", path: "Backends/BLAS/COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // The BLAS backend's vector kernels, written once (generic, @inlinable) and compiled twice:
         // into the backend for baseline x86-64, and into BLASKernelsAVX2 for AVX2 with FMA, which
-        // the backend calls only on a CPU that has both (see Backends/BLAS/Kernels/VectorArithmetic.swift).
+        // the backend calls only on a CPU that has both (see Backends/BLAS/Kernels/VectorArithmetic.swift);
+        // BLASKernelsAVX512 holds the 16-lane GELU, for CPUs with AVX-512.
         .target(name: "BLASKernels", path: "Backends/BLAS/Kernels", swiftSettings: kernelMath),
         .target(
             name: "BLASKernelsAVX2", dependencies: ["BLASKernels"], path: "Backends/BLAS/KernelsAVX2",
             swiftSettings: avx2),
         .target(
-            name: "BLASBackend", dependencies: ["Compute", "HostMemory", "COpenBLAS", "BLASKernels", "BLASKernelsAVX2"],
-            path: "Backends/BLAS", exclude: ["COpenBLAS", "Kernels", "KernelsAVX2"]),
+            name: "BLASKernelsAVX512", dependencies: ["BLASKernels"], path: "Backends/BLAS/KernelsAVX512",
+            swiftSettings: avx512),
+        .target(
+            name: "BLASBackend",
+            dependencies: ["Compute", "HostMemory", "COpenBLAS", "BLASKernels", "BLASKernelsAVX2", "BLASKernelsAVX512"],
+            path: "Backends/BLAS", exclude: ["COpenBLAS", "Kernels", "KernelsAVX2", "KernelsAVX512"]),
         // Needs OpenCL's headers to build (Debian: opencl-headers), not its library.
         .target(name: "COpenCL", path: "Backends/OpenCL/COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .target(

@@ -1,13 +1,15 @@
-// Which build of the vector kernels (Backends/BLAS/Kernels) the backend runs: the AVX2+FMA one
-// where the CPU has both, else the portable one every x86-64 CPU runs. Chosen once per backend,
-// from CPUID; GPT_BLAS_KERNELS=portable (or the initialiser's `kernels:`) forces the fallback,
-// which is how the tests check it on machines that would pick AVX2.
+// Which build of the vector kernels (Backends/BLAS/Kernels) the backend runs: the AVX-512 one
+// (the AVX2+FMA kernels with GELU on 16 lanes) where the CPU and OS have AVX-512, else the AVX2+FMA
+// one where the CPU has both, else the portable one every x86-64 CPU runs. Chosen once per
+// backend, from CPUID; GPT_BLAS_KERNELS (or the initialiser's `kernels:`) forces a slower build,
+// which is how the tests check them on machines that would pick a faster one.
 
 import BLASKernels
 import Compute
 
 #if arch(x86_64)
 import BLASKernelsAVX2
+import BLASKernelsAVX512
 #endif
 
 #if canImport(Glibc)
@@ -18,13 +20,22 @@ import Glibc
 public struct VectorKernels: Sendable {
     /// A build of the kernels: which instruction set their loops were compiled for.
     public enum Build: String, Sendable, CaseIterable {
+        /// The AVX2+FMA build with GELU from BLASKernelsAVX512 (-mavx512f and the rest); only for
+        /// CPUs (and OSes) with AVX-512 F, DQ, CD, BW and VL.
+        case avx512 = "AVX-512"
         /// Compiled with -mavx2 -mfma (BLASKernelsAVX2); only for CPUs with both.
         case avx2 = "AVX2+FMA"
         /// Compiled for baseline x86-64 (or the target's baseline elsewhere); runs everywhere.
         case portable = "portable"
 
         /// GPT_BLAS_KERNELS's spelling.
-        public var settingName: String { self == .avx2 ? "avx2" : "portable" }
+        public var settingName: String {
+            switch self {
+            case .avx512: return "avx512"
+            case .avx2: return "avx2"
+            case .portable: return "portable"
+            }
+        }
     }
 
     /// Which build these functions are.
@@ -84,6 +95,16 @@ public struct VectorKernels: Sendable {
         layerNormBackward: { AVX2Kernels.layerNormBackward($0, $1, $2, $3, $4) },
         attentionForward: { AVX2Kernels.attentionForward($0, $1) },
         attentionBackward: { AVX2Kernels.attentionBackward($0, $1) })
+
+    /// Built only once `canRun(.avx512)` said yes: the AVX2 table with GELU on 16 lanes.
+    private static let avx512 = VectorKernels(
+        build: .avx512,
+        geluForward: { AVX512Kernels.geluForward($0, $1, $2) },
+        geluBackward: { AVX512Kernels.geluBackward($0, $1, $2, $3) },
+        adamW: avx2.adamW, dropout: avx2.dropout, swigluForward: avx2.swigluForward,
+        swigluBackward: avx2.swigluBackward, layerNormForward: avx2.layerNormForward,
+        layerNormBackward: avx2.layerNormBackward, attentionForward: avx2.attentionForward,
+        attentionBackward: avx2.attentionBackward)
     #endif
 
     /// Whether `cpu` (and its OS) can run `build`.
@@ -96,11 +117,15 @@ public struct VectorKernels: Sendable {
             #else
             return false
             #endif
+        case .avx512:
+            return canRun(.avx2, on: cpu) && cpu.avx512
         }
     }
 
     /// The fastest build `cpu` can run.
-    public static func fastest(on cpu: CPUFeatures) -> Build { canRun(.avx2, on: cpu) ? .avx2 : .portable }
+    public static func fastest(on cpu: CPUFeatures) -> Build {
+        [.avx512, .avx2].first { canRun($0, on: cpu) } ?? .portable
+    }
 
     /// `requested`, else GPT_BLAS_KERNELS, else the fastest build for `cpu`. Throws when the
     /// setting is not a build's name or names one this CPU cannot run.
@@ -109,17 +134,23 @@ public struct VectorKernels: Sendable {
         if requested == nil, let value = getenv("GPT_BLAS_KERNELS").map({ String(cString: $0) }), !value.isEmpty {
             guard let named = Build.allCases.first(where: { $0.settingName == value.lowercased() }) else {
                 throw BackendError.invalidArgument(
-                    op: "blas", reason: "GPT_BLAS_KERNELS must be avx2 or portable, got '\(value)'")
+                    op: "blas", reason: "GPT_BLAS_KERNELS must be avx512, avx2 or portable, got '\(value)'")
             }
             build = named
         }
         guard canRun(build, on: cpu) else {
+            let needs = build == .avx512 ? "AVX-512 (F, DQ, CD, BW, VL) with AVX2 and FMA" : "AVX2 and FMA"
             throw BackendError.unavailable(
-                backend: "blas", reason: "the \(build.rawValue) vector kernels need AVX2 and FMA, which \(cpu) lacks")
+                backend: "blas", reason: "the \(build.rawValue) vector kernels need \(needs), which \(cpu) lacks")
         }
         #if arch(x86_64)
-        if build == .avx2 { return avx2 }
-        #endif
+        switch build {
+        case .avx512: return avx512
+        case .avx2: return avx2
+        case .portable: return portable
+        }
+        #else
         return portable
+        #endif
     }
 }

@@ -1,7 +1,9 @@
 // The vector kernels' 2^x against Double, in both arithmetics (the FMA one runs here through
 // libm's fmaf, slowly but with the same roundings as the AVX2 build), and which build of the
 // kernels a CPU gets. The kernels themselves are held to the reference backend by the
-// conformance suite, once per build (`blas` and `blas-portable`).
+// conformance suite, in the fastest build and the portable one (`blas` and `blas-portable`); the
+// AVX-512 build's one kernel of its own, GELU on 16 lanes, is held here to the AVX2 build's bit for
+// bit (every other entry of the AVX-512 table is the AVX2 build's function).
 
 @testable import BLASBackend
 import BLASKernels
@@ -43,18 +45,29 @@ struct VectorKernelTests {
         #expect(special[6].isNaN && special[7] == 1 && special[8] == 1, "\(name)")
     }
 
-    @Test("a CPU with AVX2 and FMA gets the AVX2 build; without either, the portable one")
+    @Test("AVX-512 gets the AVX-512 build; AVX2 and FMA without it the AVX2 build; without either, the portable one")
     func buildForCPU() throws {
         #if arch(x86_64)
-        #expect(VectorKernels.fastest(on: SyntheticCPU.zen4.features) == .avx2)
-        #expect(VectorKernels.fastest(on: SyntheticCPU.emeraldRapids.features) == .avx2)
+        #expect(VectorKernels.fastest(on: SyntheticCPU.zen4.features) == .avx512)
+        #expect(VectorKernels.fastest(on: SyntheticCPU.emeraldRapids.features) == .avx512)
+        let zen3 = SyntheticCPU(vendor: "AuthenticAMD", signature: 0x00A0_0F11, leaf1ECX: [SyntheticCPU.fma,
+                                SyntheticCPU.osxsave, SyntheticCPU.avx], leaf7EBX: [SyntheticCPU.avx2],
+                                xcr0: SyntheticCPU.sse)
+        // AVX-512 instructions present, but the OS does not save the ZMM state (XCR0 without it).
+        let avx512Unsaved = SyntheticCPU(signature: 0x0005_0654, leaf1ECX: [SyntheticCPU.fma, SyntheticCPU.osxsave,
+                                         SyntheticCPU.avx], leaf7EBX: SyntheticCPU.skylakeX, xcr0: SyntheticCPU.sse)
+        for cpu in [zen3, avx512Unsaved] {
+            #expect(VectorKernels.fastest(on: cpu.features) == .avx2)
+            let error = #expect(throws: BackendError.self) { try VectorKernels.choose(.avx512, on: cpu.features) }
+            #expect(error?.description.contains("need AVX-512") == true)
+        }
         #endif
         let avx2WithoutFMA = SyntheticCPU(signature: 0x0003_06C3, leaf1ECX: [SyntheticCPU.osxsave, SyntheticCPU.avx],
                                           leaf7EBX: [SyntheticCPU.avx2], xcr0: SyntheticCPU.sse)
         let sandyBridge = SyntheticCPU(signature: 0x0002_06A7, leaf1ECX: [27, 28], xcr0: SyntheticCPU.sse)
         for cpu in [avx2WithoutFMA, sandyBridge] {
             #expect(VectorKernels.fastest(on: cpu.features) == .portable)
-            #expect(!VectorKernels.canRun(.avx2, on: cpu.features))
+            #expect(!VectorKernels.canRun(.avx2, on: cpu.features) && !VectorKernels.canRun(.avx512, on: cpu.features))
             let error = #expect(throws: BackendError.self) { try VectorKernels.choose(.avx2, on: cpu.features) }
             #expect(error?.description.contains("need AVX2 and FMA") == true)
             #expect(try VectorKernels.choose(.portable, on: cpu.features).build == .portable)
@@ -67,10 +80,37 @@ struct VectorKernelTests {
         let portable = try BLASBackend(threads: 1, kernels: .portable)
         #expect(portable.kernels.build == .portable)
         #expect(portable.deviceDescription.hasSuffix("portable vector kernels"))
-        if VectorKernels.canRun(.avx2, on: .current) {
-            #expect(try BLASBackend(threads: 1, kernels: .avx2).deviceDescription.hasSuffix("AVX2+FMA vector kernels"))
-        } else {
-            #expect(throws: (any Error).self) { try BLASBackend(threads: 1, kernels: .avx2) }
+        for (build, suffix) in [(VectorKernels.Build.avx2, "AVX2+FMA vector kernels"), (.avx512, "AVX-512 vector kernels")] {
+            if VectorKernels.canRun(build, on: .current) {
+                #expect(try BLASBackend(threads: 1, kernels: build).deviceDescription.hasSuffix(suffix))
+            } else {
+                #expect(throws: (any Error).self) { try BLASBackend(threads: 1, kernels: build) }
+            }
+        }
+    }
+
+    /// Inputs for comparing GELU builds: a sweep over [-12, 12] that ends mid-vector (so the tails
+    /// run), then the values where the formula's limits matter.
+    static let geluInputs: [Float] = (0..<100_003).map { Float(-12 + 24 * Double($0) / 100_003) }
+        + [-.infinity, .infinity, .nan, 0, -0.0, -1000, 1000, -88, 88, .leastNonzeroMagnitude, -.greatestFiniteMagnitude]
+
+    @Test("the AVX-512 build's 16-lane GELU gives the AVX2 build's results bit for bit, forward and backward",
+          .enabled(if: VectorKernels.canRun(.avx512, on: .current)))
+    func wideGELUMatchesAVX2() throws {
+        let avx2 = try VectorKernels.choose(.avx2, on: .current), avx512 = try VectorKernels.choose(.avx512, on: .current)
+        let x = Self.geluInputs, dout = x.indices.map { Float(($0 * 7919) % 1000) / 250 - 2 }
+        for count in [x.count, 15, 16, 17, 1] {
+            func run(_ kernels: VectorKernels) -> (forward: [UInt32], backward: [UInt32]) {
+                var out = [Float](repeating: 0, count: count), dinput = out
+                kernels.geluForward(x, &out, count)
+                kernels.geluBackward(x, dout, &dinput, count)
+                return (out.map(\.bitPattern), dinput.map(\.bitPattern))
+            }
+            let (wide, narrow) = (run(avx512), run(avx2))
+            let forward = wide.forward.indices.first { wide.forward[$0] != narrow.forward[$0] }
+            let backward = wide.backward.indices.first { wide.backward[$0] != narrow.backward[$0] }
+            #expect(forward == nil, "forward, \(count) elements: first differs at x = \(forward.map { x[$0] } ?? 0)")
+            #expect(backward == nil, "backward, \(count) elements: first differs at x = \(backward.map { x[$0] } ?? 0)")
         }
     }
 }

@@ -71,22 +71,23 @@ public enum Vector {
     static func exp2Factors<A: VectorArithmetic>(_ t: Float8, _ arithmetic: A.Type) -> (Float8, Float8) {
         // Written as select(bound op t, bound, t), which the compiler emits as one min or max
         // (keeping NaN, which fails both comparisons).
+        typealias C = Exp2Constants
         var clamped = t
-        let upper = Float8(repeating: 128), lower = Float8(repeating: -127)
+        let upper = Float8(repeating: C.upper), lower = Float8(repeating: C.lower)
         clamped = clamped.replacing(with: upper, where: upper .< clamped)
         clamped = clamped.replacing(with: lower, where: lower .> clamped)
         // Adding 1.5 * 2^23 rounds to an integer and leaves it in the low mantissa bits (|t| < 2^22).
-        let magic = Float8(repeating: 12_582_912)
+        let magic = Float8(repeating: C.magic)
         let shifted = clamped + magic
         let f = clamped - (shifted - magic)
-        var p = Float8(repeating: 1.3264712790035042e-3)
-        p = A.multiplyAdd(p, f, Float8(repeating: 9.671510677751492e-3))
-        p = A.multiplyAdd(p, f, Float8(repeating: 5.5507337597034655e-2))
-        p = A.multiplyAdd(p, f, Float8(repeating: 2.402224211585501e-1))
-        p = A.multiplyAdd(p, f, Float8(repeating: 6.931469776058196e-1))
+        var p = Float8(repeating: C.c5)
+        p = A.multiplyAdd(p, f, Float8(repeating: C.c4))
+        p = A.multiplyAdd(p, f, Float8(repeating: C.c3))
+        p = A.multiplyAdd(p, f, Float8(repeating: C.c2))
+        p = A.multiplyAdd(p, f, Float8(repeating: C.c1))
         p = A.multiplyAdd(p, f, Float8(repeating: 1))
         // bits(shifted) - bits(magic) = n; the exponent field of 2^n is n + 127.
-        let exponent = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- (0x4B40_0000 - 127)
+        let exponent = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- C.exponentOffset
         return (p, unsafeBitCast(exponent &<< 23, to: Float8.self))
     }
 
@@ -95,4 +96,22 @@ public enum Vector {
     /// same result from a libm call per lane.
     @inlinable @inline(__always)
     public static func squareRoot(_ x: Float8) -> Float8 { x.squareRoot() }
+}
+
+/// exp2's constants: the clamp, the rounding constant, the exponent field's offset, and the
+/// polynomial for 2^f on [-1/2, 1/2] (its constant term is 1). Shared with the 16-lane copy of
+/// exp2 in BLASKernelsAVX512, so both round alike.
+public enum Exp2Constants {
+    /// t is clamped to [lower, upper]: 2^n is 0 at n = lower and +inf at n = upper.
+    @inlinable public static var upper: Float { 128 }
+    @inlinable public static var lower: Float { -127 }
+    /// 1.5 * 2^23: t + magic rounds t to an integer n and leaves it in the low mantissa bits.
+    @inlinable public static var magic: Float { 12_582_912 }
+    /// bits(t + magic) - offset = n + 127, the exponent field of 2^n (shifted left by 23).
+    @inlinable public static var exponentOffset: UInt32 { 0x4B40_0000 - 127 }
+    @inlinable public static var c5: Float { 1.3264712790035042e-3 }
+    @inlinable public static var c4: Float { 9.671510677751492e-3 }
+    @inlinable public static var c3: Float { 5.5507337597034655e-2 }
+    @inlinable public static var c2: Float { 2.402224211585501e-1 }
+    @inlinable public static var c1: Float { 6.931469776058196e-1 }
 }
