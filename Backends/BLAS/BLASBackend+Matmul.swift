@@ -2,8 +2,10 @@
 // single-threaded on each of the backend's threads (WorkerPool.swift says why not OpenBLAS's own
 // threads). A strided batch gives each thread whole batch items; a single product (or a batch
 // smaller than the threads) is cut into bands of C's rows, or of its columns when C is wider than
-// tall, so each thread's sgemm is a full-size product of its own. The bands are fixed by the shape
-// and thread count, so results do not depend on which thread ran which.
+// tall, so each thread's sgemm is a full-size product of its own; a weight gradient Aᵀ B, much
+// deeper (the batch's rows) than C is wide or tall, is cut along its depth instead, each thread
+// summing over its own rows, and the parts added after. The pieces are fixed by the shape and
+// thread count, so results do not depend on which thread ran which.
 
 import COpenBLAS
 import Compute
@@ -19,6 +21,11 @@ extension BLASBackend {
         let pa = a.hostFloats, pb = b.hostFloats, pc = c.hostFloats
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let work = BLASBackend.multiplyAdds(m, n, k)
+        if let parts = depthParts(batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                  work: work) {
+            splitDepth(parts: parts, c: pc, a: pa, b: pb, m: m, n: n, k: k, alpha: alpha, beta: beta)
+            return
+        }
         let bands = matmulBands(batch: batch, m: m, n: n, work: work)
         let splitRows = m >= n
         let extent = splitRows ? m : n
@@ -45,6 +52,39 @@ extension BLASBackend {
                 BLASBackend.sgemm(c: c, a: a, b: b, m: rows, n: columns, k: k,
                                   transposeA: transposeA, transposeB: transposeB,
                                   alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: n)
+            }
+        }
+    }
+
+    /// Threads to split a weight gradient's depth over (Aᵀ B with k the batch's rows, deeper than
+    /// C is wide or tall), or nil to band C: each thread then reads only its own rows of A and B,
+    /// the rows the ops before wrote on its core, where bands of C would read all of them.
+    func depthParts(batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, work: Int) -> Int? {
+        guard threadCount > 1, batch == 1, transposeA, !transposeB, work >= BLASBackend.matmulSplitWork,
+              k >= 2 * max(m, n) else { return nil }
+        return min(threadCount, k / 64)  // parts of at least 48 rows once edges are on the 16-row grid
+    }
+
+    /// C = alpha Aᵀ B + beta C with A k×m and B k×n row-major, the depth k cut into `parts` row
+    /// ranges: part 0 accumulates into C with beta, the others into scratch, summed into C after
+    /// (in part order, so the result depends only on the thread count).
+    func splitDepth(parts: Int, c: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                    m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
+        let partials = scratch((parts - 1) * m * n)
+        parallelFor(parts) { range in
+            for part in range {
+                let lower = BLASBackend.bandEdge(part, of: parts, extent: k)
+                let upper = BLASBackend.bandEdge(part + 1, of: parts, extent: k)
+                let target = part == 0 ? c : partials + (part - 1) * m * n
+                BLASBackend.sgemm(c: target, a: a + lower * m, b: b + lower * n, m: m, n: n, k: upper - lower,
+                                  transposeA: true, transposeB: false, alpha: alpha, beta: part == 0 ? beta : 0,
+                                  lda: m, ldb: n, ldc: n)
+            }
+        }
+        parallelFor(m * n, grain: BLASBackend.elementGrain) { range in
+            for part in 1..<parts {
+                let partial = partials + (part - 1) * m * n
+                for i in range { c[i] += partial[i] }
             }
         }
     }

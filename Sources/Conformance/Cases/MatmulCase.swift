@@ -103,6 +103,10 @@ public struct MatmulCase: OpCase {
                                         alpha: alpha, beta: beta))
             }
         }
+        // Weight-gradient shapes, Aᵀ B much deeper than C is wide or tall: a CPU backend may cut
+        // the depth (k) among its threads and sum the parts, with part edges off the 16-row grid.
+        cases.append(MatmulCase(m: 37, n: 45, k: 301, transposeA: true, transposeB: false))
+        cases.append(MatmulCase(m: 45, n: 37, k: 333, transposeA: true, transposeB: false, alpha: 0.5, beta: 1))
         let batched = [(3, 17, 65, 3), (2, 65, 17, 127), (4, 1, 3, 17)]
         for (index, shape) in batched.enumerated() {
             for (t, (tA, tB)) in transposes.enumerated() {
