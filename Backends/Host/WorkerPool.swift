@@ -10,9 +10,9 @@
 // does not depend on who ran what. Each thread first claims its own share, the same contiguous
 // block of chunks every job (the caller the first), and only then the chunks others have not
 // claimed: consecutive ops cut the same rows the same way, so the rows one op wrote are mostly
-// read by the next on the same core, from its own L2 rather than the other core's. After a job a worker spins (yielding the
-// core to anything runnable) for `spinWindow`, long enough to catch the next op of a step, then
-// sleeps on a condition until the next job.
+// read by the next on the same core, from its own L2 rather than the other core's. After a job a
+// worker spins (yielding the core to anything runnable) for `spinWindow`, long enough to catch the
+// next op of a step, then sleeps on a condition until the next job.
 
 import Foundation
 import Synchronization

@@ -80,7 +80,9 @@ struct VectorKernelTests {
         let portable = try BLASBackend(threads: 1, kernels: .portable)
         #expect(portable.kernels.build == .portable)
         #expect(portable.deviceDescription.hasSuffix("portable vector kernels"))
-        for (build, suffix) in [(VectorKernels.Build.avx2, "AVX2+FMA vector kernels"), (.avx512, "AVX-512 vector kernels")] {
+        let builds: [(VectorKernels.Build, String)] = [(.avx2, "AVX2+FMA vector kernels"),
+                                                       (.avx512, "AVX-512 vector kernels")]
+        for (build, suffix) in builds {
             if VectorKernels.canRun(build, on: .current) {
                 #expect(try BLASBackend(threads: 1, kernels: build).deviceDescription.hasSuffix(suffix))
             } else {
@@ -92,12 +94,14 @@ struct VectorKernelTests {
     /// Inputs for comparing GELU builds: a sweep over [-12, 12] that ends mid-vector (so the tails
     /// run), then the values where the formula's limits matter.
     static let geluInputs: [Float] = (0..<100_003).map { Float(-12 + 24 * Double($0) / 100_003) }
-        + [-.infinity, .infinity, .nan, 0, -0.0, -1000, 1000, -88, 88, .leastNonzeroMagnitude, -.greatestFiniteMagnitude]
+        + [-.infinity, .infinity, .nan, 0, -0.0, -1000, 1000, -88, 88, .leastNonzeroMagnitude,
+           -.greatestFiniteMagnitude]
 
     @Test("the AVX-512 build's 16-lane GELU gives the AVX2 build's results bit for bit, forward and backward",
           .enabled(if: VectorKernels.canRun(.avx512, on: .current)))
     func wideGELUMatchesAVX2() throws {
-        let avx2 = try VectorKernels.choose(.avx2, on: .current), avx512 = try VectorKernels.choose(.avx512, on: .current)
+        let avx2 = try VectorKernels.choose(.avx2, on: .current)
+        let avx512 = try VectorKernels.choose(.avx512, on: .current)
         let x = Self.geluInputs, dout = x.indices.map { Float(($0 * 7919) % 1000) / 250 - 2 }
         for count in [x.count, 15, 16, 17, 1] {
             func run(_ kernels: VectorKernels) -> (forward: [UInt32], backward: [UInt32]) {
