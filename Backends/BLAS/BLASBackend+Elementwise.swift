@@ -9,17 +9,7 @@ extension BLASBackend {
     public func uncheckedAdd(out: BufferView, a: BufferView, b: BufferView) throws {
         let po = out.hostFloats, pa = a.hostFloats, pb = b.hostFloats
         let count = a.count
-        parallelFor(count, grain: BLASBackend.elementGrain) { range in
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                VectorMath.store(VectorMath.load(pa + i) + VectorMath.load(pb + i), po + i)
-                i += 8
-            }
-            while i < range.upperBound {
-                po[i] = pa[i] + pb[i]
-                i += 1
-            }
-        }
+        parallelFor(count, grain: BLASBackend.elementGrain) { range in VectorMath.add(pa, pb, into: po, range) }
     }
 
     /// y += alpha · x in SIMD8 chunks.

@@ -82,10 +82,7 @@ extension BLASBackend {
             }
         }
         parallelFor(m * n, grain: BLASBackend.elementGrain) { range in
-            for part in 1..<parts {
-                let partial = partials + (part - 1) * m * n
-                for i in range { c[i] += partial[i] }
-            }
+            for part in 1..<parts { VectorMath.add(c, partials + (part - 1) * m * n, into: c, range) }
         }
     }
 

@@ -36,6 +36,21 @@ enum VectorMath {
         for lane in 0..<count { pointer[lane] = value[lane] }
     }
 
+    /// out[i] = a[i] + b[i] for i in `range`; `out` may be `a` or `b`.
+    @inline(__always)
+    static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                    _ range: Range<Int>) {
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            store(load(a + i) + load(b + i), out + i)
+            i += 8
+        }
+        while i < range.upperBound {
+            out[i] = a[i] + b[i]
+            i += 1
+        }
+    }
+
     /// `count` (1...8) elements: a full vector load when count is 8, else zero-padded. Call it
     /// with a literal 8 in main loops: a runtime count merges both paths through memory.
     @inline(__always)
