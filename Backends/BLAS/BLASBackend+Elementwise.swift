@@ -83,26 +83,12 @@ extension BLASBackend {
                 let blockEnd = min(blockStart + 256, range.upperBound)
                 block.update(repeating: 0, count: cols)
                 for row in blockStart..<blockEnd {
-                    BLASBackend.accumulate(block, pout + row * cols, cols)
+                    VectorMath.add(block, pout + row * cols, into: block, 0..<cols)
                 }
-                BLASBackend.accumulate(total, block, cols)
+                VectorMath.add(total, block, into: total, 0..<cols)
                 blockStart = blockEnd
             }
         }
-        for chunk in 0..<chunks { BLASBackend.accumulate(pd, partials + chunk * 2 * cols, cols) }
-    }
-
-    /// y[j] += x[j] for j < count.
-    @inline(__always)
-    static func accumulate(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
-        var j = 0
-        while j + 8 <= count {
-            VectorMath.store(VectorMath.load(y + j) + VectorMath.load(x + j), y + j)
-            j += 8
-        }
-        while j < count {
-            y[j] += x[j]
-            j += 1
-        }
+        for chunk in 0..<chunks { VectorMath.add(pd, partials + chunk * 2 * cols, into: pd, 0..<cols) }
     }
 }
