@@ -1,8 +1,9 @@
-// Which build of the vector kernels (Backends/BLAS/Kernels) the backend runs: the AVX-512 one
-// (the AVX2+FMA kernels with GELU on 16 lanes) where the CPU and OS have AVX-512, else the AVX2+FMA
-// one where the CPU has both, else the portable one every x86-64 CPU runs. Chosen once per
-// backend, from CPUID; GPT_BLAS_KERNELS (or the initialiser's `kernels:`) forces a slower build,
-// which is how the tests check them on machines that would pick a faster one.
+// Which build of the vector kernels (Backends/BLAS/Kernels) the backend runs: the AVX-512 one (the
+// AVX2+FMA kernels with GELU on 16 lanes and attention on 32 registers) where the CPU and OS have
+// AVX-512, else the AVX2+FMA one where the CPU has both, else the portable one every x86-64 CPU
+// runs. Chosen once per backend, from CPUID; GPT_BLAS_KERNELS (or the initialiser's `kernels:`)
+// forces a slower build, which is how the tests check them on machines that would pick a faster
+// one.
 
 import BLASKernels
 import Compute
@@ -20,7 +21,7 @@ import Glibc
 public struct VectorKernels: Sendable {
     /// A build of the kernels: which instruction set their loops were compiled for.
     public enum Build: String, Sendable, CaseIterable {
-        /// The AVX2+FMA build with GELU from BLASKernelsAVX512 (-mavx512f and the rest); only for
+        /// The AVX2+FMA build with GELU and attention from BLASKernelsAVX512 (-mavx512f and the rest); only for
         /// CPUs (and OSes) with AVX-512 F, DQ, CD, BW and VL.
         case avx512 = "AVX-512"
         /// Compiled with -mavx2 -mfma (BLASKernelsAVX2); only for CPUs with both.
@@ -96,15 +97,17 @@ public struct VectorKernels: Sendable {
         attentionForward: { AVX2Kernels.attentionForward($0, $1) },
         attentionBackward: { AVX2Kernels.attentionBackward($0, $1) })
 
-    /// Built only once `canRun(.avx512)` said yes: the AVX2 table with GELU on 16 lanes.
+    /// Built only once `canRun(.avx512)` said yes: the AVX2 table with GELU on 16 lanes and the
+    /// attention's products on 32 registers.
     private static let avx512 = VectorKernels(
         build: .avx512,
         geluForward: { AVX512Kernels.geluForward($0, $1, $2) },
         geluBackward: { AVX512Kernels.geluBackward($0, $1, $2, $3) },
         adamW: avx2.adamW, dropout: avx2.dropout, swigluForward: avx2.swigluForward,
         swigluBackward: avx2.swigluBackward, layerNormForward: avx2.layerNormForward,
-        layerNormBackward: avx2.layerNormBackward, attentionForward: avx2.attentionForward,
-        attentionBackward: avx2.attentionBackward)
+        layerNormBackward: avx2.layerNormBackward,
+        attentionForward: { AVX512Kernels.attentionForward($0, $1) },
+        attentionBackward: { AVX512Kernels.attentionBackward($0, $1) })
     #endif
 
     /// Whether `cpu` (and its OS) can run `build`.

@@ -2,8 +2,9 @@
 // libm's fmaf, slowly but with the same roundings as the AVX2 build), and which build of the
 // kernels a CPU gets. The kernels themselves are held to the reference backend by the
 // conformance suite, in the fastest build and the portable one (`blas` and `blas-portable`); the
-// AVX-512 build's one kernel of its own, GELU on 16 lanes, is held here to the AVX2 build's bit for
-// bit (every other entry of the AVX-512 table is the AVX2 build's function).
+// AVX-512 build's kernels of its own, GELU on 16 lanes and the attention with 32-register
+// products, are held here to the AVX2 build's bit for bit (every other entry of the AVX-512 table
+// is the AVX2 build's function).
 
 @testable import BLASBackend
 import BLASKernels
@@ -116,5 +117,33 @@ struct VectorKernelTests {
             #expect(forward == nil, "forward, \(count) elements: first differs at x = \(forward.map { x[$0] } ?? 0)")
             #expect(backward == nil, "backward, \(count) elements: first differs at x = \(backward.map { x[$0] } ?? 0)")
         }
+    }
+
+    @Test("the AVX-512 build's attention gives the AVX2 build's results bit for bit, forward and backward",
+          .enabled(if: VectorKernels.canRun(.avx512, on: .current) && (try? OpenBLASLibrary.require()) != nil),
+          arguments: [(2, 64, 4, 4, 32), (1, 65, 2, 2, 64), (2, 33, 4, 2, 40), (1, 130, 2, 1, 128), (1, 17, 3, 3, 8)])
+    func wideAttentionMatchesAVX2(shape: (Int, Int, Int, Int, Int)) throws {
+        let (batch, length, heads, kvHeads, headDim) = shape
+        let rows = batch * length, width = (heads + 2 * kvHeads) * headDim, channels = heads * headDim
+        let qkv = (0..<rows * width).map { Float(($0 * 7919) % 2003) / 1001.5 - 1 }
+        let dout = (0..<rows * channels).map { Float(($0 * 104_729) % 1999) / 999.5 - 1 }
+        func run(_ build: VectorKernels.Build) throws -> [UInt32] {
+            let backend = try BLASBackend(threads: 2, kernels: build)
+            let input = try backend.allocate(qkv.count, .float32), gradient = try backend.allocate(dout.count, .float32)
+            let out = try backend.allocate(dout.count, .float32), dqkv = try backend.allocate(qkv.count, .float32)
+            let logsumexp = try backend.allocate(batch * heads * length, .float32)
+            try backend.upload(qkv, to: input.all)
+            try backend.upload(dout, to: gradient.all)
+            try backend.attentionForward(out: out.all, logsumexp: logsumexp.all, qkv: input.all, batch: batch,
+                                         sequenceLength: length, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            try backend.attentionBackward(dqkv: dqkv.all, dout: gradient.all, qkv: input.all, out: out.all,
+                                          logsumexp: logsumexp.all, batch: batch, sequenceLength: length,
+                                          heads: heads, kvHeads: kvHeads, headDim: headDim)
+            return try (backend.download(out.all) + backend.download(logsumexp.all) + backend.download(dqkv.all))
+                .map(\.bitPattern)
+        }
+        let (wide, narrow) = (try run(.avx512), try run(.avx2))
+        let first = wide.indices.first { wide[$0] != narrow[$0] }
+        #expect(first == nil, "out, logsumexp, dqkv concatenated: first differs at \(first ?? 0) of \(wide.count)")
     }
 }

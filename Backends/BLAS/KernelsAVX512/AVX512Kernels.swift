@@ -1,13 +1,37 @@
 // The vector kernels that gain from AVX-512 (this target's build settings in Package.swift add
-// AVX-512 F, DQ, CD, BW and VL to AVX2 and FMA): GELU, on 16 lanes. Every other kernel of the
-// AVX-512 build is the AVX2 module's (VectorKernels in the backend assembles the table).
+// AVX-512 F, DQ, CD, BW and VL to AVX2 and FMA): GELU, on 16 lanes, and the fused attention, whose
+// register-blocked products (TileGEMM) keep 4 × 4 accumulators live in AVX-512's 32 vector
+// registers where AVX2's 16 hold 4 × 2. Every other kernel of the AVX-512 build is the AVX2
+// module's (VectorKernels in the backend assembles the table).
 //
 // Nothing in this module may run on a CPU without AVX-512: the BLAS backend reaches it only
 // through VectorKernels.avx512, which it builds after checking CPUID and XCR0.
 
 #if arch(x86_64)
-/// The 16-lane kernels; call only after VectorKernels' CPUID check.
+import BLASKernels
+
+/// Fused multiply-add with 32 vector registers (EVEX encodings reach ymm16-31). Declared in this
+/// module, not shared, for the reason AVX2Arithmetic is: a specialisation the linker merged by name
+/// with another module's could run AVX-512 code on a CPU without it, or the reverse.
+enum AVX512Arithmetic: VectorArithmetic {
+    @_transparent
+    static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { c.addingProduct(a, b) }
+    @_transparent
+    static var float8Registers: Int { 32 }
+}
+
+/// The AVX-512 kernels; call only after VectorKernels' CPUID check.
 public enum AVX512Kernels {
+    /// AttentionKernel.forward for one pair; `scratch` holds AttentionKernel.forwardScratch Floats.
+    public static func attentionForward(_ pair: AttentionPair, _ scratch: UnsafeMutablePointer<Float>) {
+        AttentionKernel.forward(AVX512Arithmetic.self, pair, scratch: scratch)
+    }
+
+    /// AttentionBackwardKernel.backward for one group; `scratch` holds AttentionBackwardKernel.scratch Floats.
+    public static func attentionBackward(_ group: AttentionGroup, _ scratch: UnsafeMutablePointer<Float>) {
+        AttentionBackwardKernel.backward(AVX512Arithmetic.self, group, scratch: scratch)
+    }
+
     /// WideGELUKernel.forward over input[0..<count] into out.
     public static func geluForward(_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
         WideGELUKernel.forward(input: input, out: out, count: count)
