@@ -64,7 +64,7 @@ let package = Package(
         // The BLAS backend's vector kernels, written once (generic, @inlinable) and compiled twice:
         // into the backend for baseline x86-64, and into BLASKernelsAVX2 for AVX2 with FMA, which
         // the backend calls only on a CPU that has both (see Backends/BLAS/Kernels/VectorArithmetic.swift);
-        // BLASKernelsAVX512 holds the 16-lane GELU and the 32-register attention, for CPUs with AVX-512.
+        // BLASKernelsAVX512 holds GELU and the attention on 16 lanes, for CPUs with AVX-512.
         .target(name: "BLASKernels", path: "Backends/BLAS/Kernels", swiftSettings: kernelMath),
         .target(
             name: "BLASKernelsAVX2", dependencies: ["BLASKernels"], path: "Backends/BLAS/KernelsAVX2",

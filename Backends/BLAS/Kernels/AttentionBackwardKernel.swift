@@ -107,12 +107,12 @@ public enum AttentionBackwardKernel {
                 let rows = min(r, T - start), visibleKeys = start + rows, width = AttentionRows.padded(visibleKeys)
                 for i in Swift.stride(from: 0, to: rows, by: 4) {
                     let quad = min(4, rows - i), n = AttentionRows.padded(start + i + quad)
-                    TileGEMM.multiply(A.self, m: quad, n: n, k: hs, alpha: 1, a: queries + (start + i) * ldq,
-                                      rowStride: ldq, columnStride: 1, b: keysT, ldb: tp, c: probabilities + i * tp,
-                                      ldc: tp, accumulate: false)
-                    TileGEMM.multiply(A.self, m: quad, n: n, k: hs, alpha: 1, a: douts + (start + i) * ldo,
-                                      rowStride: ldo, columnStride: 1, b: valuesT, ldb: tp, c: dS + i * tp, ldc: tp,
-                                      accumulate: false)
+                    A.tileMultiply(m: quad, n: n, k: hs, alpha: 1, a: queries + (start + i) * ldq,
+                                   rowStride: ldq, columnStride: 1, b: keysT, ldb: tp, c: probabilities + i * tp,
+                                   ldc: tp, accumulate: false)
+                    A.tileMultiply(m: quad, n: n, k: hs, alpha: 1, a: douts + (start + i) * ldo,
+                                   rowStride: ldo, columnStride: 1, b: valuesT, ldb: tp, c: dS + i * tp, ldc: tp,
+                                   accumulate: false)
                 }
                 for i in 0..<rows {
                     let t = start + i
@@ -121,17 +121,17 @@ public enum AttentionBackwardKernel {
                 }
                 for i in Swift.stride(from: 0, to: rows, by: 4) {
                     let quad = min(4, rows - i)
-                    TileGEMM.multiply(A.self, m: quad, n: hp, k: start + i + quad, alpha: scale, a: dS + i * tp,
-                                      rowStride: tp, columnStride: 1, b: keys, ldb: ldk, c: dQ + i * hp, ldc: hp,
-                                      accumulate: false)
+                    A.tileMultiply(m: quad, n: hp, k: start + i + quad, alpha: scale, a: dS + i * tp,
+                                   rowStride: tp, columnStride: 1, b: keys, ldb: ldk, c: dQ + i * hp, ldc: hp,
+                                   accumulate: false)
                 }
                 for i in 0..<rows { (dq + (start + i) * stride).update(from: dQ + i * hp, count: hs) }
-                TileGEMM.multiply(A.self, m: visibleKeys, n: hp, k: rows, alpha: 1, a: probabilities, rowStride: 1,
-                                  columnStride: tp, b: douts + start * ldo, ldb: ldo, c: dV, ldc: hp,
-                                  accumulate: true)
-                TileGEMM.multiply(A.self, m: visibleKeys, n: hp, k: rows, alpha: scale, a: dS, rowStride: 1,
-                                  columnStride: tp, b: queries + start * ldq, ldb: ldq, c: dK, ldc: hp,
-                                  accumulate: true)
+                A.tileMultiply(m: visibleKeys, n: hp, k: rows, alpha: 1, a: probabilities, rowStride: 1,
+                               columnStride: tp, b: douts + start * ldo, ldb: ldo, c: dV, ldc: hp,
+                               accumulate: true)
+                A.tileMultiply(m: visibleKeys, n: hp, k: rows, alpha: scale, a: dS, rowStride: 1,
+                               columnStride: tp, b: queries + start * ldq, ldb: ldq, c: dK, ldc: hp,
+                               accumulate: true)
                 start += rows
             }
         }

@@ -80,9 +80,9 @@ public enum AttentionKernel {
             let rows = min(r, T - start), width = AttentionRows.padded(start + rows)
             for i in Swift.stride(from: 0, to: rows, by: 4) {
                 let quad = min(4, rows - i)
-                TileGEMM.multiply(A.self, m: quad, n: AttentionRows.padded(start + i + quad), k: hs, alpha: 1,
-                                  a: pair.queries + (start + i) * stride, rowStride: stride, columnStride: 1,
-                                  b: keysT, ldb: tp, c: scores + i * tp, ldc: tp, accumulate: false)
+                A.tileMultiply(m: quad, n: AttentionRows.padded(start + i + quad), k: hs, alpha: 1,
+                               a: pair.queries + (start + i) * stride, rowStride: stride, columnStride: 1,
+                               b: keysT, ldb: tp, c: scores + i * tp, ldc: tp, accumulate: false)
             }
             for i in 0..<rows {
                 let row = scores + i * tp, visible = start + i + 1
@@ -91,9 +91,9 @@ public enum AttentionKernel {
             }
             for i in Swift.stride(from: 0, to: rows, by: 4) {
                 let quad = min(4, rows - i)
-                TileGEMM.multiply(A.self, m: quad, n: hp, k: start + i + quad, alpha: 1, a: scores + i * tp,
-                                  rowStride: tp, columnStride: 1, b: values, ldb: ldv, c: sums + i * hp, ldc: hp,
-                                  accumulate: false)
+                A.tileMultiply(m: quad, n: hp, k: start + i + quad, alpha: 1, a: scores + i * tp,
+                               rowStride: tp, columnStride: 1, b: values, ldb: ldv, c: sums + i * hp, ldc: hp,
+                               accumulate: false)
             }
             for i in 0..<rows {
                 let t = start + i

@@ -20,6 +20,22 @@ public protocol VectorArithmetic {
     static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8
     /// How many Float8 values the target's vector registers hold.
     static var float8Registers: Int { get }
+    /// C = alpha A B or C += alpha A B, the small products of the attention kernels, with
+    /// TileGEMM.multiply's contract. TileGEMM's Float8 blocks unless the build brings wider ones.
+    static func tileMultiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, rowStride: Int,
+                             columnStride: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>,
+                             ldc: Int, accumulate: Bool)
+}
+
+extension VectorArithmetic {
+    /// TileGEMM.multiply in this arithmetic.
+    @inlinable @inline(__always)
+    public static func tileMultiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, rowStride: Int,
+                                    columnStride: Int, b: UnsafePointer<Float>, ldb: Int,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        TileGEMM.multiply(Self.self, m: m, n: n, k: k, alpha: alpha, a: a, rowStride: rowStride,
+                          columnStride: columnStride, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
 }
 
 /// A multiply, then an add (two roundings): for targets without FMA (x86-64's 16 xmm registers

@@ -1,8 +1,8 @@
 // The vector kernels that gain from AVX-512 (this target's build settings in Package.swift add
-// AVX-512 F, DQ, CD, BW and VL to AVX2 and FMA): GELU, on 16 lanes, and the fused attention, whose
-// register-blocked products (TileGEMM) keep 4 × 4 accumulators live in AVX-512's 32 vector
-// registers where AVX2's 16 hold 4 × 2. Every other kernel of the AVX-512 build is the AVX2
-// module's (VectorKernels in the backend assembles the table).
+// AVX-512 F, DQ, CD, BW and VL to AVX2 and FMA): GELU on 16 lanes, and the fused attention with
+// its register-blocked products on 16 lanes (WideTileGEMM, through AVX512Arithmetic's
+// `tileMultiply`). Every other kernel of the AVX-512 build is the AVX2 module's (VectorKernels in
+// the backend assembles the table).
 //
 // Nothing in this module may run on a CPU without AVX-512: the BLAS backend reaches it only
 // through VectorKernels.avx512, which it builds after checking CPUID and XCR0.
@@ -10,14 +10,23 @@
 #if arch(x86_64)
 import BLASKernels
 
-/// Fused multiply-add with 32 vector registers (EVEX encodings reach ymm16-31). Declared in this
-/// module, not shared, for the reason AVX2Arithmetic is: a specialisation the linker merged by name
-/// with another module's could run AVX-512 code on a CPU without it, or the reverse.
+/// Fused multiply-add with 32 vector registers (EVEX encodings reach ymm16-31), and the attention's
+/// products on 16 lanes. Declared in this module, not shared, for the reason AVX2Arithmetic is: a
+/// specialisation the linker merged by name with another module's could run AVX-512 code on a CPU
+/// without it, or the reverse.
 enum AVX512Arithmetic: VectorArithmetic {
     @_transparent
     static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { c.addingProduct(a, b) }
     @_transparent
     static var float8Registers: Int { 32 }
+    /// WideTileGEMM's 16-lane blocks (TileGEMM's for the last columns under 32).
+    @inline(__always)
+    static func tileMultiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, rowStride: Int,
+                             columnStride: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>,
+                             ldc: Int, accumulate: Bool) {
+        WideTileGEMM.multiply(Self.self, m: m, n: n, k: k, alpha: alpha, a: a, rowStride: rowStride,
+                              columnStride: columnStride, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
 }
 
 /// The AVX-512 kernels; call only after VectorKernels' CPUID check.

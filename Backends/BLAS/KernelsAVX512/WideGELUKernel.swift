@@ -11,15 +11,8 @@
 #if arch(x86_64)
 import BLASKernels
 
-/// Sixteen Float lanes: one zmm register.
-typealias Lanes16 = SIMD16<Float>
-
 /// GELU (tanh approximation) over contiguous ranges, 16 lanes at a time.
 enum WideGELUKernel {
-    /// a * b + c in one rounding (vfmadd: this module is compiled with FMA).
-    @_transparent
-    static func multiplyAdd(_ a: Lanes16, _ b: Lanes16, _ c: Lanes16) -> Lanes16 { c.addingProduct(a, b) }
-
     /// 1 + 2^t per lane: Vector.onePlusExp2 on 16 lanes.
     @inline(__always)
     static func onePlusExp2(_ t: Lanes16) -> Lanes16 {
@@ -32,36 +25,13 @@ enum WideGELUKernel {
         let shifted = clamped + magic
         let f = clamped - (shifted - magic)
         var p = Lanes16(repeating: C.c5)
-        p = multiplyAdd(p, f, Lanes16(repeating: C.c4))
-        p = multiplyAdd(p, f, Lanes16(repeating: C.c3))
-        p = multiplyAdd(p, f, Lanes16(repeating: C.c2))
-        p = multiplyAdd(p, f, Lanes16(repeating: C.c1))
-        p = multiplyAdd(p, f, Lanes16(repeating: 1))
+        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c4))
+        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c3))
+        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c2))
+        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c1))
+        p = Wide.multiplyAdd(p, f, Lanes16(repeating: 1))
         let exponent = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- C.exponentOffset
-        return multiplyAdd(p, unsafeBitCast(exponent &<< 23, to: Lanes16.self), Lanes16(repeating: 1))
-    }
-
-    @inline(__always)
-    static func load(_ pointer: UnsafePointer<Float>) -> Lanes16 {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Lanes16.self)
-    }
-
-    @inline(__always)
-    static func store(_ value: Lanes16, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Lanes16.self)
-    }
-
-    /// The first `count` (< 16) elements, the other lanes 0.
-    @inline(__always)
-    static func load(_ pointer: UnsafePointer<Float>, count: Int) -> Lanes16 {
-        var value = Lanes16()
-        for lane in 0..<count { value[lane] = pointer[lane] }
-        return value
-    }
-
-    @inline(__always)
-    static func store(_ value: Lanes16, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        for lane in 0..<count { pointer[lane] = value[lane] }
+        return Wide.multiplyAdd(p, unsafeBitCast(exponent &<< 23, to: Lanes16.self), Lanes16(repeating: 1))
     }
 
     /// out[i] = gelu(input[i]) for i < count; `out` may be `input`.
@@ -69,14 +39,14 @@ enum WideGELUKernel {
     static func forward(input: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) {
         let k1 = Lanes16(repeating: GELUKernel.k1), k3 = Lanes16(repeating: GELUKernel.k3)
         @inline(__always) func gelu(_ x: Lanes16) -> Lanes16 {
-            x / onePlusExp2(x * multiplyAdd(x * x, k3, k1))
+            x / onePlusExp2(x * Wide.multiplyAdd(x * x, k3, k1))
         }
         var i = 0
         while i + 16 <= count {
-            store(gelu(load(input + i)), out + i)
+            Wide.store(gelu(Wide.load(input + i)), out + i)
             i += 16
         }
-        if i < count { store(gelu(load(input + i, count: count - i)), out + i, count: count - i) }
+        if i < count { Wide.store(gelu(Wide.load(input + i, count: count - i)), out + i, count: count - i) }
     }
 
     /// dinput[i] = dout[i] gelu'(input[i]) for i < count; `dinput` may be `dout` (GELUKernel.backward's formula).
@@ -87,17 +57,17 @@ enum WideGELUKernel {
         let d1 = Lanes16(repeating: GELUKernel.d1), d3 = Lanes16(repeating: GELUKernel.d3)
         @inline(__always) func slope(_ x: Lanes16) -> Lanes16 {
             let x2 = x * x
-            let s = 1 / onePlusExp2(x * multiplyAdd(x2, k3, k1))
-            return multiplyAdd(x * multiplyAdd(x2, d3, d1), multiplyAdd(-s, s, s), s)
+            let s = 1 / onePlusExp2(x * Wide.multiplyAdd(x2, k3, k1))
+            return Wide.multiplyAdd(x * Wide.multiplyAdd(x2, d3, d1), Wide.multiplyAdd(-s, s, s), s)
         }
         var i = 0
         while i + 16 <= count {
-            store(load(dout + i) * slope(load(input + i)), dinput + i)
+            Wide.store(Wide.load(dout + i) * slope(Wide.load(input + i)), dinput + i)
             i += 16
         }
         if i < count {
             let n = count - i
-            store(load(dout + i, count: n) * slope(load(input + i, count: n)), dinput + i, count: n)
+            Wide.store(Wide.load(dout + i, count: n) * slope(Wide.load(input + i, count: n)), dinput + i, count: n)
         }
     }
 }
