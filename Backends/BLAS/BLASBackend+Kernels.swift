@@ -21,8 +21,8 @@ import Glibc
 public struct VectorKernels: Sendable {
     /// A build of the kernels: which instruction set their loops were compiled for.
     public enum Build: String, Sendable, CaseIterable {
-        /// The AVX2+FMA build with GELU and attention from BLASKernelsAVX512 (-mavx512f and the rest); only for
-        /// CPUs (and OSes) with AVX-512 F, DQ, CD, BW and VL.
+        /// The AVX2+FMA build with GELU and attention from BLASKernelsAVX512 (-mavx512f and the
+        /// rest); only for CPUs (and OSes) with AVX-512 F, DQ, CD, BW and VL.
         case avx512 = "AVX-512"
         /// Compiled with -mavx2 -mfma (BLASKernelsAVX2); only for CPUs with both.
         case avx2 = "AVX2+FMA"
