@@ -18,9 +18,6 @@ enum Wide {
     }
 
     @inline(__always)
-    static func load(_ pointer: UnsafeMutablePointer<Float>) -> Lanes16 { load(UnsafePointer(pointer)) }
-
-    @inline(__always)
     static func store(_ value: Lanes16, _ pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Lanes16.self)
     }
