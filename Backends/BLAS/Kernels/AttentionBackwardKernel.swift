@@ -116,8 +116,8 @@ public enum AttentionBackwardKernel {
                 }
                 for i in 0..<rows {
                     let t = start + i
-                    softmaxGradientRow(A.self, probabilities: probabilities + i * tp, gradients: dS + i * tp,
-                                       visible: t + 1, width: width, shift: lse[t] * log2e, rowDot: rowDots[t])
+                    A.softmaxGradientRow(probabilities: probabilities + i * tp, gradients: dS + i * tp,
+                                         visible: t + 1, width: width, shift: lse[t] * log2e, rowDot: rowDots[t])
                 }
                 for i in Swift.stride(from: 0, to: rows, by: 4) {
                     let quad = min(4, rows - i)

@@ -87,7 +87,7 @@ public enum AttentionKernel {
             for i in 0..<rows {
                 let row = scores + i * tp, visible = start + i + 1
                 rowMaxima[i] = AttentionRows.maximum(A.self, row, visible)
-                rowSums[i] = AttentionRows.exponentiate(A.self, row, count: visible, width: width, shift: rowMaxima[i])
+                rowSums[i] = A.exponentiateRow(row, count: visible, width: width, shift: rowMaxima[i])
             }
             for i in Swift.stride(from: 0, to: rows, by: 4) {
                 let quad = min(4, rows - i)

@@ -14,7 +14,8 @@
 public typealias Float8 = SIMD8<Float>
 
 /// How a kernel computes a * b + c per lane, and how many Float8 values the target's registers hold
-/// (what a register-blocked kernel may keep live without spilling).
+/// (what a register-blocked kernel may keep live without spilling); and the attention kernels'
+/// products and row loops, which a build with wider vectors replaces.
 public protocol VectorArithmetic {
     /// a * b + c per lane.
     static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8
@@ -25,6 +26,13 @@ public protocol VectorArithmetic {
     static func tileMultiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, rowStride: Int,
                              columnStride: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>,
                              ldc: Int, accumulate: Bool)
+    /// The attention forward's row of exponentials and its sum, AttentionRows.exponentiate's
+    /// contract; that 8-lane loop unless the build brings a wider one.
+    static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, width: Int, shift: Float) -> Float
+    /// The attention backward's row of P and dS, AttentionBackwardKernel.softmaxGradientRow's
+    /// contract; that 8-lane loop unless the build brings a wider one.
+    static func softmaxGradientRow(probabilities: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                                   visible: Int, width: Int, shift: Float, rowDot: Float)
 }
 
 extension VectorArithmetic {
@@ -35,6 +43,22 @@ extension VectorArithmetic {
                                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         TileGEMM.multiply(Self.self, m: m, n: n, k: k, alpha: alpha, a: a, rowStride: rowStride,
                           columnStride: columnStride, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// AttentionRows.exponentiate in this arithmetic.
+    @inlinable @inline(__always)
+    public static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, width: Int,
+                                       shift: Float) -> Float {
+        AttentionRows.exponentiate(Self.self, row, count: count, width: width, shift: shift)
+    }
+
+    /// AttentionBackwardKernel.softmaxGradientRow in this arithmetic.
+    @inlinable @inline(__always)
+    public static func softmaxGradientRow(probabilities: UnsafeMutablePointer<Float>,
+                                          gradients: UnsafeMutablePointer<Float>,
+                                          visible: Int, width: Int, shift: Float, rowDot: Float) {
+        AttentionBackwardKernel.softmaxGradientRow(Self.self, probabilities: probabilities, gradients: gradients,
+                                                   visible: visible, width: width, shift: shift, rowDot: rowDot)
     }
 }
 

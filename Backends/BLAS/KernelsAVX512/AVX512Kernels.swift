@@ -1,8 +1,9 @@
 // The vector kernels that gain from AVX-512 (this target's build settings in Package.swift add
 // AVX-512 F, DQ, CD, BW and VL to AVX2 and FMA): GELU on 16 lanes, and the fused attention with
-// its register-blocked products on 16 lanes (WideTileGEMM, through AVX512Arithmetic's
-// `tileMultiply`). Every other kernel of the AVX-512 build is the AVX2 module's (VectorKernels in
-// the backend assembles the table).
+// its register-blocked products and its rows of exponentials on 16 lanes (WideTileGEMM and
+// WideAttentionRows, through AVX512Arithmetic's `tileMultiply`, `exponentiateRow` and
+// `softmaxGradientRow`). Every other kernel of the AVX-512 build is the AVX2 module's
+// (VectorKernels in the backend assembles the table).
 //
 // Nothing in this module may run on a CPU without AVX-512: the BLAS backend reaches it only
 // through VectorKernels.avx512, which it builds after checking CPUID and XCR0.
@@ -11,7 +12,7 @@
 import BLASKernels
 
 /// Fused multiply-add with 32 vector registers (EVEX encodings reach ymm16-31), and the attention's
-/// products on 16 lanes. Declared in this module, not shared, for the reason AVX2Arithmetic is: a
+/// products and row exponentials on 16 lanes. Declared in this module, not shared, for the reason AVX2Arithmetic is: a
 /// specialisation the linker merged by name with another module's could run AVX-512 code on a CPU
 /// without it, or the reverse.
 enum AVX512Arithmetic: VectorArithmetic {
@@ -26,6 +27,18 @@ enum AVX512Arithmetic: VectorArithmetic {
                              ldc: Int, accumulate: Bool) {
         WideTileGEMM.multiply(Self.self, m: m, n: n, k: k, alpha: alpha, a: a, rowStride: rowStride,
                               columnStride: columnStride, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
+    /// WideAttentionRows' 16-lane exponentials.
+    @inline(__always)
+    static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, width: Int, shift: Float) -> Float {
+        WideAttentionRows.exponentiate(row, count: count, width: width, shift: shift)
+    }
+    /// WideAttentionRows' 16-lane P and dS.
+    @inline(__always)
+    static func softmaxGradientRow(probabilities: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                                   visible: Int, width: Int, shift: Float, rowDot: Float) {
+        WideAttentionRows.softmaxGradientRow(probabilities: probabilities, gradients: gradients, visible: visible,
+                                             width: width, shift: shift, rowDot: rowDot)
     }
 }
 

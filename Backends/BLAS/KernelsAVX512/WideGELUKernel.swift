@@ -16,22 +16,8 @@ enum WideGELUKernel {
     /// 1 + 2^t per lane: Vector.onePlusExp2 on 16 lanes.
     @inline(__always)
     static func onePlusExp2(_ t: Lanes16) -> Lanes16 {
-        typealias C = Exp2Constants
-        var clamped = t
-        let upper = Lanes16(repeating: C.upper), lower = Lanes16(repeating: C.lower)
-        clamped = clamped.replacing(with: upper, where: upper .< clamped)
-        clamped = clamped.replacing(with: lower, where: lower .> clamped)
-        let magic = Lanes16(repeating: C.magic)
-        let shifted = clamped + magic
-        let f = clamped - (shifted - magic)
-        var p = Lanes16(repeating: C.c5)
-        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c4))
-        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c3))
-        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c2))
-        p = Wide.multiplyAdd(p, f, Lanes16(repeating: C.c1))
-        p = Wide.multiplyAdd(p, f, Lanes16(repeating: 1))
-        let exponent = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- C.exponentOffset
-        return Wide.multiplyAdd(p, unsafeBitCast(exponent &<< 23, to: Lanes16.self), Lanes16(repeating: 1))
+        let (mantissa, scale) = Wide.exp2Factors(t)
+        return Wide.multiplyAdd(mantissa, scale, Lanes16(repeating: 1))
     }
 
     /// out[i] = gelu(input[i]) for i < count; `out` may be `input`.
