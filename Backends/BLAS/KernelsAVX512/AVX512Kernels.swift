@@ -12,9 +12,9 @@
 import BLASKernels
 
 /// Fused multiply-add with 32 vector registers (EVEX encodings reach ymm16-31), and the attention's
-/// products and row exponentials on 16 lanes. Declared in this module, not shared, for the reason AVX2Arithmetic is: a
-/// specialisation the linker merged by name with another module's could run AVX-512 code on a CPU
-/// without it, or the reverse.
+/// products and row exponentials on 16 lanes. Declared in this module, not shared, for the reason
+/// AVX2Arithmetic is: a specialisation the linker merged by name with another module's could run
+/// AVX-512 code on a CPU without it, or the reverse.
 enum AVX512Arithmetic: VectorArithmetic {
     @_transparent
     static func multiplyAdd(_ a: Float8, _ b: Float8, _ c: Float8) -> Float8 { c.addingProduct(a, b) }
@@ -28,11 +28,13 @@ enum AVX512Arithmetic: VectorArithmetic {
         WideTileGEMM.multiply(Self.self, m: m, n: n, k: k, alpha: alpha, a: a, rowStride: rowStride,
                               columnStride: columnStride, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
+
     /// WideAttentionRows' 16-lane exponentials.
     @inline(__always)
     static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, width: Int, shift: Float) -> Float {
         WideAttentionRows.exponentiate(row, count: count, width: width, shift: shift)
     }
+
     /// WideAttentionRows' 16-lane P and dS.
     @inline(__always)
     static func softmaxGradientRow(probabilities: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
