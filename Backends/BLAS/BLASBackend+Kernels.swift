@@ -1,9 +1,9 @@
 // Which build of the vector kernels (Backends/BLAS/Kernels) the backend runs: the AVX-512 one (the
-// AVX2+FMA kernels with GELU and the attention's products on 16 lanes) where the CPU and OS have
-// AVX-512, else the AVX2+FMA one where the CPU has both, else the portable one every x86-64 CPU
-// runs. Chosen once per backend, from CPUID; GPT_BLAS_KERNELS (or the initialiser's `kernels:`)
-// forces a slower build, which is how the tests check them on machines that would pick a faster
-// one.
+// AVX2+FMA kernels with GELU and the attention's products and rows of exponentials on 16 lanes)
+// where the CPU and OS have AVX-512, else the AVX2+FMA one where the CPU has both, else the
+// portable one every x86-64 CPU runs. Chosen once per backend, from CPUID; GPT_BLAS_KERNELS (or
+// the initialiser's `kernels:`) forces a slower build, which is how the tests check them on
+// machines that would pick a faster one.
 
 import BLASKernels
 import Compute
@@ -98,7 +98,7 @@ public struct VectorKernels: Sendable {
         attentionBackward: { AVX2Kernels.attentionBackward($0, $1) })
 
     /// Built only once `canRun(.avx512)` said yes: the AVX2 table with GELU and the attention (its
-    /// products on 16 lanes) from BLASKernelsAVX512.
+    /// products and rows of exponentials on 16 lanes) from BLASKernelsAVX512.
     private static let avx512 = VectorKernels(
         build: .avx512,
         geluForward: { AVX512Kernels.geluForward($0, $1, $2) },

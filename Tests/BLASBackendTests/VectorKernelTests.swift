@@ -2,9 +2,9 @@
 // libm's fmaf, slowly but with the same roundings as the AVX2 build), and which build of the
 // kernels a CPU gets. The kernels themselves are held to the reference backend by the
 // conformance suite, in the fastest build and the portable one (`blas` and `blas-portable`); the
-// AVX-512 build's kernels of its own, GELU and the attention's products on 16 lanes, are held here
-// to the AVX2 build's bit for bit (every other entry of the AVX-512 table is the AVX2 build's
-// function).
+// AVX-512 build's kernels of its own, GELU and the attention's products and rows of exponentials
+// on 16 lanes, are held here to the AVX2 build's bit for bit (every other entry of the AVX-512
+// table is the AVX2 build's function).
 
 @testable import BLASBackend
 import BLASKernels

@@ -145,7 +145,7 @@ public enum AttentionBackwardKernel {
     /// dS = P (dP - rowDot) in `gradients` (which holds dP). S and dP are read only up to the
     /// visible keys' last vector (the products compute no further).
     @inlinable @inline(__always)
-    static func softmaxGradientRow<A: VectorArithmetic>(
+    public static func softmaxGradientRow<A: VectorArithmetic>(
         _ arithmetic: A.Type, probabilities: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
         visible: Int, width: Int, shift: Float, rowDot: Float
     ) {

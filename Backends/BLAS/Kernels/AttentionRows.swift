@@ -14,7 +14,7 @@ public enum AttentionRows {
     /// Lanes at or past `live` (compared as Floats: one vector compare, where Int32 mask
     /// arithmetic becomes per-lane code).
     @inlinable @inline(__always)
-    static func deadLanes(from live: Int) -> SIMDMask<SIMD8<Int32>> {
+    public static func deadLanes(from live: Int) -> SIMDMask<SIMD8<Int32>> {
         Float8(0, 1, 2, 3, 4, 5, 6, 7) .>= Float8(repeating: Float(live))
     }
 

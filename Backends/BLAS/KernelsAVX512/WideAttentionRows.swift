@@ -30,7 +30,7 @@ enum WideAttentionRows {
                 j += 16
             } else {  // the row's last vector, on 8 lanes: 16 would read past its width
                 var e = Vector.exp2(Vector.load(row + j) - shiftVector.lowHalf, AVX512Arithmetic.self)
-                if live < 8 { e = e.replacing(with: 0, where: deadLanes8(from: live)) }
+                if live < 8 { e = e.replacing(with: 0, where: AttentionRows.deadLanes(from: live)) }
                 Vector.store(e, row + j)
                 sum += e
                 j += 8
@@ -45,47 +45,30 @@ enum WideAttentionRows {
 
     /// P = 2^(S - shift) for the visible keys and 0 to `width`, in `probabilities`; dS = P (dP -
     /// rowDot) in `gradients` (which holds dP): AttentionBackwardKernel.softmaxGradientRow's contract.
+    /// Each lane stands alone (no sum), so the row's last 8 lanes and its zero padding are that
+    /// 8-lane loop's, called on the rest of the row.
     @inline(__always)
     static func softmaxGradientRow(probabilities: UnsafeMutablePointer<Float>,
                                    gradients: UnsafeMutablePointer<Float>,
                                    visible: Int, width: Int, shift: Float, rowDot: Float) {
         let shiftVector = Lanes16(repeating: shift), dot = Lanes16(repeating: rowDot)
-        let computed = (visible + 7) / 8 * 8
-        (probabilities + computed).update(repeating: 0, count: width - computed)
-        (gradients + computed).update(repeating: 0, count: width - computed)
         var j = 0
-        while j < computed {
+        while visible - j > 8 {  // padded(visible) >= j + 16, so the row holds all 16 lanes
             let live = visible - j
-            if live > 8 {  // computed >= j + 16
-                var p = exp2(Wide.load(probabilities + j) - shiftVector)
-                var g = p * (Wide.load(gradients + j) - dot)
-                if live < 16 {
-                    let dead = Wide.deadLanes(from: live)
-                    p = p.replacing(with: 0, where: dead)
-                    g = g.replacing(with: 0, where: dead)
-                }
-                Wide.store(p, probabilities + j)
-                Wide.store(g, gradients + j)
-                j += 16
-            } else {  // the last vector, on 8 lanes
-                var p = Vector.exp2(Vector.load(probabilities + j) - shiftVector.lowHalf, AVX512Arithmetic.self)
-                var g = p * (Vector.load(gradients + j) - dot.lowHalf)
-                if live < 8 {
-                    let dead = deadLanes8(from: live)
-                    p = p.replacing(with: 0, where: dead)
-                    g = g.replacing(with: 0, where: dead)
-                }
-                Vector.store(p, probabilities + j)
-                Vector.store(g, gradients + j)
-                j += 8
+            var p = exp2(Wide.load(probabilities + j) - shiftVector)
+            var g = p * (Wide.load(gradients + j) - dot)
+            if live < 16 {
+                let dead = Wide.deadLanes(from: live)
+                p = p.replacing(with: 0, where: dead)
+                g = g.replacing(with: 0, where: dead)
             }
+            Wide.store(p, probabilities + j)
+            Wide.store(g, gradients + j)
+            j += 16
         }
-    }
-
-    /// AttentionRows.deadLanes: lanes at or past `live` of an 8-lane vector.
-    @inline(__always)
-    static func deadLanes8(from live: Int) -> SIMDMask<SIMD8<Int32>> {
-        Float8(0, 1, 2, 3, 4, 5, 6, 7) .>= Float8(repeating: Float(live))
+        AttentionBackwardKernel.softmaxGradientRow(AVX512Arithmetic.self, probabilities: probabilities + j,
+                                                   gradients: gradients + j, visible: visible - j,
+                                                   width: width - j, shift: shift, rowDot: rowDot)
     }
 
     /// 2^t per lane: Vector.exp2 on 16 lanes.
